@@ -1,0 +1,44 @@
+# Everything s3flow needs is installed by this file into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test test-fast lint bench bench-quick reliability clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m s3flow.cli.demo
+
+# Starts moto and SeaweedFS itself (session fixtures in tests/conftest.py).
+# pytest exit 5 ("no tests collected") is not a failure.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not seaweed and not slow" tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check s3flow tests benchmarks
+	$(BIN)/ruff format --check s3flow
+	$(BIN)/mypy --strict s3flow
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick
+
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/reliability --reliability-report
+
+clean:
+	rm -rf $(VENV) build *.egg-info benchmarks/results
