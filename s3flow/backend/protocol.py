@@ -1,0 +1,163 @@
+"""The S3 calls s3flow makes, typed in s3flow terms.
+
+Implemented by :class:`s3flow.backend.aws.AioBotocoreBackend` (the only
+module that sees botocore) and :class:`s3flow.testing.MemoryBackend`.
+Errors are raised as :class:`s3flow.S3FlowError` subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from s3flow.models import (
+        Bucket,
+        Checksum,
+        CompletedPart,
+        DeleteResult,
+        ObjectInfo,
+        ObjectOptions,
+        UploadInfo,
+    )
+
+__all__ = ["ListPage", "S3Backend", "Version"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListPage:
+    objects: tuple[ObjectInfo, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    next_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    key: str
+    version_id: str | None
+
+
+class S3Backend(Protocol):
+    """The ~20 S3 operations of s3flow. ``etag`` values carry no quotes."""
+
+    @property
+    def supports_conditional_writes(self) -> bool: ...
+
+    # Buckets
+    async def list_buckets(self) -> list[Bucket]: ...
+    async def create_bucket(self, bucket: str, *, region: str | None = None) -> None: ...
+    async def delete_bucket(self, bucket: str) -> None: ...
+    async def head_bucket(self, bucket: str) -> None: ...
+
+    # Listing
+    async def list_page(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        token: str | None = None,
+        start_after: str | None = None,
+        max_keys: int = 1000,
+    ) -> ListPage: ...
+    async def list_versions_page(
+        self, bucket: str, *, prefix: str = "", token: tuple[str, str] | None = None
+    ) -> tuple[list[Version], tuple[str, str] | None]: ...
+    async def list_uploads_page(
+        self, bucket: str, *, prefix: str = "", token: tuple[str, str] | None = None
+    ) -> tuple[list[UploadInfo], tuple[str, str] | None]: ...
+
+    # Objects
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        *,
+        checksum: Checksum | None = None,
+        options: ObjectOptions | None = None,
+        if_none_match: bool = False,
+    ) -> ObjectInfo: ...
+    async def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        if_match: str | None = None,
+    ) -> bytes: ...
+    def iter_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int | None = None,
+        if_match: str | None = None,
+        chunk_size: int = 1024 * 1024,
+    ) -> AsyncIterator[bytes]: ...
+    async def head_object(
+        self, bucket: str, key: str, *, part_number: int | None = None
+    ) -> ObjectInfo: ...
+    async def delete_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> None: ...
+    async def delete_objects(self, bucket: str, objects: Sequence[Version]) -> DeleteResult: ...
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+    ) -> ObjectInfo: ...
+    async def put_acl(self, bucket: str, key: str | None, acl: str) -> None: ...
+    async def get_acl(self, bucket: str, key: str | None) -> list[tuple[str, str]]: ...
+    def presign(
+        self, bucket: str, key: str, *, method: Literal["GET", "PUT"], expires_in: int
+    ) -> str: ...
+
+    # Multipart
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+        checksum_algorithm: str | None = None,
+    ) -> str: ...
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        body: bytes,
+        *,
+        checksum: Checksum | None = None,
+    ) -> CompletedPart: ...
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        source_bucket: str,
+        source_key: str,
+        start: int,
+        end: int,
+    ) -> CompletedPart: ...
+    async def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[CompletedPart],
+        *,
+        if_none_match: bool = False,
+    ) -> ObjectInfo: ...
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None: ...
+    async def list_parts(self, bucket: str, key: str, upload_id: str) -> list[CompletedPart]: ...

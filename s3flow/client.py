@@ -1,0 +1,338 @@
+"""S3Client: holds one backend and a config; each method delegates to ops/ or transfer/.
+
+The client owns resources (the aiobotocore client) but never a task group:
+every task group opens and closes inside one method call.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import anyio
+
+from s3flow.config import ConnectConfig, TransferConfig
+from s3flow.errors import ClientClosed
+from s3flow.ops import buckets, listing, objects
+from s3flow.progress import ProgressSink, ignore
+from s3flow.scheduler import ByteBudget
+from s3flow.transfer import copy, download, stream, upload
+from s3flow.transfer.common import Transfer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable
+
+    from s3flow.backend.protocol import S3Backend
+    from s3flow.models import (
+        Bucket,
+        DeleteResult,
+        ObjectInfo,
+        ObjectOptions,
+        TransferResult,
+        UploadInfo,
+    )
+    from s3flow.retry import Sleep
+
+__all__ = ["S3Client", "connect"]
+
+PathLike = str | os.PathLike[str]
+
+
+class S3Client:
+    """Async S3 client. Open it with :func:`connect`; build it directly in tests::
+
+    from s3flow.testing import MemoryBackend
+    s3 = S3Client(MemoryBackend(), TransferConfig())
+    await s3.create_bucket("demo")
+    """
+
+    def __init__(
+        self,
+        backend: S3Backend,
+        config: TransferConfig | None = None,
+        *,
+        endpoint: str = "",
+        sleep: Sleep = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config or TransferConfig()
+        self._backend: S3Backend | None = backend
+        self._endpoint = endpoint
+        self._budget = ByteBudget(self.config.memory_limit)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def __repr__(self) -> str:
+        state = "open" if self._backend is not None else "closed"
+        return f"<S3Client {self._endpoint or 'aws'} {state}>"
+
+    @property
+    def backend(self) -> S3Backend:
+        if self._backend is None:
+            raise ClientClosed("client is closed; use it inside `async with s3flow.connect()`")
+        return self._backend
+
+    def close(self) -> None:
+        self._backend = None
+
+    def _transfer(
+        self, bucket: str, key: str, progress: ProgressSink, config: TransferConfig | None
+    ) -> Transfer:
+        objects.validate_key(bucket, key)
+        return Transfer(
+            backend=self.backend,
+            config=config or self.config,
+            bucket=bucket,
+            key=key,
+            progress=progress,
+            budget=self._budget,
+            sleep=self._sleep,
+            rng=self._rng,
+            endpoint=self._endpoint,
+        )
+
+    # Buckets
+    async def list_buckets(self) -> list[Bucket]:
+        """All buckets. Example: ``[b.name for b in await s3.list_buckets()]``."""
+        return await buckets.list_buckets(self.backend)
+
+    async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
+        """Create a bucket (in ``region`` or the client's). Example: ``await s3.create_bucket("logs")``.
+
+        Raises InvalidBucketName, BucketAlreadyExists.
+        """
+        await buckets.create_bucket(self.backend, bucket, region=region)
+
+    async def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
+        """Delete a bucket. ``force=True`` first deletes every object, version and pending upload.
+
+        Example: ``await s3.delete_bucket("scratch", force=True)``. Raises BucketNotEmpty.
+        """
+        await buckets.delete_bucket(self.backend, bucket, force=force)
+
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str | None = None,
+        *,
+        start_after: str | None = None,
+    ) -> AsyncIterator[ObjectInfo]:
+        """Lazily list objects, page by page. Example::
+
+        async for obj in s3.list_objects("logs", prefix="2024/"):
+            print(obj.key, obj.size)
+        """
+        return listing.list_objects(
+            self.backend, bucket, prefix=prefix, delimiter=delimiter, start_after=start_after
+        )
+
+    def list_uploads(self, bucket: str, prefix: str = "") -> AsyncIterator[UploadInfo]:
+        """In-progress multipart uploads. Example: ``[u async for u in s3.list_uploads("b")]``."""
+        return listing.list_uploads(self.backend, bucket, prefix=prefix)
+
+    async def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort one multipart upload. Example: ``await s3.abort_upload("b", "k", uid)``."""
+        await self.backend.abort_multipart_upload(bucket, key, upload_id)
+
+    # Objects
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | str,
+        *,
+        options: ObjectOptions | None = None,
+        no_clobber: bool = False,
+        config: TransferConfig | None = None,
+    ) -> TransferResult:
+        """Store ``data`` (str is UTF-8 encoded) at ``key``. Example::
+
+        await s3.put_object("notes", "hello.txt", "hello world")
+        """
+        body = data.encode() if isinstance(data, str) else bytes(data)
+        t = self._transfer(bucket, key, ignore, config)
+        return await upload.upload_bytes(t, body, options=options, no_clobber=no_clobber)
+
+    async def get_object(self, bucket: str, key: str) -> bytes:
+        """The whole object, verified. Example: ``data = await s3.get_object("b", "k")``."""
+        data, _ = await download.download_bytes(self._transfer(bucket, key, ignore, None))
+        return data
+
+    async def get_text(self, bucket: str, key: str, encoding: str = "utf-8") -> str:
+        """The object decoded as text. Example: ``await s3.get_text("notes", "hello.txt")``."""
+        return (await self.get_object(bucket, key)).decode(encoding)
+
+    async def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        """Size, ETag, checksum and metadata, or ObjectNotFound. Example: ``await s3.head_object("b", "k")``."""
+        return await self.backend.head_object(bucket, key)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        """Delete one object (no error if absent). Example: ``await s3.delete_object("b", "k")``."""
+        await self.backend.delete_object(bucket, key)
+
+    async def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
+        """Delete many keys, 1,000 per request; failures are in ``result.failed``.
+
+        Example: ``await s3.delete_objects("b", ["a", "b"])``.
+        """
+        return await objects.delete_objects(self.backend, bucket, keys)
+
+    async def set_acl(self, bucket: str, key: str | None, acl: str) -> None:
+        """Apply a canned ACL to an object, or to the bucket when ``key`` is None.
+
+        Example: ``await s3.set_acl("site", "index.html", "public-read")``.
+        """
+        await objects.set_acl(self.backend, bucket, key, acl)
+
+    async def get_acl(self, bucket: str, key: str | None = None) -> list[tuple[str, str]]:
+        """Grants as (grantee, permission). Example: ``await s3.get_acl("site", "index.html")``."""
+        return await self.backend.get_acl(bucket, key)
+
+    def presign(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_in: int = 3600,
+        method: Literal["GET", "PUT"] = "GET",
+    ) -> str:
+        """A URL that allows ``method`` on this one key for ``expires_in`` seconds.
+
+        Example: ``url = s3.presign("b", "report.pdf", expires_in=30)``.
+        """
+        return objects.presign(self.backend, bucket, key, expires_in=expires_in, method=method)
+
+    # Transfers
+    async def upload_file(
+        self,
+        path: PathLike,
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+        progress: ProgressSink = ignore,
+        resume: bool = False,
+        no_clobber: bool = False,
+        config: TransferConfig | None = None,
+    ) -> TransferResult:
+        """Upload a local file; multipart above ``config.multipart_threshold``.
+
+        Any failure or cancellation aborts the multipart upload. With
+        ``resume=True`` a previously killed upload of the same unchanged file
+        continues where it stopped. Example::
+
+            result = await s3.upload_file("big.iso", "backups", "big.iso")
+            print(result.throughput / 2**20, "MiB/s")
+        """
+        t = self._transfer(bucket, key, progress, config)
+        return await upload.upload_file(
+            t, Path(path), options=options, resume=resume, no_clobber=no_clobber
+        )
+
+    async def download_file(
+        self,
+        bucket: str,
+        key: str,
+        path: PathLike,
+        *,
+        progress: ProgressSink = ignore,
+        config: TransferConfig | None = None,
+    ) -> TransferResult:
+        """Download to ``path`` atomically: it holds the old file or the complete, verified new one.
+
+        Example: ``await s3.download_file("backups", "big.iso", "/tmp/big.iso")``.
+        """
+        t = self._transfer(bucket, key, progress, config)
+        return await download.download_file(t, Path(path))
+
+    async def upload_stream(
+        self,
+        source: AsyncIterable[bytes],
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+        progress: ProgressSink = ignore,
+        config: TransferConfig | None = None,
+    ) -> TransferResult:
+        """Upload a byte stream of unknown length in bounded memory.
+
+        Example: ``await s3.upload_stream(chunks(), "logs", "today.log")``.
+        """
+        t = self._transfer(bucket, key, progress, config)
+        return await stream.upload_stream(t, source, options=options)
+
+    def iter_object(self, bucket: str, key: str) -> AsyncIterator[bytes]:
+        """Stream an object in order, fetching ranges concurrently ahead.
+
+        Example: ``async for chunk in s3.iter_object("b", "k"): out.write(chunk)``.
+        """
+        return download.iter_download(self._transfer(bucket, key, ignore, None))
+
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+    ) -> TransferResult:
+        """Server-side copy on the same endpoint (UploadPartCopy in parallel above 5 GiB).
+
+        Example: ``await s3.copy_object("src", "a.bin", "dst", "a.bin")``.
+        """
+        t = self._transfer(bucket, key, ignore, None)
+        return await copy.copy_object(t, source_bucket, source_key, options=options)
+
+
+@asynccontextmanager
+async def connect(
+    endpoint_url: str | None = None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    *,
+    session_token: str | None = None,
+    config: TransferConfig | None = None,
+    verify_tls: bool = True,
+) -> AsyncIterator[S3Client]:
+    """Open a client over one long-lived aiobotocore client. Example::
+
+        async with s3flow.connect(endpoint_url="http://127.0.0.1:8333") as s3:
+            await s3.upload_file("big.iso", "backups", "big.iso")
+
+    Credentials: explicit keys, then the AWS chain (env, ~/.aws, ``profile``),
+    then ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
+    ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``; custom endpoints use
+    path-style addressing.
+    """
+    from s3flow.backend.aws import AioBotocoreBackend  # the composition root's one import
+
+    transfer = config or TransferConfig()
+    endpoint = (
+        endpoint_url or os.environ.get("S3FLOW_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+    )
+    connect_config = ConnectConfig(
+        endpoint_url=endpoint,
+        region=region,
+        verify_tls=verify_tls,
+        max_pool_connections=max(64, transfer.max_concurrency * 4),
+    )
+    async with AioBotocoreBackend.open(
+        connect_config,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=session_token,
+        profile=profile,
+    ) as backend:
+        client = S3Client(backend, transfer, endpoint=endpoint or "")
+        try:
+            yield client
+        finally:
+            client.close()

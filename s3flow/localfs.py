@@ -1,0 +1,195 @@
+"""The only engine module that touches local files.
+
+Positional reads and writes (``pread``/``pwrite``) in worker threads, so
+parts are read in parallel with no shared cursor and the event loop never
+blocks. Downloads land in a temp file next to the destination, are fsynced,
+then ``os.replace``d into place: the destination has the old bytes or the new.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from s3flow.errors import LocalFileError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from pathlib import Path
+
+__all__ = [
+    "FileIdentity",
+    "TempFile",
+    "identify",
+    "open_for_read",
+    "open_temp",
+    "pwrite_all",
+    "read_at",
+    "run_io",
+    "temp_path_for",
+    "write_at",
+]
+
+T = TypeVar("T")
+
+TEMP_MARKER = ".s3flow-"
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """What tells us a file has not changed: size and mtime in nanoseconds."""
+
+    size: int
+    mtime_ns: int
+
+
+def describe(error: OSError, path: str | os.PathLike[str]) -> LocalFileError:
+    """Turn an OSError into a one-line error that says what to do."""
+    hints = {
+        errno.ENOENT: "no such file or directory; check the path",
+        errno.EACCES: "permission denied; check the file's permissions",
+        errno.EPERM: "permission denied; check the file's permissions",
+        errno.EISDIR: "is a directory; give a file path (or use --recursive)",
+        errno.ENOTDIR: "a parent of this path is not a directory",
+        errno.ENOSPC: "no space left on device; free some space and retry",
+        errno.EDQUOT: "disk quota exceeded; free some space and retry",
+        errno.EROFS: "read-only file system; choose a writable destination",
+        errno.ENAMETOOLONG: "file name too long",
+    }
+    return LocalFileError(hints.get(error.errno or 0, error.strerror or str(error)), path=str(path))
+
+
+async def run_io(path: str | os.PathLike[str], fn: Callable[..., T], *args: object) -> T:
+    """Run blocking ``fn(*args)`` in a worker thread, mapping OSError to LocalFileError."""
+    try:
+        return await anyio.to_thread.run_sync(fn, *args)
+    except OSError as error:
+        raise describe(error, path) from error
+
+
+def _identify(path: Path) -> FileIdentity:
+    st = os.stat(path)
+    if not os.path.isfile(path):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    return FileIdentity(st.st_size, st.st_mtime_ns)
+
+
+async def identify(path: Path) -> FileIdentity:
+    return await run_io(path, _identify, path)
+
+
+def _pread_exact(fd: int, size: int, offset: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    if len(data) == size:
+        return data
+    chunks = [data]  # pread may return short; a short read at EOF means the file shrank
+    got = len(data)
+    while got < size:
+        more = os.pread(fd, size - got, offset + got)
+        if not more:
+            raise OSError(errno.EIO, f"file shrank: wanted {size} bytes at {offset}")
+        chunks.append(more)
+        got += len(more)
+    return b"".join(chunks)
+
+
+async def read_at(fd: int, size: int, offset: int, *, path: Path) -> bytes:
+    return await run_io(path, _pread_exact, fd, size, offset)
+
+
+def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+    view = memoryview(data)
+    while view:  # pwrite may write less than asked
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+async def write_at(fd: int, data: bytes | memoryview, offset: int, *, path: Path) -> None:
+    await run_io(path, pwrite_all, fd, data, offset)
+
+
+@asynccontextmanager
+async def open_for_read(path: Path) -> AsyncIterator[int]:
+    fd = await run_io(path, os.open, path, os.O_RDONLY)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def temp_path_for(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}{TEMP_MARKER}{secrets.token_hex(4)}")
+
+
+@dataclass(slots=True)
+class TempFile:
+    """A temp file next to its destination, published atomically by :meth:`publish`."""
+
+    path: Path
+    dest: Path
+    fd: int
+    published: bool = False
+
+    async def publish(self) -> None:
+        await run_io(self.dest, os.fsync, self.fd)
+        await run_io(self.dest, os.replace, self.path, self.dest)
+        self.published = True
+
+
+def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:
+    if dest.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(dest))
+    if not dest.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "destination directory does not exist")
+    temp = path or temp_path_for(dest)
+    flags = os.O_RDWR | os.O_CREAT | (0 if path else os.O_EXCL)
+    fd = os.open(temp, flags, 0o644)
+    try:
+        if size and os.fstat(fd).st_size != size:
+            # Reserve the space now, so a full disk fails before any download.
+            try:
+                os.posix_fallocate(fd, 0, size)
+            except OSError as error:  # some file systems cannot preallocate
+                if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                os.ftruncate(fd, size)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temp)
+        raise
+    return temp, fd
+
+
+@asynccontextmanager
+async def open_temp(
+    dest: Path, size: int, *, reuse: Path | None = None, keep_on_error: bool = False
+) -> AsyncIterator[TempFile]:
+    """Open a temp file for ``dest``; remove it unless published.
+
+    ``reuse`` reopens an earlier temp file (resume). With ``keep_on_error``
+    the temp file survives a failure so a later run can resume from it; it
+    never appears at ``dest`` either way.
+    """
+    temp, fd = await run_io(dest, _open_temp, dest, size, reuse)
+    handle = TempFile(temp, dest, fd)
+    try:
+        yield handle
+    except BaseException:
+        if not keep_on_error:
+            _remove(temp)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    # Synchronous on purpose: it must run even while the task is being cancelled.
+    with suppress(FileNotFoundError):
+        os.unlink(path)

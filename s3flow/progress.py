@@ -1,0 +1,94 @@
+"""Progress as typed events to a sink. Rendering lives in the CLI only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = [
+    "PartDone",
+    "PartRetried",
+    "ProgressEvent",
+    "ProgressSink",
+    "TransferDone",
+    "TransferStarted",
+    "TransferStats",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStarted:
+    key: str
+    total: int
+    parts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartDone:
+    key: str
+    part_number: int
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartRetried:
+    key: str
+    part_number: int
+    attempt: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDone:
+    key: str
+    nbytes: int
+
+
+ProgressEvent = TransferStarted | PartDone | PartRetried | TransferDone
+
+
+class ProgressSink(Protocol):
+    """Called synchronously by the engine; must be cheap. Exceptions propagate."""
+
+    def __call__(self, event: ProgressEvent, /) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    total: int
+    done: int
+    parts_done: int
+    retries: int
+    transfers_done: int
+
+
+@dataclass(slots=True)
+class TransferStats:
+    """A sink that folds events into counters; ``statistics()`` is a frozen snapshot."""
+
+    total: int = 0
+    done: int = 0
+    parts_done: int = 0
+    retries: int = 0
+    transfers_done: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def __call__(self, event: ProgressEvent, /) -> None:
+        match event:
+            case TransferStarted(total=total):
+                self.total += total
+            case PartDone(nbytes=nbytes):
+                self.done += nbytes
+                self.parts_done += 1
+            case PartRetried(reason=reason):
+                self.retries += 1
+                self.reasons.append(reason)
+            case TransferDone():
+                self.transfers_done += 1
+
+    def statistics(self) -> Statistics:
+        return Statistics(self.total, self.done, self.parts_done, self.retries, self.transfers_done)
+
+
+def ignore(event: ProgressEvent, /) -> None:
+    """The default sink."""

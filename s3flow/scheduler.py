@@ -1,0 +1,116 @@
+"""The one concurrency primitive: a task group plus a fixed pool of workers.
+
+Uploads, downloads, copies, batched deletes and bulk jobs all run through
+:func:`run_bounded` (or :func:`run_stream` for async inputs), so concurrency
+has one shape to read. The first failure cancels the rest and is re-raised
+alone; a bug (not an ``S3FlowError``) still surfaces as an ExceptionGroup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+
+from s3flow.errors import S3FlowError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
+
+__all__ = ["ByteBudget", "run_bounded", "run_stream"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def run_bounded(
+    jobs: Iterable[T],
+    worker: Callable[[T], Awaitable[R]],
+    *,
+    limit: int | anyio.CapacityLimiter,
+) -> list[R]:
+    """Run ``worker(job)`` for every job, at most ``limit`` at a time; results in job order.
+
+    A ``CapacityLimiter`` may be passed to change concurrency while running
+    (its ``total_tokens`` is read as the worker count at start and bounds
+    the work in flight throughout).
+    """
+    results: dict[int, R] = {}
+    pending = iter(enumerate(jobs))  # shared: each job is taken exactly once
+    limiter = limit if isinstance(limit, anyio.CapacityLimiter) else None
+    workers = int(limiter.total_tokens) if limiter else int(limit)  # type: ignore[arg-type]
+
+    async def drain() -> None:
+        for index, job in pending:
+            if limiter is None:
+                results[index] = await worker(job)
+            else:
+                async with limiter:
+                    results[index] = await worker(job)
+
+    await _in_group(drain, workers)
+    return [results[i] for i in range(len(results))]
+
+
+async def run_stream(
+    jobs: AsyncIterable[T],
+    worker: Callable[[T], Awaitable[None]],
+    *,
+    limit: int,
+) -> None:
+    """Like :func:`run_bounded` for an async source, consumed as it comes.
+
+    Holds at most ``limit`` jobs at once, so a listing of millions of keys
+    never sits in memory.
+    """
+    lock = anyio.Lock()  # async iterators may not be advanced concurrently
+    iterator = aiter(jobs)
+
+    async def drain() -> None:
+        while True:
+            async with lock:
+                try:
+                    job = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+            await worker(job)
+
+    await _in_group(drain, limit)
+
+
+async def _in_group(drain: Callable[[], Coroutine[Any, Any, None]], workers: int) -> None:
+    try:
+        async with anyio.create_task_group() as tg:
+            for _ in range(max(1, workers)):
+                tg.start_soon(drain)
+    except* S3FlowError as group:
+        raise _first(group) from None
+
+
+def _first(group: BaseExceptionGroup[S3FlowError]) -> S3FlowError:
+    error = group.exceptions[0]
+    return _first(error) if isinstance(error, BaseExceptionGroup) else error
+
+
+class ByteBudget:
+    """Caps the bytes of part buffers held at once by every transfer of one client.
+
+    A request larger than the whole budget is let through alone, so a single
+    huge part can never deadlock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+        self._changed = anyio.Condition()
+
+    async def acquire(self, nbytes: int) -> None:
+        async with self._changed:
+            while self.in_use and self.in_use + nbytes > self.limit:
+                await self._changed.wait()
+            self.in_use += nbytes
+
+    async def release(self, nbytes: int) -> None:
+        async with self._changed:
+            self.in_use -= nbytes
+            self._changed.notify_all()

@@ -1,0 +1,87 @@
+"""What every transfer shares: its context (backend, config, hooks) and retry wrapper."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+
+from s3flow.errors import S3FlowError
+from s3flow.progress import PartRetried, ProgressSink, ignore
+from s3flow.retry import Sleep, with_retries
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from s3flow.backend.protocol import S3Backend
+    from s3flow.config import TransferConfig
+    from s3flow.scheduler import ByteBudget
+
+__all__ = ["Transfer", "shielded"]
+
+R = TypeVar("R")
+
+ABORT_TIMEOUT = 30.0
+
+
+@dataclass(kw_only=True)
+class Transfer:
+    """One transfer's collaborators, plus its retry counter.
+
+    ``sleep``/``rng`` are injected so tests of backoff never wait.
+    """
+
+    backend: S3Backend
+    config: TransferConfig
+    bucket: str
+    key: str
+    progress: ProgressSink = ignore
+    budget: ByteBudget | None = None
+    sleep: Sleep = anyio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    endpoint: str = ""
+    retries: int = 0
+
+    async def retrying(
+        self, what: str, attempt: Callable[[], Awaitable[R]], part_number: int | None = None
+    ) -> R:
+        """Run ``attempt`` under this part's own retry budget."""
+
+        def on_retry(n: int, error: S3FlowError) -> None:
+            self.retries += 1
+            self.progress(PartRetried(self.key, part_number or 0, n, str(error)))
+
+        return await with_retries(
+            attempt,
+            self.config.retry,
+            what=what,
+            bucket=self.bucket,
+            key=self.key,
+            part_number=part_number,
+            on_retry=on_retry,
+            sleep=self.sleep,
+            rng=self.rng,
+        )
+
+    async def hold(self, nbytes: int) -> None:
+        if self.budget is not None:
+            await self.budget.acquire(nbytes)
+
+    async def unhold(self, nbytes: int) -> None:
+        if self.budget is not None:
+            with anyio.CancelScope(shield=True):
+                await self.budget.release(nbytes)
+
+
+async def shielded(cleanup: Callable[[], Awaitable[object]]) -> None:
+    """Run ``cleanup`` even while cancelled, bounded in time; never raise from it.
+
+    Without the shield an abort request would be cancelled before it is sent.
+    """
+    with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
+        # The original failure matters more; the cleanup is best effort.
+        with contextlib.suppress(S3FlowError):
+            await cleanup()

@@ -1,0 +1,81 @@
+"""Server-side copy: one CopyObject up to 5 GiB, parallel UploadPartCopy above."""
+
+from __future__ import annotations
+
+import time
+
+from s3flow.config import MAX_PART_SIZE
+from s3flow.models import CompletedPart, ObjectOptions, TransferResult
+from s3flow.plan import PartPlan, plan_parts
+from s3flow.scheduler import run_bounded
+from s3flow.transfer.common import Transfer, shielded
+
+__all__ = ["copy_object"]
+
+
+async def copy_object(
+    t: Transfer,
+    source_bucket: str,
+    source_key: str,
+    *,
+    options: ObjectOptions | None = None,
+    part_size: int = 512 * 1024 * 1024,
+) -> TransferResult:
+    """Copy ``s3://source_bucket/source_key`` to ``s3://t.bucket/t.key`` inside the server."""
+    started = time.monotonic()
+    info = await t.retrying("HeadObject", lambda: t.backend.head_object(source_bucket, source_key))
+    if info.size <= MAX_PART_SIZE:
+        done = await t.retrying(
+            "CopyObject",
+            lambda: t.backend.copy_object(
+                source_bucket, source_key, t.bucket, t.key, options=options
+            ),
+        )
+        return TransferResult(
+            bucket=t.bucket,
+            key=t.key,
+            size=info.size,
+            parts=1,
+            retries=t.retries,
+            elapsed=time.monotonic() - started,
+            etag=done.etag,
+        )
+    plan = plan_parts(info.size, part_size=part_size)
+    upload_id = await t.retrying(
+        "CreateMultipartUpload",
+        lambda: t.backend.create_multipart_upload(t.bucket, t.key, options=options),
+    )
+    try:
+        parts = await run_bounded(
+            plan,
+            lambda p: _copy_part(t, upload_id, source_bucket, source_key, p),
+            limit=t.config.max_concurrency,
+        )
+        result = await t.retrying(
+            "CompleteMultipartUpload",
+            lambda: t.backend.complete_multipart_upload(t.bucket, t.key, upload_id, parts),
+        )
+    except BaseException:
+        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
+        raise
+    return TransferResult(
+        bucket=t.bucket,
+        key=t.key,
+        size=info.size,
+        parts=len(plan),
+        retries=t.retries,
+        elapsed=time.monotonic() - started,
+        etag=result.etag,
+    )
+
+
+async def _copy_part(
+    t: Transfer, upload_id: str, bucket: str, key: str, part: PartPlan
+) -> CompletedPart:
+    return await t.retrying(
+        f"part {part.number}",
+        lambda: t.backend.upload_part_copy(
+            t.bucket, t.key, upload_id, part.number, bucket, key, part.offset, part.end
+        ),
+        part_number=part.number,
+    )

@@ -1,0 +1,207 @@
+"""S3 -> file: HEAD, concurrent ranged GETs into a temp file, verify, atomic rename.
+
+Guarantees: the destination path only ever holds a complete, verified file
+(a failed or cancelled download removes its temp file); every GET carries
+``If-Match`` on the ETag so an object replaced mid-download is detected;
+each range has its own retry budget, including torn or short bodies, which
+botocore never retries. Ranged GETs carry no server checksum, so we verify
+what we received against the object's checksum or ETag ourselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+
+from s3flow.errors import ChecksumMismatch, PreconditionFailed, RetryableError, SourceChanged
+from s3flow.integrity import PartDigest, composite_checksum, digest, full_checksum, multipart_etag
+from s3flow.localfs import open_temp, pwrite_all, run_io
+from s3flow.models import ObjectInfo, TransferResult
+from s3flow.plan import PartPlan, plan_parts
+from s3flow.progress import PartDone, TransferDone, TransferStarted
+from s3flow.scheduler import run_bounded
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from s3flow.transfer.common import Transfer
+
+__all__ = ["download_bytes", "download_file", "iter_download"]
+
+_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
+_MULTI_ETAG = re.compile(r"^[0-9a-f]{32}-(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """How to verify: per-range ``algorithm`` digests folded by ``kind``, against ``expected``."""
+
+    algorithm: str  # crc32c | crc32 | md5 | "" (size only)
+    kind: str  # crc (full or composite) | etag | md5-whole | size
+    expected: str
+
+
+async def _layout(t: Transfer, info: ObjectInfo) -> tuple[list[PartPlan], Check]:
+    """Choose ranges (aligned to the upload's parts when we must) and how to verify."""
+    default = plan_parts(info.size, part_size=t.config.part_size)
+    if not t.config.verify:
+        return default, Check("", "size", "")
+    algorithm, _, value = (info.checksum or "").partition(":")
+    multi = _MULTI_ETAG.match(info.etag)
+    count = int(multi.group(1)) if multi else info.parts
+    aligned = await _part_aligned(t, info, count) if count else None
+    if value and (aligned or "-" not in value):
+        # Servers differ: AWS gives "<composite>-N", some give the composite
+        # without its suffix, some a full-object CRC. Aligned ranges give both.
+        return aligned or default, Check(algorithm, "crc", value.split("-")[0])
+    if multi and aligned:
+        return aligned, Check("md5", "etag", info.etag)
+    if _MD5_ETAG.match(info.etag):
+        return default, Check("md5", "md5-whole", info.etag)
+    return default, Check("", "size", "")  # e.g. SSE-KMS ETags are not MD5s
+
+
+async def _part_aligned(t: Transfer, info: ObjectInfo, count: int) -> list[PartPlan] | None:
+    """Ranges equal to the uploaded parts, if they were uniform (every tool uploads so)."""
+    first = await t.retrying(
+        "HeadObject part 1", lambda: t.backend.head_object(t.bucket, t.key, part_number=1)
+    )
+    size = first.size
+    if size <= 0 or -(-info.size // size) != count:
+        return None
+    return [
+        PartPlan(n, off, min(size, info.size - off))
+        for n, off in enumerate(range(0, info.size, size), start=1)
+    ]
+
+
+def _verify(t: Transfer, check: Check, digests: list[PartDigest], whole_md5: str | None) -> None:
+    if check.kind == "size":
+        return
+    if check.kind == "md5-whole":
+        got = whole_md5 or ""
+    elif check.kind == "etag":
+        got = multipart_etag([d.md5 for d in digests])
+    else:
+        got = full_checksum(digests).value
+        if got != check.expected and len(digests) > 1:
+            got = composite_checksum(digests).value.split("-")[0]
+    if got != check.expected:
+        raise ChecksumMismatch(
+            f"downloaded bytes do not match the object's {check.algorithm} "
+            f"({got} != {check.expected}); nothing was written, retry the download",
+            bucket=t.bucket,
+            key=t.key,
+        )
+
+
+async def _head(t: Transfer) -> ObjectInfo:
+    return await t.retrying("HeadObject", lambda: t.backend.head_object(t.bucket, t.key))
+
+
+async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> bytes:
+    async def attempt() -> bytes:
+        try:
+            data = await t.backend.get_object(
+                t.bucket, t.key, start=part.offset, end=part.end, if_match=info.etag or None
+            )
+        except PreconditionFailed:
+            raise SourceChanged(
+                "object was replaced during the download; nothing was written, retry",
+                bucket=t.bucket,
+                key=t.key,
+            ) from None
+        if len(data) != part.size:
+            raise RetryableError(
+                f"short body: got {len(data)} of {part.size} bytes", bucket=t.bucket, key=t.key
+            )
+        return data
+
+    if part.size == 0:
+        return b""
+    return await t.retrying(f"range {part.number}", attempt, part_number=part.number)
+
+
+async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
+    """Whole object in memory, verified."""
+    info = await _head(t)
+    data = await _get_range(t, info, PartPlan(1, 0, info.size))
+    ranges, check = await _layout(t, info) if info.size else ([], Check("", "size", ""))
+    if check.kind != "size":
+        digests = [digest(check.algorithm, data[p.offset : p.end]) for p in ranges]
+        whole = hashlib.md5(data).hexdigest() if check.kind == "md5-whole" else None
+        _verify(t, check, digests, whole)
+    return data, info
+
+
+def _file_md5(fd: int, size: int) -> str:
+    h = hashlib.md5()
+    for offset in range(0, size, 8 * 1024 * 1024):
+        h.update(os.pread(fd, 8 * 1024 * 1024, offset))
+    return h.hexdigest()
+
+
+def _digest_and_write(fd: int, data: bytes, offset: int, algorithm: str) -> PartDigest | None:
+    pwrite_all(fd, data, offset)
+    return digest(algorithm, data) if algorithm else None
+
+
+async def download_file(t: Transfer, dest: Path) -> TransferResult:
+    """Download to ``dest`` atomically; see the module docstring."""
+    started = time.monotonic()
+    info = await _head(t)
+    ranges, check = await _layout(t, info)
+    t.progress(TransferStarted(t.key, info.size, len(ranges)))
+    algorithm = check.algorithm if check.kind != "md5-whole" else ""
+    digests: dict[int, PartDigest | None] = {}
+    async with open_temp(dest, info.size) as temp:
+
+        async def fetch(part: PartPlan) -> None:
+            await t.hold(part.size)
+            try:
+                data = await _get_range(t, info, part)
+                digests[part.number] = await run_io(
+                    dest, _digest_and_write, temp.fd, data, part.offset, algorithm
+                )
+                del data
+            finally:
+                await t.unhold(part.size)
+            t.progress(PartDone(t.key, part.number, part.size))
+
+        await run_bounded(ranges, fetch, limit=t.config.max_concurrency)
+        whole = None
+        if check.kind == "md5-whole":
+            whole = await run_io(dest, _file_md5, temp.fd, info.size)
+        _verify(t, check, [d for p in ranges if (d := digests[p.number])], whole)
+        await temp.publish()
+    t.progress(TransferDone(t.key, info.size))
+    return TransferResult(
+        bucket=t.bucket,
+        key=t.key,
+        size=info.size,
+        parts=len(ranges),
+        retries=t.retries,
+        elapsed=time.monotonic() - started,
+        etag=info.etag,
+        checksum=f"{check.algorithm}:{check.expected}" if check.algorithm else None,
+    )
+
+
+async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
+    """Stream the object in order (for stdout): ranges fetched ``max_concurrency`` ahead."""
+    info = await _head(t)
+    ranges = plan_parts(info.size, part_size=t.config.part_size)
+    window = max(1, t.config.max_concurrency)
+    for start in range(0, len(ranges), window):
+        batch = ranges[start : start + window]
+        chunks = await run_bounded(batch, lambda p: _get_range(t, info, p), limit=window)
+        for chunk in chunks:
+            yield chunk
+        await anyio.lowlevel.checkpoint()

@@ -1,0 +1,304 @@
+"""File -> S3: one PutObject below the threshold, else a concurrent multipart upload.
+
+Guarantees: each part has its own retry budget; any failure or cancellation
+aborts the multipart upload (shielded), so none is left behind; the source
+changing mid-upload fails the transfer; the completed object is checked
+against the locally computed composite checksum or multipart ETag; with a
+journal, a killed upload resumes without re-sending finished parts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import anyio
+
+from s3flow.errors import (
+    ChecksumMismatch,
+    ObjectExists,
+    PreconditionFailed,
+    SourceChanged,
+    UploadNotFound,
+)
+from s3flow.integrity import PartDigest, composite_checksum, digest, full_checksum, multipart_etag
+from s3flow.journal import Journal, JournalHeader, journal_path
+from s3flow.localfs import FileIdentity, identify, open_for_read, run_io
+from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResult
+from s3flow.plan import PartPlan, plan_parts
+from s3flow.progress import PartDone, TransferDone, TransferStarted
+from s3flow.scheduler import run_bounded
+from s3flow.transfer.common import Transfer, shielded
+
+__all__ = ["upload_bytes", "upload_file"]
+
+
+def _read_and_digest(fd: int, part: PartPlan, algorithm: str) -> tuple[bytes, PartDigest]:
+    data = os.pread(fd, part.size, part.offset)
+    if len(data) != part.size:
+        raise OSError(f"file shrank: wanted {part.size} bytes at {part.offset}")
+    return data, digest(algorithm, data)
+
+
+async def upload_bytes(
+    t: Transfer, data: bytes, *, options: ObjectOptions | None = None, no_clobber: bool = False
+) -> TransferResult:
+    """One PutObject with a server-verified checksum and its own retry budget."""
+    started = time.monotonic()
+    t.progress(TransferStarted(t.key, len(data), 1))
+    algorithm = t.config.checksum
+    part = await anyio.to_thread.run_sync(digest, algorithm, data) if algorithm != "none" else None
+    info = await t.retrying(
+        "PutObject",
+        lambda: t.backend.put_object(
+            t.bucket,
+            t.key,
+            data,
+            checksum=part.checksum() if part else None,
+            options=options,
+            if_none_match=no_clobber,
+        ),
+    )
+    t.progress(PartDone(t.key, 1, len(data)))
+    t.progress(TransferDone(t.key, len(data)))
+    return TransferResult(
+        bucket=t.bucket,
+        key=t.key,
+        size=len(data),
+        parts=1,
+        retries=t.retries,
+        elapsed=time.monotonic() - started,
+        etag=info.etag,
+        checksum=str(part.checksum()) if part else None,
+    )
+
+
+async def upload_file(
+    t: Transfer,
+    path: Path,
+    *,
+    options: ObjectOptions | None = None,
+    resume: bool = False,
+    no_clobber: bool = False,
+) -> TransferResult:
+    """Upload ``path`` to ``s3://t.bucket/t.key``; see the module docstring."""
+    identity = await identify(path)
+    if identity.size < t.config.multipart_threshold:
+        data = await run_io(path, Path.read_bytes, path)
+        await _check_unchanged(path, identity, t)
+        return await upload_bytes(t, data, options=options, no_clobber=no_clobber)
+    return await _multipart(t, path, identity, options, resume, no_clobber)
+
+
+async def _check_unchanged(path: Path, identity: FileIdentity, t: Transfer) -> None:
+    if await identify(path) != identity:
+        raise SourceChanged(
+            f"local file {path} changed while it was being uploaded; nothing was stored, "
+            "retry once it is stable",
+            bucket=t.bucket,
+            key=t.key,
+        )
+
+
+async def _multipart(
+    t: Transfer,
+    path: Path,
+    identity: FileIdentity,
+    options: ObjectOptions | None,
+    resume: bool,
+    no_clobber: bool,
+) -> TransferResult:
+    started = time.monotonic()
+    plan = plan_parts(identity.size, part_size=t.config.part_size)
+    algorithm = t.config.checksum
+    if algorithm == "none":
+        algorithm = "md5"  # we still need something to verify the result against
+    source = str(await anyio.Path(path).absolute())
+    journal = Journal(journal_path("upload", source, t.endpoint, t.bucket, t.key))
+    header = JournalHeader(
+        source=source,
+        endpoint=t.endpoint,
+        bucket=t.bucket,
+        key=t.key,
+        upload_id="",
+        size=identity.size,
+        mtime_ns=identity.mtime_ns,
+        part_size=plan[0].size,
+        checksum=algorithm,
+    )
+    upload_id, done = await _resume_or_start(t, journal, header, options, resume)
+    t.progress(TransferStarted(t.key, identity.size, len(plan)))
+    digests: dict[int, PartDigest] = {}
+    try:
+        async with open_for_read(path) as fd:
+            done = await _confirm_finished(t, fd, plan, done, algorithm, digests)
+
+            async def send(part: PartPlan) -> CompletedPart:
+                if part.number in done:
+                    return done[part.number]
+                await t.hold(part.size)
+                try:
+                    data, dig = await run_io(path, _read_and_digest, fd, part, algorithm)
+                    digests[part.number] = dig
+                    checksum = dig.checksum()
+                    sent = await t.retrying(
+                        f"part {part.number}",
+                        lambda: t.backend.upload_part(
+                            t.bucket, t.key, upload_id, part.number, data, checksum=checksum
+                        ),
+                        part_number=part.number,
+                    )
+                finally:
+                    await t.unhold(part.size)
+                await journal.record(sent)
+                t.progress(PartDone(t.key, part.number, part.size))
+                return sent
+
+            parts = await run_bounded(plan, send, limit=t.config.max_concurrency)
+        await _check_unchanged(path, identity, t)
+        ordered = [digests[p.number] for p in plan]
+        info = await _complete(t, upload_id, parts, no_clobber)
+        checksum = _verify_result(t, info, ordered, parts)
+    except BaseException:
+        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
+        journal.remove()
+        raise
+    journal.remove()
+    t.progress(TransferDone(t.key, identity.size))
+    return TransferResult(
+        bucket=t.bucket,
+        key=t.key,
+        size=identity.size,
+        parts=len(plan),
+        retries=t.retries,
+        elapsed=time.monotonic() - started,
+        etag=info.etag,
+        checksum=checksum,
+        resumed_parts=sum(1 for p in plan if p.number in done),
+    )
+
+
+async def _resume_or_start(
+    t: Transfer,
+    journal: Journal,
+    header: JournalHeader,
+    options: ObjectOptions | None,
+    resume: bool,
+) -> tuple[str, dict[int, CompletedPart]]:
+    """Continue the journaled upload when it is still valid, else start a new one."""
+    old, recorded = await journal.load()
+    if old is not None:
+        if resume and replace(old, upload_id="") == header:
+            try:
+                listed = await t.retrying(
+                    "ListParts", lambda: t.backend.list_parts(t.bucket, t.key, old.upload_id)
+                )
+            except UploadNotFound:
+                listed = []
+            else:
+                on_server = {p.number: p for p in listed}
+                done = {
+                    n: p
+                    for n, p in recorded.items()
+                    if n in on_server and on_server[n].etag == p.etag
+                }
+                return old.upload_id, done
+        # The file changed (or resume is off): the old upload can never complete.
+        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, old.upload_id))
+    upload_id = await t.retrying(
+        "CreateMultipartUpload",
+        lambda: t.backend.create_multipart_upload(
+            t.bucket,
+            t.key,
+            options=options,
+            checksum_algorithm=header.checksum if header.checksum != "md5" else None,
+        ),
+    )
+    try:
+        await journal.start(replace(header, upload_id=upload_id))
+    except BaseException:
+        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
+        raise
+    return upload_id, {}
+
+
+async def _confirm_finished(
+    t: Transfer,
+    fd: int,
+    plan: list[PartPlan],
+    done: dict[int, CompletedPart],
+    algorithm: str,
+    digests: dict[int, PartDigest],
+) -> dict[int, CompletedPart]:
+    """Re-read parts the journal says are finished; keep only those whose bytes still match."""
+    confirmed: dict[int, CompletedPart] = {}
+    for part in plan:
+        sent = done.get(part.number)
+        if sent is None or sent.size != part.size:
+            continue
+        _, dig = await anyio.to_thread.run_sync(_read_and_digest, fd, part, algorithm)
+        if algorithm == "md5" and sent.etag != dig.md5.hex():
+            continue
+        if algorithm != "md5" and sent.checksum != dig.checksum():
+            continue
+        digests[part.number] = dig
+        confirmed[part.number] = sent
+    return confirmed
+
+
+async def _complete(
+    t: Transfer, upload_id: str, parts: list[CompletedPart], no_clobber: bool
+) -> ObjectInfo:
+    """CompleteMultipartUpload, resolving a lost reply by HEAD instead of failing."""
+    attempts = 0
+
+    async def attempt() -> ObjectInfo:
+        nonlocal attempts
+        attempts += 1
+        try:
+            return await t.backend.complete_multipart_upload(
+                t.bucket, t.key, upload_id, parts, if_none_match=no_clobber
+            )
+        except UploadNotFound:
+            if attempts == 1:
+                raise
+            # An earlier attempt completed but its reply was lost.
+            return await t.backend.head_object(t.bucket, t.key)
+        except PreconditionFailed:
+            raise ObjectExists(
+                "object already exists and --no-clobber is set; nothing was overwritten",
+                bucket=t.bucket,
+                key=t.key,
+            ) from None
+
+    return await t.retrying("CompleteMultipartUpload", attempt)
+
+
+def _verify_result(
+    t: Transfer, info: ObjectInfo, digests: list[PartDigest], parts: list[CompletedPart]
+) -> str | None:
+    """Compare the stored object with what we computed locally. Returns our checksum."""
+    algorithm = digests[0].algorithm
+    if algorithm == "md5":
+        expected = multipart_etag([d.md5 for d in digests])
+        if info.etag and "-" in info.etag and info.etag != expected:
+            raise ChecksumMismatch(
+                f"stored object's ETag {info.etag} does not match the local {expected}",
+                bucket=t.bucket,
+                key=t.key,
+            )
+        return f"etag:{expected}"
+    composite = composite_checksum(digests)
+    if info.checksum:
+        algo, _, value = info.checksum.partition(":")
+        value = value.split("-")[0]  # some servers drop the "-N" of a composite
+        accepted = (composite.value.split("-")[0], full_checksum(digests).value)
+        if algo == algorithm and value not in accepted:
+            raise ChecksumMismatch(
+                f"stored object's {algo} {value} does not match the local {composite.value}",
+                bucket=t.bucket,
+                key=t.key,
+            )
+    return str(composite)
