@@ -597,12 +597,10 @@ class AioBotocoreBackend:
                 r = await self._client.list_parts(
                     Bucket=bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker
                 )
-            for p in r.get("Parts", []):
-                parts.append(
-                    CompletedPart(
-                        p["PartNumber"], _etag(p.get("ETag")), _checksum(p), p.get("Size", 0)
-                    )
-                )
+            parts.extend(
+                CompletedPart(p["PartNumber"], _etag(p.get("ETag")), _checksum(p), p.get("Size", 0))
+                for p in r.get("Parts", [])
+            )
             if not r.get("IsTruncated"):
                 return parts
             marker = int(r.get("NextPartNumberMarker", 0))
