@@ -145,9 +145,11 @@ class TempFile:
 
 def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:
     if dest.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(dest))
+        raise LocalFileError("is a directory; give a file path to download to", path=str(dest))
     if not dest.parent.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "destination directory does not exist")
+        raise LocalFileError(
+            "destination directory does not exist; create it first", path=str(dest)
+        )
     temp = path or temp_path_for(dest)
     flags = os.O_RDWR | os.O_CREAT | (0 if path else os.O_EXCL)
     fd = os.open(temp, flags, 0o644)

@@ -65,12 +65,12 @@ def plan_parts(size: int, *, part_size: int, max_parts: int = MAX_PARTS) -> list
 def stream_part_size(number: int, base: int = MIN_PART_SIZE) -> int:
     """Part size for part ``number`` of a stream of unknown length.
 
-    Doubles every 1,000 parts, so 10,000 parts reach S3's 5 TiB maximum
+    Doubles every 500 parts, so 10,000 parts reach S3's 5 TiB maximum
     object size instead of stopping at 10,000 x ``base``.
 
-    >>> stream_part_size(1), stream_part_size(1001) // stream_part_size(1)
+    >>> stream_part_size(1), stream_part_size(501) // stream_part_size(1)
     (5242880, 2)
     """
     if not 1 <= number <= MAX_PARTS:
         raise ConfigError(f"part number must be in 1..{MAX_PARTS}, got {number}")
-    return min(base << ((number - 1) // 1000), MAX_PART_SIZE)
+    return min(base << ((number - 1) // 500), MAX_PART_SIZE)

@@ -91,7 +91,7 @@ def _verify(t: Transfer, check: Check, digests: list[PartDigest], whole_md5: str
         got = multipart_etag([d.md5 for d in digests])
     else:
         got = full_checksum(digests).value
-        if got != check.expected and len(digests) > 1:
+        if got != check.expected:
             got = composite_checksum(digests).value.split("-")[0]
     if got != check.expected:
         raise ChecksumMismatch(

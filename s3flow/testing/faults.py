@@ -1,0 +1,124 @@
+"""Fault injection for engine tests: MemoryBackend that fails by rule.
+
+Example::
+
+    backend = FaultyBackend([FaultRule("upload_part", part_number=2, times=2)])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from s3flow.errors import RetryableError, S3FlowError
+from s3flow.testing.memory import MemoryBackend
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from s3flow.models import Checksum, CompletedPart, ObjectInfo, ObjectOptions
+
+__all__ = ["FaultRule", "FaultyBackend"]
+
+
+@dataclass(slots=True, kw_only=True)
+class FaultRule:
+    """Fail ``operation`` (optionally only part/range ``part_number``) ``times`` times.
+
+    ``kind``: "error" raises ``error``; "truncate" returns a short body (get_object);
+    "corrupt" flips a byte (get_object); "lost-reply" performs the operation,
+    then raises a retryable error as if the reply was lost.
+    """
+
+    operation: str
+    times: int = 1
+    part_number: int | None = None
+    kind: str = "error"
+    error: Callable[[], S3FlowError] = lambda: RetryableError("injected 500 InternalError")
+
+
+class FaultyBackend(MemoryBackend):
+    def __init__(self, rules: Sequence[FaultRule] = ()) -> None:
+        super().__init__()
+        self.rules = list(rules)
+        self.injected = 0
+
+    def _take(self, operation: str, part_number: int | None = None) -> FaultRule | None:
+        for rule in self.rules:
+            if rule.operation != operation or rule.times <= 0:
+                continue
+            if rule.part_number is not None and rule.part_number != part_number:
+                continue
+            rule.times -= 1
+            self.injected += 1
+            return rule
+        return None
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        body: bytes,
+        *,
+        checksum: Checksum | None = None,
+    ) -> CompletedPart:
+        if rule := self._take("upload_part", number):
+            raise rule.error()
+        return await super().upload_part(bucket, key, upload_id, number, body, checksum=checksum)
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        *,
+        checksum: Checksum | None = None,
+        options: ObjectOptions | None = None,
+        if_none_match: bool = False,
+    ) -> ObjectInfo:
+        if rule := self._take("put_object"):
+            raise rule.error()
+        return await super().put_object(
+            bucket, key, body, checksum=checksum, options=options, if_none_match=if_none_match
+        )
+
+    async def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        if_match: str | None = None,
+    ) -> bytes:
+        data = await super().get_object(bucket, key, start=start, end=end, if_match=if_match)
+        size = max(1, (end or 0) - (start or 0))
+        rule = self._take("get_object", (start or 0) // size + 1)
+        if rule is None:
+            return data
+        if rule.kind == "truncate":
+            return data[: len(data) // 2]
+        if rule.kind == "corrupt" and data:
+            return bytes([data[0] ^ 0xFF]) + data[1:]
+        raise rule.error()
+
+    async def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[CompletedPart],
+        *,
+        if_none_match: bool = False,
+    ) -> ObjectInfo:
+        rule = self._take("complete_multipart_upload")
+        if rule is not None and rule.kind == "lost-reply":
+            await super().complete_multipart_upload(bucket, key, upload_id, parts)
+            raise RetryableError("injected: connection reset after the server completed")
+        if rule is not None:
+            raise rule.error()
+        return await super().complete_multipart_upload(
+            bucket, key, upload_id, parts, if_none_match=if_none_match
+        )

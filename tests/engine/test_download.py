@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from s3flow.config import MiB
+from s3flow.errors import (
+    ChecksumMismatch,
+    LocalFileError,
+    ObjectNotFound,
+    SourceChanged,
+    TransferFailed,
+)
+from s3flow.testing.faults import FaultRule
+
+
+def leftovers(directory) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if ".s3flow-" in p.name)
+
+
+async def put(client, size: int, seed: int = 1) -> bytes:
+    data = random.Random(seed).randbytes(size)
+    await client.put_object("b", "k", data)
+    return data
+
+
+async def test_ranged_download_and_overwrite_is_atomic(client, backend, tmp_path) -> None:
+    data = random.Random(1).randbytes(23 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")
+    dest = tmp_path / "out"
+    dest.write_bytes(b"old")
+    result = await client.download_file("b", "k", dest)
+    assert dest.read_bytes() == data and result.parts == 5
+    assert result.checksum and result.checksum.startswith("crc32c:")
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["truncate", "error"])
+async def test_torn_range_is_retried(client, backend, tmp_path, kind) -> None:
+    data = await put(client, 12 * MiB)
+    backend.rules = [FaultRule(operation="get_object", part_number=2, kind=kind, times=2)]
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data and result.retries == 2
+
+
+async def test_corrupt_body_is_never_published(client, backend, tmp_path) -> None:
+    await put(client, 12 * MiB)
+    backend.rules = [FaultRule(operation="get_object", part_number=1, kind="corrupt", times=1)]
+    dest = tmp_path / "out"
+    with pytest.raises(ChecksumMismatch):
+        await client.download_file("b", "k", dest)
+    assert not dest.exists() and leftovers(tmp_path) == []
+
+
+async def test_budget_exhausted_leaves_nothing(client, backend, tmp_path) -> None:
+    await put(client, 12 * MiB)
+    backend.rules = [FaultRule(operation="get_object", part_number=2, times=99)]
+    with pytest.raises(TransferFailed):
+        await client.download_file("b", "k", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+async def test_object_replaced_mid_download(client, backend, tmp_path) -> None:
+    await put(client, 12 * MiB)
+    real = backend.get_object
+    calls = 0
+
+    async def replacing(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await backend.put_object("b", "k", b"new content")
+        return await real(*args, **kwargs)
+
+    backend.get_object = replacing
+    with pytest.raises(SourceChanged, match="replaced during the download"):
+        await client.download_file("b", "k", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+async def test_missing_object_and_bad_destination(client, tmp_path) -> None:
+    with pytest.raises(ObjectNotFound):
+        await client.download_file("b", "nope", tmp_path / "out")
+    await put(client, 10)
+    with pytest.raises(LocalFileError, match="destination directory does not exist"):
+        await client.download_file("b", "k", tmp_path / "missing" / "out")
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(LocalFileError, match="is a directory"):
+        await client.download_file("b", "k", tmp_path / "dir")
+
+
+async def test_get_object_and_text(client) -> None:
+    await client.put_object("b", "t", "héllo")
+    assert await client.get_text("b", "t") == "héllo"
+    data = await put(client, 11 * MiB)
+    assert await client.get_object("b", "k") == data
+
+
+async def test_stream_upload_and_iter_download(client, backend) -> None:
+    data = random.Random(5).randbytes(13 * MiB + 5)
+
+    async def chunks():
+        for i in range(0, len(data), 100_000):
+            yield data[i : i + 100_000]
+
+    result = await client.upload_stream(chunks(), "b", "s")
+    assert backend.buckets["b"]["s"].data == data and result.parts == 3
+    got = b"".join([c async for c in client.iter_object("b", "s")])
+    assert got == data
+
+
+async def test_small_stream_is_one_put(client, backend) -> None:
+    async def chunks():
+        yield b"abc"
+
+    result = await client.upload_stream(chunks(), "b", "s")
+    assert result.parts == 1 and backend.buckets["b"]["s"].data == b"abc"

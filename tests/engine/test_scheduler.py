@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from s3flow.errors import S3FlowError
+from s3flow.scheduler import ByteBudget, run_bounded, run_stream
+
+
+async def test_limit_respected_and_order_kept() -> None:
+    running = peak = 0
+
+    async def work(n: int) -> int:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await anyio.sleep(0)
+        await anyio.sleep(0)
+        running -= 1
+        return n * 2
+
+    assert await run_bounded(range(50), work, limit=4) == [n * 2 for n in range(50)]
+    assert peak == 4
+
+
+async def test_first_failure_cancels_siblings_and_is_raised_alone() -> None:
+    started: list[int] = []
+    cancelled = 0
+
+    async def work(n: int) -> None:
+        nonlocal cancelled
+        started.append(n)
+        if n == 1:
+            raise S3FlowError("part 1 broke")
+        try:
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            cancelled += 1
+            raise
+
+    with anyio.fail_after(5), pytest.raises(S3FlowError, match="part 1 broke"):
+        await run_bounded(range(100), work, limit=3)
+    assert cancelled == 2 and len(started) == 3  # the rest never started
+
+
+async def test_bug_stays_loud() -> None:
+    async def work(n: int) -> None:
+        raise KeyError(n)
+
+    with pytest.raises(ExceptionGroup):
+        await run_bounded([1], work, limit=1)
+
+
+async def test_run_stream_bounds_what_it_holds() -> None:
+    produced = consumed = max_ahead = 0
+
+    async def source():
+        nonlocal produced, max_ahead
+        for n in range(200):
+            produced += 1
+            max_ahead = max(max_ahead, produced - consumed)
+            yield n
+
+    async def work(n: int) -> None:
+        nonlocal consumed
+        await anyio.sleep(0)
+        consumed += 1
+
+    await run_stream(source(), work, limit=5)
+    assert consumed == 200 and max_ahead <= 6
+
+
+async def test_byte_budget_caps_bytes_in_flight() -> None:
+    budget = ByteBudget(10)
+    peak = 0
+
+    async def work(n: int) -> None:
+        nonlocal peak
+        await budget.acquire(4)
+        peak = max(peak, budget.in_use)
+        await anyio.sleep(0)
+        await budget.release(4)
+
+    await run_bounded(range(20), work, limit=8)
+    assert peak <= 10 and budget.in_use == 0
+
+
+async def test_byte_budget_lets_one_oversized_request_through() -> None:
+    budget = ByteBudget(10)
+    with anyio.fail_after(1):
+        await budget.acquire(50)
+    await budget.release(50)

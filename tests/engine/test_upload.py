@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import hashlib
+import os
+
+import anyio
+import pytest
+
+from s3flow.config import MiB
+from s3flow.errors import (
+    AccessDenied,
+    BucketNotFound,
+    LocalFileError,
+    ObjectExists,
+    SourceChanged,
+    TransferFailed,
+)
+from s3flow.integrity import multipart_etag
+from s3flow.progress import TransferStats
+from s3flow.testing.faults import FaultRule
+
+
+def write(path, size: int, seed: int = 0) -> bytes:
+    data = random_bytes(size, seed)
+    path.write_bytes(data)
+    return data
+
+
+def random_bytes(size: int, seed: int) -> bytes:
+    import random
+
+    return random.Random(seed).randbytes(size)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5 * MiB - 1, 5 * MiB, 5 * MiB + 1, 17 * MiB + 3])
+async def test_round_trip_sizes(client, backend, tmp_path, size) -> None:
+    data = write(tmp_path / "f", size)
+    result = await client.upload_file(tmp_path / "f", "b", "k")
+    assert backend.buckets["b"]["k"].data == data
+    assert result.size == size and result.retries == 0
+    assert result.parts == max(1, -(-size // (5 * MiB))) if size >= 5 * MiB else result.parts == 1
+    await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data
+
+
+async def test_multipart_etag_and_checksum_match_local(client, backend, tmp_path) -> None:
+    data = write(tmp_path / "f", 12 * MiB)
+    result = await client.upload_file(tmp_path / "f", "b", "k")
+    chunks = [data[i : i + 5 * MiB] for i in range(0, len(data), 5 * MiB)]
+    assert result.etag == multipart_etag([hashlib.md5(c).digest() for c in chunks])
+    assert result.checksum and result.checksum.endswith("-3")
+
+
+async def test_part_budget_absorbs_failures(client, backend, delays, tmp_path) -> None:
+    backend.rules = [FaultRule(operation="upload_part", part_number=2, times=2)]
+    data = write(tmp_path / "f", 12 * MiB)
+    stats = TransferStats()
+    result = await client.upload_file(tmp_path / "f", "b", "k", progress=stats)
+    assert backend.buckets["b"]["k"].data == data
+    assert result.retries == 2 and len(delays) == 2 and stats.retries == 2
+    assert stats.done == 12 * MiB and stats.parts_done == 3
+
+
+async def test_budget_exhausted_aborts_and_names_the_part(client, backend, tmp_path) -> None:
+    backend.rules = [FaultRule(operation="upload_part", part_number=3, times=99)]
+    write(tmp_path / "f", 12 * MiB)
+    with pytest.raises(TransferFailed) as info:
+        await client.upload_file(tmp_path / "f", "b", "k")
+    assert info.value.part_number == 3 and info.value.attempts == 3
+    assert "part 3 failed after 3 attempts" in str(info.value)
+    assert backend.uploads == {} and "k" not in backend.buckets["b"]
+    assert backend.calls["abort_multipart_upload"] == 1
+
+
+async def test_non_retryable_fails_at_once_and_aborts(client, backend, tmp_path) -> None:
+    backend.rules = [FaultRule(operation="upload_part", times=1, error=lambda: AccessDenied("no"))]
+    write(tmp_path / "f", 12 * MiB)
+    with pytest.raises(AccessDenied):
+        await client.upload_file(tmp_path / "f", "b", "k")
+    assert backend.uploads == {}
+
+
+async def test_missing_bucket(client, tmp_path) -> None:
+    write(tmp_path / "f", 10)
+    with pytest.raises(BucketNotFound):
+        await client.upload_file(tmp_path / "f", "nope", "k")
+
+
+@pytest.mark.parametrize("make", ["missing", "directory"])
+async def test_bad_local_paths(client, tmp_path, make) -> None:
+    path = tmp_path / "x"
+    if make == "directory":
+        path.mkdir()
+    with pytest.raises(LocalFileError, match=str(path)):
+        await client.upload_file(path, "b", "k")
+
+
+async def test_lost_complete_reply_is_resolved_by_head(client, backend, tmp_path) -> None:
+    backend.rules = [FaultRule(operation="complete_multipart_upload", kind="lost-reply")]
+    data = write(tmp_path / "f", 11 * MiB)
+    result = await client.upload_file(tmp_path / "f", "b", "k")
+    assert backend.buckets["b"]["k"].data == data and result.retries == 1
+
+
+async def test_source_modified_during_upload_fails(client, backend, tmp_path) -> None:
+    path = tmp_path / "f"
+    write(path, 12 * MiB)
+    real = backend.upload_part
+    calls = 0
+
+    async def touching_upload_part(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            with path.open("r+b") as f:
+                f.write(b"changed!")
+            os.utime(path, ns=(0, 123))
+        return await real(*args, **kwargs)
+
+    backend.upload_part = touching_upload_part
+    with pytest.raises(SourceChanged, match="changed while it was being uploaded"):
+        await client.upload_file(path, "b", "k")
+    assert backend.uploads == {} and "k" not in backend.buckets["b"]
+
+
+async def test_no_clobber(client, backend, tmp_path) -> None:
+    write(tmp_path / "small", 10)
+    write(tmp_path / "big", 11 * MiB)
+    await client.put_object("b", "k", b"existing")
+    with pytest.raises(ObjectExists):
+        await client.upload_file(tmp_path / "small", "b", "k", no_clobber=True)
+    with pytest.raises(ObjectExists):
+        await client.upload_file(tmp_path / "big", "b", "k", no_clobber=True)
+    assert backend.buckets["b"]["k"].data == b"existing" and backend.uploads == {}
+
+
+async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
+    import dataclasses
+    import random
+
+    from s3flow.client import S3Client
+    from tests.engine.conftest import CONFIG
+
+    config = dataclasses.replace(CONFIG, max_concurrency=16, memory_limit=10 * MiB)
+    client = S3Client(backend, config, rng=random.Random(0))
+    peak = 0
+    real = backend.upload_part
+
+    async def watching(*args, **kwargs):
+        nonlocal peak
+        peak = max(peak, client._budget.in_use)
+        await anyio.sleep(0)
+        return await real(*args, **kwargs)
+
+    backend.upload_part = watching
+    write(tmp_path / "f", 40 * MiB)
+    await client.upload_file(tmp_path / "f", "b", "k")
+    assert 0 < peak <= 10 * MiB

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from s3flow.config import ConnectConfig, MiB, RetryPolicy, TransferConfig
+from s3flow.errors import ConfigError
+from s3flow.models import S3Location
+
+
+def test_defaults_and_replace() -> None:
+    config = TransferConfig()
+    assert config.part_size >= 5 * MiB and config.retry.max_attempts == 5
+    faster = dataclasses.replace(config, max_concurrency=32)
+    assert faster.max_concurrency == 32 and config.max_concurrency != 32
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.part_size = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"part_size": MiB}, "between 5 MiB and 5 GiB"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"checksum": "sha1"}, "checksum must be one of"),
+        ({"memory_limit": 1}, "memory_limit"),
+    ],
+)
+def test_transfer_config_validation(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TransferConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_retry_policy_validation() -> None:
+    with pytest.raises(ConfigError):
+        RetryPolicy(max_attempts=0)
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x", "http://", "http://h:99999"])
+def test_bad_endpoint_is_refused(url: str) -> None:
+    with pytest.raises(ConfigError, match="endpoint URL"):
+        ConnectConfig(endpoint_url=url)
+
+
+def test_path_style_for_custom_endpoints() -> None:
+    assert ConnectConfig(endpoint_url="http://127.0.0.1:9000").use_path_style
+    assert not ConnectConfig().use_path_style
+
+
+@pytest.mark.parametrize(
+    ("text", "bucket", "key"),
+    [
+        ("s3://b", "b", ""),
+        ("s3://b/", "b", ""),
+        ("s3://b/k/x.txt", "b", "k/x.txt"),
+        ("s3://b/dir/", "b", "dir/"),
+    ],
+)
+def test_location_parse(text: str, bucket: str, key: str) -> None:
+    loc = S3Location.parse(text)
+    assert (loc.bucket, loc.key) == (bucket, key)
+
+
+@pytest.mark.parametrize("text", ["b/k", "s3://", "s3:///k", "/tmp/x"])
+def test_location_bad_input(text: str) -> None:
+    with pytest.raises(ConfigError, match="s3://bucket/key"):
+        S3Location.parse(text)
