@@ -5,7 +5,15 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from s3flow.errors import BucketNotEmpty, InvalidBucketName, S3FlowError, UploadNotFound
+from s3flow.errors import (
+    AccessDenied,
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    BucketNotFound,
+    InvalidBucketName,
+    S3FlowError,
+    UploadNotFound,
+)
 from s3flow.ops.objects import delete_versions
 from s3flow.scheduler import run_bounded
 
@@ -41,7 +49,22 @@ async def list_buckets(backend: S3Backend) -> list[Bucket]:
 
 
 async def create_bucket(backend: S3Backend, name: str, *, region: str | None = None) -> None:
+    """Create ``name``; BucketAlreadyExists if it exists, even where S3 would answer 200.
+
+    us-east-1 (and moto) silently succeed when you re-create your own bucket;
+    a HEAD first turns that into the clear error users expect.
+    """
     validate_bucket(name)
+    try:
+        await backend.head_bucket(name)
+    except BucketNotFound:
+        pass
+    except AccessDenied:
+        raise BucketAlreadyExists(
+            "bucket name is taken by another account; choose another name", bucket=name
+        ) from None
+    else:
+        raise BucketAlreadyExists("bucket already exists; choose another name", bucket=name)
     await backend.create_bucket(name, region=region)
 
 
