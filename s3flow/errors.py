@@ -14,6 +14,7 @@ __all__ = [
     "ChecksumMismatch",
     "ClientClosed",
     "ConfigError",
+    "CorruptedInTransit",
     "CredentialsError",
     "InvalidBucketName",
     "InvalidKey",
@@ -158,6 +159,10 @@ class SlowDown(RetryableError):
     """The server asks us to send fewer requests (503 SlowDown, throttling)."""
 
 
+class CorruptedInTransit(RetryableError, ChecksumMismatch):
+    """The server saw different bytes than we sent (BadDigest); sending again may fix it."""
+
+
 class TransferFailed(S3FlowError):
     """A transfer gave up; nothing half-done was left behind.
 
@@ -203,9 +208,9 @@ _BY_CODE: dict[str, type[S3FlowError]] = {
     "PreconditionFailed": PreconditionFailed,
     "412": PreconditionFailed,
     "ConditionalRequestConflict": PreconditionFailed,
-    "BadDigest": ChecksumMismatch,
+    "BadDigest": CorruptedInTransit,
     "InvalidDigest": ChecksumMismatch,
-    "XAmzContentChecksumMismatch": ChecksumMismatch,
+    "XAmzContentChecksumMismatch": CorruptedInTransit,
     "SlowDown": SlowDown,
     "503": SlowDown,
     "Throttling": SlowDown,

@@ -19,7 +19,7 @@ from s3flow.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
-    ChecksumMismatch,
+    CorruptedInTransit,
     InvalidBucketName,
     ObjectExists,
     ObjectNotFound,
@@ -94,7 +94,7 @@ class MemoryBackend:
     @staticmethod
     def _verify(body: bytes, checksum: Checksum | None, bucket: str, key: str) -> None:
         if checksum is not None and digest(checksum.algorithm, body).checksum() != checksum:
-            raise ChecksumMismatch("checksum mismatch", bucket=bucket, key=key, code="BadDigest")
+            raise CorruptedInTransit("checksum mismatch", bucket=bucket, key=key, code="BadDigest")
 
     # Buckets
     async def list_buckets(self) -> list[Bucket]:

@@ -33,7 +33,7 @@ ALL = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c
         ("InvalidAccessKeyId", "CredentialsError"),
         ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"),
         ("NoSuchUpload", "UploadNotFound"),
-        ("BadDigest", "ChecksumMismatch"),
+        ("BadDigest", "CorruptedInTransit"),
         ("Weird", "ServiceError"),
     ],
 )
