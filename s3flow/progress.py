@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "ObjectDone",
     "PartDone",
     "PartRetried",
     "ProgressEvent",
@@ -44,7 +45,22 @@ class TransferDone:
     nbytes: int
 
 
-ProgressEvent = TransferStarted | PartDone | PartRetried | TransferDone
+@dataclass(frozen=True, slots=True)
+class ObjectDone:
+    """A bulk job (``s3flow.bulk``) finished with one object.
+
+    ``action`` is ``copy``, ``skip``, ``delete`` or ``fail``; with
+    ``dry_run`` nothing was done, the event says what would be.
+    """
+
+    key: str
+    action: str
+    nbytes: int
+    reason: str = ""
+    dry_run: bool = False
+
+
+ProgressEvent = TransferStarted | PartDone | PartRetried | TransferDone | ObjectDone
 
 
 class ProgressSink(Protocol):

@@ -1,0 +1,238 @@
+"""PURE: merge two sorted listings into Copy / Skip / Delete / Check actions.
+
+Both inputs must be sorted the way S3 sorts keys (code-point order of the
+relative key, which is UTF-8 byte order); :func:`diff` checks this as it
+goes and holds one entry of each side at a time, so memory is O(1) whatever
+the size of the trees. Content comparison (``--checksum``) needs I/O, so
+equal-sized pairs become :class:`Check` actions that the runner resolves
+with :func:`plan_digest` and :func:`digest_matches` over digests it computed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from s3flow.integrity import composite_checksum, full_checksum, multipart_etag
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from s3flow.integrity import PartDigest
+
+__all__ = [
+    "Action",
+    "Check",
+    "CompareMode",
+    "Copy",
+    "Delete",
+    "DigestPlan",
+    "Entry",
+    "Skip",
+    "decide",
+    "diff",
+    "digest_matches",
+    "plan_digest",
+    "step",
+]
+
+CompareMode = Literal["size_mtime", "size_only", "checksum", "always"]
+MODES = ("size_mtime", "size_only", "checksum", "always")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One file or object: key relative to the sync root, size, mtime (epoch seconds)."""
+
+    key: str
+    size: int
+    mtime: float = 0.0
+    etag: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """Transfer ``entry`` (a source entry). ``reason``: new, size, newer, checksum, always."""
+
+    entry: Entry
+    reason: str = "new"
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """Remove ``entry`` (a destination entry) that the source no longer has."""
+
+    entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """Same size, compare content: resolved by the runner (it needs I/O)."""
+
+    entry: Entry
+    dest: Entry
+
+
+Action = Copy | Skip | Delete | Check
+
+
+def decide(source: Entry, dest: Entry, mode: CompareMode) -> Action:
+    """What to do with a key present on both sides.
+
+    ``size_mtime`` (the default, as ``aws s3 sync``) copies when the sizes
+    differ or the source is newer, in whole seconds (S3 listings carry whole
+    seconds, so a sub-second local mtime must not look newer).
+
+    >>> decide(Entry("a", 1, 20.5), Entry("a", 1, 20.0), "size_mtime")
+    Skip(entry=Entry(key='a', size=1, mtime=20.5, etag=''))
+    """
+    if mode == "always":
+        return Copy(source, "always")
+    if source.size != dest.size:
+        return Copy(source, "size")
+    if mode == "size_only":
+        return Skip(source)
+    if mode == "checksum":
+        return Check(source, dest)
+    if int(source.mtime // 1) > int(dest.mtime // 1):
+        return Copy(source, "newer")
+    return Skip(source)
+
+
+def diff(
+    sources: Iterable[Entry],
+    dests: Iterable[Entry],
+    *,
+    mode: CompareMode = "size_mtime",
+    delete: bool = False,
+) -> Iterator[Action]:
+    """Merge two sorted listings into actions, lazily, in key order.
+
+    Raises ValueError when either input is out of order or repeats a key
+    (a wrong merge would silently delete or skip data).
+
+    >>> src = [Entry("a", 1), Entry("b", 2)]
+    >>> dst = [Entry("b", 3), Entry("c", 1)]
+    >>> [type(a).__name__ for a in diff(src, dst, delete=True)]
+    ['Copy', 'Copy', 'Delete']
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    src_it, dst_it = iter(sources), iter(dests)
+    src = _next(src_it, None, "source")
+    dst = _next(dst_it, None, "destination")
+    while src is not None or dst is not None:
+        action, take_src, take_dst = step(src, dst, mode=mode, delete=delete)
+        if action is not None:
+            yield action
+        if take_src:
+            src = _next(src_it, src, "source")
+        if take_dst:
+            dst = _next(dst_it, dst, "destination")
+
+
+def step(
+    src: Entry | None, dst: Entry | None, *, mode: CompareMode, delete: bool
+) -> tuple[Action | None, bool, bool]:
+    """One merge step over the heads of both listings (None: that side is exhausted).
+
+    Returns the action (if any) and whether to advance the source and the
+    destination. Shared by :func:`diff` and the runner's async merge.
+    """
+    if src is not None and (dst is None or src.key < dst.key):
+        return Copy(src, "new"), True, False
+    if dst is not None and (src is None or dst.key < src.key):
+        return (Delete(dst) if delete else None), False, True
+    assert src is not None
+    assert dst is not None
+    return decide(src, dst, mode), True, True
+
+
+def _next(it: Iterator[Entry], previous: Entry | None, side: str) -> Entry | None:
+    entry = next(it, None)
+    check_order(previous, entry, side)
+    return entry
+
+
+def check_order(previous: Entry | None, entry: Entry | None, side: str) -> None:
+    """Raise ValueError unless ``entry`` sorts strictly after ``previous``."""
+    if previous is not None and entry is not None and not previous.key < entry.key:
+        raise ValueError(
+            f"{side} listing is not in S3 key order: {entry.key!r} came after {previous.key!r}"
+        )
+
+
+# --- content comparison (--checksum) -------------------------------------------------
+
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_MULTI_MD5 = re.compile(r"^[0-9a-f]{32}-(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    """How to hash the local file so it can be compared with an object.
+
+    ``part_size``: hash in parts of exactly this size (the object's upload
+    parts); ``None``: any chunking will do. ``kind``: ``crc`` (full-object or,
+    with a part size, composite CRC), ``md5`` (whole-file MD5 = single-part
+    ETag) or ``etag`` (multipart ETag, MD5 per part).
+    """
+
+    algorithm: str
+    kind: Literal["crc", "md5", "etag"]
+    expected: str
+    part_size: int | None = None
+
+
+def plan_digest(
+    etag: str, checksum: str | None, *, parts: int | None = None, part_size: int | None = None
+) -> DigestPlan | None:
+    """Choose the cheapest local digest that the object's checksum or ETag can confirm.
+
+    ``part_size`` is the size of the object's first part (HeadObject
+    ``partNumber=1``), needed for multipart objects. Returns None when
+    nothing comparable is known (e.g. SSE-KMS ETags): the caller copies.
+
+    >>> plan_digest("900150983cd24fb0d6963f7d28e17f72", None)
+    DigestPlan(algorithm='md5', kind='md5', expected='900150983cd24fb0d6963f7d28e17f72', part_size=None)
+    """
+    algorithm, _, value = (checksum or "").partition(":")
+    multipart = (parts or 0) > 1 or "-" in value or bool(_MULTI_MD5.match(etag))
+    if algorithm in ("crc32c", "crc32") and value:
+        if not multipart:
+            return DigestPlan(algorithm, "crc", value)
+        if part_size:
+            return DigestPlan(algorithm, "crc", value, part_size)
+    if _MD5.match(etag):
+        return DigestPlan("md5", "md5", etag)
+    if _MULTI_MD5.match(etag) and part_size:
+        return DigestPlan("md5", "etag", etag, part_size)
+    return None
+
+
+def digest_matches(
+    plan: DigestPlan, digests: Sequence[PartDigest], *, whole_md5: str | None = None
+) -> bool:
+    """True when the local digests prove the same content as the object.
+
+    ``digests`` are per-chunk digests in file order (per part when
+    ``plan.part_size`` is set); ``whole_md5`` is the hex MD5 for ``kind="md5"``.
+    """
+    if plan.kind == "md5":
+        return whole_md5 == plan.expected
+    if not digests:
+        return False
+    if plan.kind == "etag":
+        return multipart_etag([d.md5 for d in digests]) == plan.expected
+    expected = plan.expected.split("-")[0]  # some servers drop a composite's "-N"
+    if full_checksum(digests).value == expected:
+        return True
+    return plan.part_size is not None and (
+        composite_checksum(digests).value.split("-")[0] == expected
+    )

@@ -1,0 +1,259 @@
+"""Run a bulk job: list both sides lazily, diff, act with bounded concurrency.
+
+Pipeline (memory is flat whatever the number of objects)::
+
+    shard listings (src, dst) --diff--> bounded channel --> N workers (copy/delete/check)
+
+Each shard is a key range listed and diffed on its own; shards run
+concurrently, which is how a huge flat prefix is listed in parallel. One
+object failing never stops the job: it is counted, reported, and written to
+the failures file, which ``from_list`` takes back to retry just those keys.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+
+from s3flow.bulk.actions import Endpoint, Mover
+from s3flow.bulk.diff import MODES, CompareMode, Skip, check_order, step
+from s3flow.bulk.filters import Filters
+from s3flow.bulk.jobs import Job, Shard
+from s3flow.bulk.sources import KeyRange, split_keyspace
+from s3flow.config import TransferConfig
+from s3flow.errors import ConfigError
+from s3flow.models import S3Location
+from s3flow.progress import ProgressSink, ignore
+from s3flow.scheduler import ByteBudget, run_bounded, run_stream
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from anyio.streams.memory import MemoryObjectSendStream
+
+    from s3flow.backend.protocol import S3Backend
+    from s3flow.bulk.diff import Action, Entry
+
+__all__ = ["SyncOptions", "SyncSummary", "copy_tree", "sync"]
+
+Side = Path | S3Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOptions:
+    """What a bulk job does. Example: ``SyncOptions(delete=True, compare="checksum")``.
+
+    - ``compare``: ``size_mtime`` (default: copy when sizes differ or the
+      source is newer), ``size_only``, ``checksum`` (content), ``always``.
+    - ``delete``: remove destination objects the source does not have.
+    - ``dry_run``: decide and report (ObjectDone events), change nothing.
+    - ``filters``: include/exclude globs on relative keys (last rule wins).
+    - ``concurrency``: objects in flight (parts per object: TransferConfig).
+    - ``shards`` / ``spans``: split the keyspace into ranges listed and synced
+      concurrently (``spans`` gives explicit ranges, e.g. a cluster shard).
+    - ``from_list``: only the keys in this file (one per line).
+    - ``failures_file``: write failed keys here, one per line.
+    - ``manifest``: journal of finished keys; a rerun skips them.
+    - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
+      sides use the same backend object.
+    """
+
+    compare: CompareMode = "size_mtime"
+    delete: bool = False
+    dry_run: bool = False
+    filters: Filters = field(default_factory=Filters)
+    concurrency: int = 32
+    shards: int = 1
+    spans: tuple[KeyRange, ...] | None = None
+    from_list: Path | None = None
+    failures_file: Path | None = None
+    manifest: Path | None = None
+    server_side_copy: bool | None = None
+    max_failed_keys: int = 1000
+    delete_batch: int = 1000
+    progress: ProgressSink = ignore
+
+    def __post_init__(self) -> None:
+        if self.compare not in MODES:
+            raise ConfigError(f"compare must be one of {', '.join(MODES)}, got {self.compare!r}")
+        if self.concurrency < 1 or self.shards < 1:
+            raise ConfigError("concurrency and shards must be at least 1")
+        if not 1 <= self.delete_batch <= 1000:
+            raise ConfigError(f"delete_batch must be 1..1000, got {self.delete_batch}")
+        if self.delete and self.compare == "always":
+            raise ConfigError("delete needs a comparison; it cannot be used with compare='always'")
+        if self.delete and self.from_list is not None:
+            raise ConfigError("delete cannot be combined with from_list")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncSummary:
+    """What a job did (with ``dry_run``: would do). ``failed_keys`` is bounded."""
+
+    copied: int = 0
+    copied_bytes: int = 0
+    skipped: int = 0
+    skipped_bytes: int = 0
+    deleted: int = 0
+    deleted_bytes: int = 0
+    failed: int = 0
+    failed_bytes: int = 0
+    elapsed: float = 0.0
+    failed_keys: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def merge(self, other: SyncSummary, *, max_failed_keys: int = 1000) -> SyncSummary:
+        """Add two summaries (shards of one job); elapsed is the longer one."""
+        return SyncSummary(
+            copied=self.copied + other.copied,
+            copied_bytes=self.copied_bytes + other.copied_bytes,
+            skipped=self.skipped + other.skipped,
+            skipped_bytes=self.skipped_bytes + other.skipped_bytes,
+            deleted=self.deleted + other.deleted,
+            deleted_bytes=self.deleted_bytes + other.deleted_bytes,
+            failed=self.failed + other.failed,
+            failed_bytes=self.failed_bytes + other.failed_bytes,
+            elapsed=max(self.elapsed, other.elapsed),
+            failed_keys=(self.failed_keys + other.failed_keys)[:max_failed_keys],
+            dry_run=self.dry_run and other.dry_run,
+        )
+
+
+async def sync(
+    src: Side,
+    dst: Side,
+    *,
+    source_backend: S3Backend | None = None,
+    dest_backend: S3Backend | None = None,
+    config: TransferConfig | None = None,
+    options: SyncOptions | None = None,
+    budget: ByteBudget | None = None,
+) -> SyncSummary:
+    """Make ``dst`` like ``src`` (a local directory or an ``S3Location`` prefix).
+
+    Listings stream; per-object failures are collected, never raised. Raises
+    ConfigError for a bad job, and listing errors (e.g. BucketNotFound).
+    Example::
+
+        summary = await sync(Path("photos"), S3Location("backup", "photos/"),
+                             dest_backend=backend, options=SyncOptions(delete=True))
+        print(summary.copied, summary.failed)
+    """
+    options = options or SyncOptions()
+    config = config or TransferConfig()
+    started = time.monotonic()
+    source, dest = _endpoint(src, source_backend, "source"), _endpoint(dst, dest_backend, "dest")
+    if source.is_local and dest.is_local:
+        raise ConfigError("both sides are local; one of them must be an s3:// location")
+    server_side = options.server_side_copy
+    if server_side is None:
+        server_side = source_backend is not None and source_backend is dest_backend
+    mover = Mover(
+        src=source,
+        dst=dest,
+        config=config,
+        budget=budget or ByteBudget(config.memory_limit),
+        progress=options.progress,
+        server_side=server_side,
+    )
+    job = Job(mover=mover, options=options, started=started)
+    await job.open(f"{src}", f"{dst}")
+    spans = list(options.spans or split_keyspace(options.shards))
+    send, receive = anyio.create_memory_object_stream[tuple[Shard, int, "Action"]](
+        options.concurrency * 2
+    )
+
+    async def produce_all() -> None:
+        async with send:
+            await run_bounded(spans, lambda span: _produce(job, span, send), limit=len(spans))
+
+    async def consume() -> None:
+        async with receive:
+            await run_stream(receive, job.run, limit=options.concurrency)
+
+    await run_bounded([produce_all, consume], lambda fn: fn(), limit=2)
+    return await job.close()
+
+
+async def copy_tree(
+    src: Side,
+    dst: Side,
+    *,
+    source_backend: S3Backend | None = None,
+    dest_backend: S3Backend | None = None,
+    config: TransferConfig | None = None,
+    options: SyncOptions | None = None,
+    budget: ByteBudget | None = None,
+) -> SyncSummary:
+    """``cp --recursive``: copy every source object, without listing the destination.
+
+    Example: ``await copy_tree(S3Location("a", "x/"), Path("out"), source_backend=b)``.
+    """
+    options = options or SyncOptions()
+    if options.compare != "always":
+        from dataclasses import replace
+
+        options = replace(options, compare="always")
+    return await sync(
+        src,
+        dst,
+        source_backend=source_backend,
+        dest_backend=dest_backend,
+        config=config,
+        options=options,
+        budget=budget,
+    )
+
+
+def _endpoint(side: Side, backend: S3Backend | None, name: str) -> Endpoint:
+    if isinstance(side, Path):
+        return Endpoint(side)
+    if backend is None:
+        raise ConfigError(f"{side} is an S3 location but no {name}_backend was given")
+    key = side.key if not side.key or side.key.endswith("/") else side.key + "/"
+    return Endpoint(S3Location(side.bucket, key), backend)
+
+
+async def _produce(
+    job: Job, span: KeyRange, send: MemoryObjectSendStream[tuple[Shard, int, Action]]
+) -> None:
+    """Diff one shard and queue its actions; skips are settled here."""
+    shard = job.shard(span)
+    src, dst = job.listings(span)
+    async for action in _merge(src, dst, job.options.compare, job.options.delete):
+        if job.done is not None and job.done.covers(action.entry.key):
+            job.skip(action.entry, "manifest")
+            continue
+        seq = shard.mark.start(action.entry.key)
+        if isinstance(action, Skip):
+            job.skip(action.entry, "unchanged")
+            await job.finished(shard, seq)
+        else:
+            await send.send((shard, seq, action))
+    shard.listed = True
+
+
+async def _merge(
+    src: AsyncIterator[Entry], dst: AsyncIterator[Entry], mode: CompareMode, delete: bool
+) -> AsyncIterator[Action]:
+    """The async twin of :func:`s3flow.bulk.diff.diff`, over the same :func:`step`."""
+    s = await anext(src, None)
+    d = await anext(dst, None)
+    while s is not None or d is not None:
+        action, take_src, take_dst = step(s, d, mode=mode, delete=delete)
+        if action is not None:
+            yield action
+        if take_src:
+            s, prev = await anext(src, None), s
+            check_order(prev, s, "source")
+        if take_dst:
+            d, prev = await anext(dst, None), d
+            check_order(prev, d, "destination")

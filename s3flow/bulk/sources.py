@@ -1,0 +1,190 @@
+"""Listings as sorted async streams of :class:`~s3flow.bulk.diff.Entry`, in S3 key order.
+
+S3 sorts by the full key, so a depth-first walk with names sorted per
+directory is *wrong*: ``a.b`` sorts before ``a/b`` ('.' < '/'), yet the walk
+would visit directory ``a`` first. :func:`order_children` sorts a directory
+``d`` as if it were named ``d/``, which puts its whole subtree exactly
+where S3 would. Key ranges ``(after, upto]`` let listings be split into
+shards that are listed (and synced) concurrently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.to_thread
+
+from s3flow.bulk.diff import Entry
+from s3flow.localfs import TEMP_MARKER, run_io
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable
+    from pathlib import Path
+
+    from s3flow.backend.protocol import S3Backend
+
+__all__ = [
+    "KeyRange",
+    "list_s3",
+    "order_children",
+    "read_key_list",
+    "split_keyspace",
+    "walk_local",
+    "write_key_line",
+]
+
+DEFAULT_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRange:
+    """Relative keys ``k`` with ``after < k <= upto`` (``None``: unbounded)."""
+
+    after: str | None = None
+    upto: str | None = None
+
+    def __contains__(self, key: object) -> bool:
+        return (
+            isinstance(key, str)
+            and (self.after is None or key > self.after)
+            and (self.upto is None or key <= self.upto)
+        )
+
+
+def split_keyspace(shards: int, alphabet: str = DEFAULT_ALPHABET) -> list[KeyRange]:
+    """Split all keys into ``shards`` contiguous ranges at evenly spaced first characters.
+
+    >>> split_keyspace(2, "ab")
+    [KeyRange(after=None, upto='a'), KeyRange(after='a', upto=None)]
+    """
+    if shards < 1:
+        raise ValueError(f"shards must be at least 1, got {shards}")
+    chars = sorted(set(alphabet))
+    step = len(chars) / shards
+    bounds = sorted({chars[int(i * step) - 1] for i in range(1, shards) if int(i * step) >= 1})
+    edges: list[str | None] = [None, *bounds, None]
+    return [KeyRange(a, b) for a, b in itertools.pairwise(edges)]
+
+
+# --- local -----------------------------------------------------------------------
+
+
+def order_children(children: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Sort ``(name, is_dir)`` pairs of one directory into S3 key order.
+
+    >>> order_children([("a", True), ("a.b", False), ("a0", False)])
+    [('a.b', False), ('a', True), ('a0', False)]
+    """
+    return sorted(children, key=lambda c: c[0] + "/" if c[1] else c[0])
+
+
+def _scan(path: str) -> list[tuple[str, bool, int, float]]:
+    found: list[tuple[str, bool, int, float]] = []
+    with os.scandir(path) as it:
+        for item in it:
+            if item.name.startswith(".") and TEMP_MARKER in item.name:
+                continue  # a download in progress (ours), never a source
+            try:
+                if item.is_dir(follow_symlinks=False):
+                    found.append((item.name, True, 0, 0.0))
+                elif item.is_file():
+                    st = item.stat()
+                    found.append((item.name, False, st.st_size, st.st_mtime_ns / 1e9))
+            except FileNotFoundError:  # removed while we looked
+                continue
+    return found
+
+
+async def walk_local(root: Path, span: KeyRange = KeyRange()) -> AsyncIterator[Entry]:
+    """Yield the files under ``root`` in S3 key order; symlinked directories are not followed.
+
+    Directories entirely outside ``span`` are not read. Example::
+
+        async for entry in walk_local(Path("photos")):
+            print(entry.key, entry.size)
+    """
+    if not await anyio.Path(root).is_dir():
+        return
+    stack = [iter(await _children(root, ""))]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        key, is_dir, size, mtime = item
+        if is_dir:
+            # Every key under key/ is < key + "0" ('0' follows '/').
+            if span.after is not None and key + "0" <= span.after:
+                continue
+            if span.upto is not None and key + "/" > span.upto:
+                return
+            stack.append(iter(await _children(root, key + "/")))
+        elif key in span:
+            yield Entry(key, size, mtime)
+        elif span.upto is not None and key > span.upto:
+            return
+
+
+async def _children(root: Path, prefix: str) -> list[tuple[str, bool, int, float]]:
+    directory = os.path.join(root, prefix)
+    scanned = await run_io(directory, _scan, directory)
+    by_name = {name: (is_dir, size, mtime) for name, is_dir, size, mtime in scanned}
+    ordered = order_children((name, is_dir) for name, (is_dir, _, _) in by_name.items())
+    return [(prefix + name, d, by_name[name][1], by_name[name][2]) for name, d in ordered]
+
+
+# --- S3 --------------------------------------------------------------------------
+
+
+async def list_s3(
+    backend: S3Backend, bucket: str, prefix: str, span: KeyRange = KeyRange()
+) -> AsyncIterator[Entry]:
+    """Yield objects under ``prefix`` (keys made relative to it) within ``span``, page by page.
+
+    Example: ``[e.key async for e in list_s3(backend, "photos", "2024/")]``.
+    """
+    token: str | None = None
+    start = prefix + span.after if span.after is not None else None
+    while True:
+        page = await backend.list_page(
+            bucket, prefix=prefix, token=token, start_after=start if token is None else None
+        )
+        for obj in page.objects:
+            key = obj.key[len(prefix) :]
+            if span.upto is not None and key > span.upto:
+                return
+            mtime = obj.last_modified.timestamp() if obj.last_modified else 0.0
+            yield Entry(key, obj.size, mtime, obj.etag)
+        if page.next_token is None:
+            return
+        token = page.next_token
+
+
+# --- key lists (--from-list, failures file) ------------------------------------------
+
+
+def write_key_line(key: str) -> str:
+    """One line for ``key``; keys with line breaks or a leading quote are JSON-quoted."""
+    if "\n" in key or "\r" in key or key.startswith('"'):
+        return json.dumps(key) + "\n"
+    return key + "\n"
+
+
+def _read_keys(path: Path) -> list[str]:
+    keys: set[str] = set()
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            line = line.rstrip("\n")
+            if line:
+                keys.add(json.loads(line) if line.startswith('"') else line)
+    return sorted(keys)
+
+
+async def read_key_list(path: Path) -> list[str]:
+    """The distinct keys of a ``--from-list`` file, sorted."""
+    return await run_io(path, _read_keys, path)

@@ -1,0 +1,382 @@
+"""Bulk sync against MemoryBackend with real temp directories."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from s3flow.bulk.filters import Filters
+from s3flow.bulk.runner import SyncOptions, copy_tree, sync
+from s3flow.bulk.sources import KeyRange
+from s3flow.config import MiB, TransferConfig
+from s3flow.errors import AccessDenied, BucketNotFound, ConfigError
+from s3flow.models import S3Location
+from s3flow.progress import ObjectDone, ProgressEvent
+from s3flow.testing.memory import MemoryBackend
+
+CONFIG = TransferConfig(part_size=5 * MiB, multipart_threshold=5 * MiB, max_concurrency=4)
+
+TREE = {
+    "a.txt": b"alpha",
+    "a/b.txt": b"nested",
+    "a.b": b"dot sorts before slash",
+    "dir/sub/deep.bin": b"x" * 1000,
+    "empty": b"",
+    "ünïcode/ключ.txt": b"unicode",
+}
+
+
+def make_tree(root: Path, files: dict[str, bytes]) -> None:
+    for key, data in files.items():
+        path = root.joinpath(*key.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath, name)
+            out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
+
+def stored(backend: MemoryBackend, bucket: str, prefix: str = "") -> dict[str, bytes]:
+    return {
+        k[len(prefix) :]: o.data for k, o in backend.buckets[bucket].items() if k.startswith(prefix)
+    }
+
+
+@pytest.fixture
+def backend() -> MemoryBackend:
+    backend = MemoryBackend()
+    backend.buckets["b"] = {}
+    backend.buckets["c"] = {}
+    return backend
+
+
+async def test_local_to_s3_then_rerun_skips(tmp_path: Path, backend: MemoryBackend) -> None:
+    make_tree(tmp_path / "src", TREE)
+    dst = S3Location("b", "backup")  # a prefix without its slash still means backup/
+    first = await sync(tmp_path / "src", dst, dest_backend=backend, config=CONFIG)
+    assert stored(backend, "b", "backup/") == TREE
+    assert (first.copied, first.copied_bytes, first.failed) == (
+        len(TREE),
+        sum(map(len, TREE.values())),
+        0,
+    )
+    second = await sync(tmp_path / "src", dst, dest_backend=backend, config=CONFIG)
+    assert (second.copied, second.skipped) == (0, len(TREE))
+
+
+async def test_size_change_and_newer_source_are_copied(
+    tmp_path: Path, backend: MemoryBackend
+) -> None:
+    make_tree(tmp_path, TREE)
+    dst = S3Location("b", "p/")
+    await sync(tmp_path, dst, dest_backend=backend, config=CONFIG)
+    (tmp_path / "a.txt").write_bytes(b"alpha, longer")
+    future = backend.buckets["b"]["p/a.b"].modified.timestamp() + 10
+    os.utime(tmp_path / "a.b", (future, future))
+    summary = await sync(tmp_path, dst, dest_backend=backend, config=CONFIG)
+    assert summary.copied == 2
+    assert stored(backend, "b", "p/")["a.txt"] == b"alpha, longer"
+
+
+async def test_s3_to_local_round_trip_sets_mtime(tmp_path: Path, backend: MemoryBackend) -> None:
+    for key, data in TREE.items():
+        await backend.put_object("b", "src/" + key, data)
+    await backend.put_object("b", "src/folder/", b"")  # a console "folder" marker
+    summary = await sync(S3Location("b", "src/"), tmp_path / "out", source_backend=backend)
+    assert read_tree(tmp_path / "out") == TREE
+    assert summary.failed == 0
+    again = await sync(S3Location("b", "src/"), tmp_path / "out", source_backend=backend)
+    assert (again.copied, again.skipped) == (0, len(TREE))
+
+
+async def test_s3_to_s3_same_endpoint_uses_server_side_copy(backend: MemoryBackend) -> None:
+    for key, data in TREE.items():
+        await backend.put_object("b", key, data)
+    summary = await sync(
+        S3Location("b"), S3Location("c", "x/"), source_backend=backend, dest_backend=backend
+    )
+    assert stored(backend, "c", "x/") == TREE
+    assert summary.copied == len(TREE)
+    assert backend.calls["copy_object"] == len(TREE)
+    assert "get_object" not in backend.calls
+
+
+async def test_s3_to_s3_across_endpoints_streams(backend: MemoryBackend, payload) -> None:
+    other = MemoryBackend()
+    other.buckets["dst"] = {}
+    files = {**TREE, "big.bin": payload(12 * MiB + 3)}
+    for key, data in files.items():
+        await backend.put_object("b", key, data)
+    summary = await sync(
+        S3Location("b"),
+        S3Location("dst"),
+        source_backend=backend,
+        dest_backend=other,
+        config=CONFIG,
+    )
+    assert stored(other, "dst") == files
+    assert summary.copied == len(files)
+    assert "copy_object" not in other.calls
+
+
+async def test_delete_and_dry_run(tmp_path: Path, backend: MemoryBackend) -> None:
+    make_tree(tmp_path, {"keep": b"1", "new": b"22"})
+    for key in ("keep", "gone1", "gone2", "zzz/old"):
+        await backend.put_object("b", "p/" + key, b"1")
+    events: list[ProgressEvent] = []
+    dry = await sync(
+        tmp_path,
+        S3Location("b", "p/"),
+        dest_backend=backend,
+        options=SyncOptions(delete=True, dry_run=True, progress=events.append),
+    )
+    assert (dry.copied, dry.deleted, dry.skipped, dry.dry_run) == (1, 3, 1, True)
+    assert sorted(stored(backend, "b", "p/")) == ["gone1", "gone2", "keep", "zzz/old"]
+    done = {(e.key, e.action) for e in events if isinstance(e, ObjectDone)}
+    assert ("new", "copy") in done and ("gone1", "delete") in done
+    real = await sync(
+        tmp_path,
+        S3Location("b", "p/"),
+        dest_backend=backend,
+        options=SyncOptions(delete=True, delete_batch=2),
+    )
+    assert (real.copied, real.deleted) == (1, 3)
+    assert sorted(stored(backend, "b", "p/")) == ["keep", "new"]
+    assert backend.calls["delete_objects"] == 2  # batched, 2 keys per request here
+
+
+async def test_delete_local_files(tmp_path: Path, backend: MemoryBackend) -> None:
+    await backend.put_object("b", "keep", b"k")
+    make_tree(tmp_path, {"keep": b"k", "extra/file": b"e"})
+    summary = await sync(
+        S3Location("b"), tmp_path, source_backend=backend, options=SyncOptions(delete=True)
+    )
+    assert summary.deleted == 1
+    assert read_tree(tmp_path) == {"keep": b"k"}
+
+
+async def test_filters_last_rule_wins_and_protect_dest(
+    tmp_path: Path, backend: MemoryBackend
+) -> None:
+    make_tree(tmp_path, {"a.jpg": b"1", "b.txt": b"2", "c/d.jpg": b"3"})
+    await backend.put_object("b", "old.txt", b"x")
+    filters = Filters.of(("exclude", "*"), ("include", "*.jpg"))
+    summary = await sync(
+        tmp_path,
+        S3Location("b"),
+        dest_backend=backend,
+        options=SyncOptions(filters=filters, delete=True),
+    )
+    assert sorted(stored(backend, "b")) == ["a.jpg", "c/d.jpg", "old.txt"]  # excluded: kept
+    assert summary.deleted == 0
+
+
+async def test_checksum_mode_catches_same_size_edit(
+    tmp_path: Path, backend: MemoryBackend, payload
+) -> None:
+    files = {"small": b"abcdef", "multi": payload(11 * MiB)}
+    make_tree(tmp_path, files)
+    await sync(tmp_path, S3Location("b"), dest_backend=backend, config=CONFIG)
+    # Same size, same (older) mtime: size_mtime cannot see the edit.
+    for name, data in (("small", b"abcdeX"), ("multi", files["multi"][:-1] + b"\0")):
+        stat = (tmp_path / name).stat()
+        (tmp_path / name).write_bytes(data)
+        os.utime(tmp_path / name, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    plain = await sync(tmp_path, S3Location("b"), dest_backend=backend, config=CONFIG)
+    assert plain.copied == 0
+    check = await sync(
+        tmp_path,
+        S3Location("b"),
+        dest_backend=backend,
+        config=CONFIG,
+        options=SyncOptions(compare="checksum"),
+    )
+    assert check.copied == 2
+    assert stored(backend, "b")["small"] == b"abcdeX"
+    again = await sync(
+        tmp_path,
+        S3Location("b"),
+        dest_backend=backend,
+        config=CONFIG,
+        options=SyncOptions(compare="checksum"),
+    )
+    assert (again.copied, again.skipped) == (0, 2)
+
+
+async def test_checksum_mode_download_side(tmp_path: Path, backend: MemoryBackend) -> None:
+    await backend.put_object("b", "k", b"remote")
+    make_tree(tmp_path, {"k": b"local!"})
+    summary = await sync(
+        S3Location("b"), tmp_path, source_backend=backend, options=SyncOptions(compare="checksum")
+    )
+    assert summary.copied == 1
+    assert (tmp_path / "k").read_bytes() == b"remote"
+
+
+async def test_escaping_keys_are_refused(tmp_path: Path, backend: MemoryBackend) -> None:
+    bad = ["../escape", "a/../../etc", "/abs", "back\\slash", "nul\0byte", "a//b", "./dot"]
+    for key in [*bad, "fine"]:
+        backend.buckets["b"][key] = await _stored(key)
+    out = tmp_path / "out"
+    summary = await sync(
+        S3Location("b"),
+        out,
+        source_backend=backend,
+        options=SyncOptions(failures_file=tmp_path / "failed.txt"),
+    )
+    assert summary.failed == len(bad)
+    assert sorted(summary.failed_keys) == sorted(bad)
+    assert read_tree(out) == {"fine": b"data"}
+    assert not (tmp_path / "escape").exists()
+    assert {p.name for p in tmp_path.iterdir()} == {"out", "failed.txt"}
+
+
+async def _stored(key: str):
+    scratch = MemoryBackend()
+    scratch.buckets["s"] = {}
+    await scratch.put_object("s", "k", b"data")
+    return scratch.buckets["s"]["k"]
+
+
+class Refusing(MemoryBackend):
+    """Refuses writes to the keys in ``refused`` until they are cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: set[str] = set()
+
+    async def put_object(self, bucket: str, key: str, body: bytes, **kwargs: object):
+        if key in self.refused:
+            raise AccessDenied("refused by test", bucket=bucket, key=key)
+        return await super().put_object(bucket, key, body, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_failures_file_feeds_from_list(tmp_path: Path) -> None:
+    backend = Refusing()
+    backend.buckets["b"] = {}
+    backend.refused = {"bad", "bad\nline"}
+    make_tree(tmp_path / "src", {"ok1": b"1", "bad": b"2", "ok2": b"3", "bad\nline": b"4"})
+    failures = tmp_path / "failed.txt"
+    first = await sync(
+        tmp_path / "src",
+        S3Location("b"),
+        dest_backend=backend,
+        options=SyncOptions(failures_file=failures),
+    )
+    assert (first.copied, first.failed) == (2, 2)
+    assert sorted(first.failed_keys) == ["bad", "bad\nline"]
+    assert failures.read_text() == 'bad\n"bad\\nline"\n'
+    backend.refused.clear()
+    backend.calls.clear()
+    retry = await sync(
+        tmp_path / "src",
+        S3Location("b"),
+        dest_backend=backend,
+        options=SyncOptions(from_list=failures),
+    )
+    assert (retry.copied, retry.skipped, retry.failed) == (2, 0, 0)
+    assert "list_page" not in backend.calls
+    assert stored(backend, "b") == {"ok1": b"1", "bad": b"2", "ok2": b"3", "bad\nline": b"4"}
+
+
+async def test_manifest_resume_skips_finished(tmp_path: Path, backend: MemoryBackend) -> None:
+    files = {f"k{i:04d}": b"x" for i in range(600)}
+    for key, data in files.items():
+        await backend.put_object("b", key, data)
+    manifest = tmp_path / "job.jsonl"
+    opts = SyncOptions(compare="always", manifest=manifest, concurrency=8)
+    first = await copy_tree(
+        S3Location("b"), S3Location("c"), source_backend=backend, dest_backend=backend, options=opts
+    )
+    assert first.copied == 600
+    backend.calls.clear()
+    again = await copy_tree(
+        S3Location("b"), S3Location("c"), source_backend=backend, dest_backend=backend, options=opts
+    )
+    assert (again.copied, again.skipped) == (0, 600)
+    assert "copy_object" not in backend.calls
+    with pytest.raises(ConfigError, match="another job"):
+        await copy_tree(
+            S3Location("b"),
+            S3Location("other"),
+            source_backend=backend,
+            dest_backend=backend,
+            options=opts,
+        )
+
+
+async def test_manifest_of_a_killed_job(tmp_path: Path, backend: MemoryBackend) -> None:
+    """A manifest cut short (torn last line) still skips exactly what it records."""
+    files = {f"k{i:04d}": b"x" for i in range(600)}
+    for key, data in files.items():
+        await backend.put_object("b", key, data)
+    manifest = tmp_path / "job.jsonl"
+    opts = SyncOptions(compare="always", manifest=manifest)
+    await copy_tree(
+        S3Location("b"), S3Location("c"), source_backend=backend, dest_backend=backend, options=opts
+    )
+    lines = manifest.read_text().splitlines()
+    kept = [ln for ln in lines if '"w"' not in ln][:101]  # header + first 100 keys
+    manifest.write_text("\n".join(kept) + '\n{"k": "torn')
+    backend.calls.clear()
+    again = await copy_tree(
+        S3Location("b"), S3Location("c"), source_backend=backend, dest_backend=backend, options=opts
+    )
+    assert (again.copied, again.skipped) == (500, 100)
+
+
+@pytest.mark.parametrize("shards", [1, 3, 16])
+async def test_sharded_listing_matches(tmp_path: Path, backend: MemoryBackend, shards: int) -> None:
+    keys = [f"{c}{i}" for c in "0aAz_-~" for i in range(30)] + ["", "a/b", "a.b"][1:]
+    for key in keys:
+        await backend.put_object("b", "src/" + key, key.encode())
+    summary = await sync(
+        S3Location("b", "src/"),
+        S3Location("c"),
+        source_backend=backend,
+        dest_backend=backend,
+        options=SyncOptions(shards=shards),
+    )
+    assert summary.copied == len(keys)
+    assert stored(backend, "c") == {k: k.encode() for k in keys}
+    make_tree(tmp_path, {k: k.encode() for k in keys})
+    local = await sync(
+        tmp_path,
+        S3Location("c"),
+        dest_backend=backend,
+        options=SyncOptions(shards=shards, compare="size_only"),
+    )
+    assert (local.copied, local.skipped) == (0, len(keys))
+
+
+async def test_explicit_spans(backend: MemoryBackend) -> None:
+    for key in ("a", "b", "c", "d"):
+        await backend.put_object("b", key, b"1")
+    summary = await sync(
+        S3Location("b"),
+        S3Location("c"),
+        source_backend=backend,
+        dest_backend=backend,
+        options=SyncOptions(spans=(KeyRange("a", "c"),)),
+    )
+    assert sorted(stored(backend, "c")) == ["b", "c"]
+    assert summary.copied == 2
+
+
+async def test_bad_jobs(tmp_path: Path, backend: MemoryBackend) -> None:
+    with pytest.raises(ConfigError):
+        await sync(tmp_path, tmp_path)
+    with pytest.raises(ConfigError):
+        await sync(tmp_path, S3Location("b"))
+    with pytest.raises(ConfigError):
+        SyncOptions(delete=True, compare="always")
+    with pytest.raises(BucketNotFound):
+        await sync(S3Location("nope"), tmp_path, source_backend=backend)
