@@ -165,16 +165,19 @@ def s3_request(
     url = server.endpoint_url.rstrip("/") + _quote(path, safe="/-_.~")
     if query:
         url += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+    data = body if body or method in ("PUT", "POST") else None  # PUT b"" sends Content-Length: 0
+    given = {k.lower(): v for k, v in (headers or {}).items()}
+    if data is not None:  # else urllib says form-urlencoded and moto parses the body as a form
+        given.setdefault("content-type", "application/octet-stream")
     signed = sign_v4(
         method,
         url,
-        headers,
+        given,
         access_key=server.access_key,
         secret_key=server.secret_key,
         region=server.region,
         payload_hash=hashlib.sha256(body).hexdigest(),
     )
-    data = body if body or method in ("PUT", "POST") else None  # PUT b"" sends Content-Length: 0
     req = urllib.request.Request(url, data=data, headers=signed, method=method)
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
