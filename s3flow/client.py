@@ -18,7 +18,7 @@ from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.errors import ClientClosed
 from s3flow.ops import buckets, listing, objects
 from s3flow.progress import ProgressSink, ignore
-from s3flow.scheduler import ByteBudget
+from s3flow.scheduler import AdaptiveLimit, ByteBudget
 from s3flow.transfer import copy, download, stream, upload
 from s3flow.transfer.common import Transfer
 
@@ -62,6 +62,8 @@ class S3Client:
         self._backend: S3Backend | None = backend
         self._endpoint = endpoint
         self._budget = ByteBudget(self.config.memory_limit)
+        # Requests in flight across every transfer of this client; halves under SlowDown.
+        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4))
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -89,6 +91,7 @@ class S3Client:
             key=key,
             progress=progress,
             budget=self._budget,
+            limit=self._limit,
             sleep=self._sleep,
             rng=self._rng,
             endpoint=self._endpoint,

@@ -17,7 +17,7 @@ from s3flow.errors import S3FlowError
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 
-__all__ = ["ByteBudget", "run_bounded", "run_stream"]
+__all__ = ["AdaptiveLimit", "ByteBudget", "run_bounded", "run_stream"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,28 +27,26 @@ async def run_bounded(
     jobs: Iterable[T],
     worker: Callable[[T], Awaitable[R]],
     *,
-    limit: int | anyio.CapacityLimiter,
+    limit: int,
+    gate: anyio.CapacityLimiter | None = None,
 ) -> list[R]:
     """Run ``worker(job)`` for every job, at most ``limit`` at a time; results in job order.
 
-    A ``CapacityLimiter`` may be passed to change concurrency while running
-    (its ``total_tokens`` is read as the worker count at start and bounds
-    the work in flight throughout).
+    ``gate``, when given, is also held around each job: an adaptive limiter
+    shared by every transfer of a client lowers it under throttling.
     """
     results: dict[int, R] = {}
     pending = iter(enumerate(jobs))  # shared: each job is taken exactly once
-    limiter = limit if isinstance(limit, anyio.CapacityLimiter) else None
-    workers = int(limiter.total_tokens) if limiter else int(limit)  # type: ignore[arg-type]
 
     async def drain() -> None:
         for index, job in pending:
-            if limiter is None:
+            if gate is None:
                 results[index] = await worker(job)
             else:
-                async with limiter:
+                async with gate:
                     results[index] = await worker(job)
 
-    await _in_group(drain, workers)
+    await _in_group(drain, limit)
     return [results[i] for i in range(len(results))]
 
 
@@ -114,3 +112,47 @@ class ByteBudget:
         async with self._changed:
             self.in_use -= nbytes
             self._changed.notify_all()
+
+
+class AdaptiveLimit:
+    """AIMD concurrency: halve on throttling (at most once per ``cooldown``), +1 per window of successes.
+
+    Example::
+
+        limit = AdaptiveLimit(maximum=32)
+        await run_bounded(parts, send, limit=32, gate=limit.gate)
+    """
+
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        minimum: int = 1,
+        cooldown: float = 1.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.maximum, self.minimum, self.cooldown = maximum, minimum, cooldown
+        self.gate = anyio.CapacityLimiter(maximum)
+        self._clock = clock or anyio.current_time
+        self._last_cut = float("-inf")
+        self._successes = 0
+
+    @property
+    def current(self) -> int:
+        return int(self.gate.total_tokens)
+
+    def throttled(self) -> None:
+        now = self._clock()
+        if now - self._last_cut < self.cooldown:
+            return  # one SlowDown burst hits many requests at once: cut once
+        self._last_cut = now
+        self._successes = 0
+        self.gate.total_tokens = max(self.minimum, self.current // 2)
+
+    def succeeded(self) -> None:
+        if self.current >= self.maximum:
+            return
+        self._successes += 1
+        if self._successes >= self.current:
+            self._successes = 0
+            self.gate.total_tokens = self.current + 1

@@ -9,20 +9,22 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from s3flow.errors import S3FlowError
+from s3flow.errors import S3FlowError, SlowDown
 from s3flow.progress import PartRetried, ProgressSink, ignore
 from s3flow.retry import Sleep, with_retries
+from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterable
 
     from s3flow.backend.protocol import S3Backend
     from s3flow.config import TransferConfig
-    from s3flow.scheduler import ByteBudget
+    from s3flow.scheduler import AdaptiveLimit, ByteBudget
 
 __all__ = ["Transfer", "shielded"]
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 ABORT_TIMEOUT = 30.0
 
@@ -40,6 +42,7 @@ class Transfer:
     key: str
     progress: ProgressSink = ignore
     budget: ByteBudget | None = None
+    limit: AdaptiveLimit | None = None
     sleep: Sleep = anyio.sleep
     rng: random.Random = field(default_factory=random.Random)
     endpoint: str = ""
@@ -52,9 +55,11 @@ class Transfer:
 
         def on_retry(n: int, error: S3FlowError) -> None:
             self.retries += 1
+            if self.limit is not None and isinstance(error, SlowDown):
+                self.limit.throttled()
             self.progress(PartRetried(self.key, part_number or 0, n, str(error)))
 
-        return await with_retries(
+        result = await with_retries(
             attempt,
             self.config.retry,
             what=what,
@@ -65,6 +70,14 @@ class Transfer:
             sleep=self.sleep,
             rng=self.rng,
         )
+        if self.limit is not None:
+            self.limit.succeeded()
+        return result
+
+    async def map(self, jobs: Iterable[T], worker: Callable[[T], Awaitable[R]]) -> list[R]:
+        """Run ``worker`` over ``jobs`` at this transfer's concurrency, under the client's limit."""
+        gate = self.limit.gate if self.limit is not None else None
+        return await run_bounded(jobs, worker, limit=self.config.max_concurrency, gate=gate)
 
     async def hold(self, nbytes: int) -> None:
         if self.budget is not None:

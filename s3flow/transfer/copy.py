@@ -7,7 +7,6 @@ import time
 from s3flow.config import MAX_PART_SIZE
 from s3flow.models import CompletedPart, ObjectOptions, TransferResult
 from s3flow.plan import PartPlan, plan_parts
-from s3flow.scheduler import run_bounded
 from s3flow.transfer.common import Transfer, shielded
 
 __all__ = ["copy_object"]
@@ -46,11 +45,7 @@ async def copy_object(
         lambda: t.backend.create_multipart_upload(t.bucket, t.key, options=options),
     )
     try:
-        parts = await run_bounded(
-            plan,
-            lambda p: _copy_part(t, upload_id, source_bucket, source_key, p),
-            limit=t.config.max_concurrency,
-        )
+        parts = await t.map(plan, lambda p: _copy_part(t, upload_id, source_bucket, source_key, p))
         result = await t.retrying(
             "CompleteMultipartUpload",
             lambda: t.backend.complete_multipart_upload(t.bucket, t.key, upload_id, parts),

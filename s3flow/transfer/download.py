@@ -175,7 +175,7 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
                 await t.unhold(part.size)
             t.progress(PartDone(t.key, part.number, part.size))
 
-        await run_bounded(ranges, fetch, limit=t.config.max_concurrency)
+        await t.map(ranges, fetch)
         whole = None
         if check.kind == "md5-whole":
             whole = await run_io(dest, _file_md5, temp.fd, info.size)

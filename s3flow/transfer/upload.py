@@ -29,7 +29,6 @@ from s3flow.localfs import FileIdentity, identify, open_for_read, run_io
 from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
-from s3flow.scheduler import run_bounded
 from s3flow.transfer.common import Transfer, shielded
 
 __all__ = ["upload_bytes", "upload_file"]
@@ -156,7 +155,7 @@ async def _multipart(
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent
 
-            parts = await run_bounded(plan, send, limit=t.config.max_concurrency)
+            parts = await t.map(plan, send)
         await _check_unchanged(path, identity, t)
         ordered = [digests[p.number] for p in plan]
         info = await _complete(t, upload_id, parts, no_clobber)

@@ -90,3 +90,37 @@ async def test_byte_budget_lets_one_oversized_request_through() -> None:
     with anyio.fail_after(1):
         await budget.acquire(50)
     await budget.release(50)
+
+
+def test_adaptive_limit_halves_once_per_burst_and_recovers() -> None:
+    from s3flow.scheduler import AdaptiveLimit
+
+    now = [0.0]
+    limit = AdaptiveLimit(16, cooldown=1.0, clock=lambda: now[0])
+    limit.throttled()
+    limit.throttled()  # same burst: no second cut
+    assert limit.current == 8
+    now[0] = 2.0
+    limit.throttled()
+    assert limit.current == 4
+    for _ in range(4):
+        limit.succeeded()
+    assert limit.current == 5  # additive increase: +1 per window of `current` successes
+    for _ in range(200):
+        limit.succeeded()
+    assert limit.current == 16
+
+
+async def test_slowdown_lowers_client_concurrency(client, backend, tmp_path) -> None:
+    from s3flow.errors import SlowDown
+    from s3flow.testing.faults import FaultRule
+
+    backend.rules = [
+        FaultRule(
+            operation="upload_part", part_number=1, times=1, error=lambda: SlowDown("503 SlowDown")
+        )
+    ]
+    (tmp_path / "f").write_bytes(b"z" * 12 * 1024 * 1024)
+    before = client._limit.current
+    await client.upload_file(tmp_path / "f", "b", "k")
+    assert client._limit.current < before
