@@ -21,6 +21,7 @@ from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
+from s3flow import redact
 from s3flow.backend.credentials import Credentials, read_boto_credentials
 from s3flow.backend.protocol import ListPage, Version
 from s3flow.errors import (
@@ -205,6 +206,10 @@ class AioBotocoreBackend:
         if profile:
             session.set_config_variable("profile", profile)
         credentials = await resolve_credentials(session, access_key, secret_key, session_token)
+        redact.install()
+        if credentials is not None:
+            redact.register_secret(credentials.secret_key)
+            redact.register_secret(credentials.session_token)
         region = config.region or session.get_config_variable("region") or "us-east-1"
         boto_config = AioConfig(
             retries={"total_max_attempts": 1, "mode": "standard"},

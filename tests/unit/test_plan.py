@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ def test_plan_covers_the_file_exactly(size: int, part_size: int) -> None:
     assert 1 <= len(parts) <= MAX_PARTS
     assert sum(p.size for p in parts) == size
     assert parts[0].offset == 0
-    assert all(b.offset == a.end for a, b in zip(parts, parts[1:], strict=False))
+    assert all(b.offset == a.end for a, b in itertools.pairwise(parts))
     assert [p.number for p in parts] == list(range(1, len(parts) + 1))
     assert all(p.size >= part_size for p in parts[:-1])
     assert all(p.size <= MAX_PART_SIZE for p in parts)
