@@ -26,6 +26,7 @@ __all__ = [
     "composite_checksum",
     "crc_combine",
     "digest",
+    "digest_chunks",
     "full_checksum",
     "multipart_etag",
 ]
@@ -48,7 +49,7 @@ class PartDigest:
         return Checksum(self.algorithm, base64.b64encode(raw).decode())
 
 
-def digest(algorithm: str, data: bytes | memoryview) -> PartDigest:
+def digest(algorithm: str, data: bytes | bytearray | memoryview) -> PartDigest:
     """Checksum one buffer. Releases the GIL for large buffers, so call it in a thread.
 
     >>> digest("crc32c", b"123456789").checksum().value
@@ -61,6 +62,21 @@ def digest(algorithm: str, data: bytes | memoryview) -> PartDigest:
     if algorithm == "md5":
         return PartDigest(algorithm, len(data), md5=hashlib.md5(data).digest())
     raise ValueError(f"unknown checksum algorithm {algorithm!r}")
+
+
+def digest_chunks(algorithm: str, chunks: Sequence[bytes | bytearray | memoryview]) -> PartDigest:
+    """Like :func:`digest` over the concatenation of ``chunks``, without joining them."""
+    size = sum(len(c) for c in chunks)
+    if algorithm == "md5":
+        h = hashlib.md5()
+        for chunk in chunks:
+            h.update(chunk)
+        return PartDigest(algorithm, size, md5=h.digest())
+    update = _crc32c.crc32c if algorithm == "crc32c" else zlib.crc32
+    crc = 0
+    for chunk in chunks:
+        crc = update(chunk, crc)
+    return PartDigest(algorithm, size, crc=crc)
 
 
 def composite_checksum(parts: Sequence[PartDigest]) -> Checksum:

@@ -31,6 +31,7 @@ __all__ = [
     "open_for_read",
     "open_temp",
     "pwrite_all",
+    "pwritev_all",
     "read_at",
     "run_io",
     "temp_path_for",
@@ -109,6 +110,19 @@ def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
     while view:  # pwrite may write less than asked
         written = os.pwrite(fd, view, offset)
         view, offset = view[written:], offset + written
+
+
+def pwritev_all(fd: int, chunks: list[bytes], offset: int) -> None:
+    """Write ``chunks`` back to back at ``offset`` without joining them first."""
+    views = [memoryview(c) for c in chunks if c]
+    while views:
+        written = os.pwritev(fd, views[:1024], offset)  # IOV_MAX is 1024 on Linux
+        offset += written
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 async def write_at(fd: int, data: bytes | memoryview, offset: int, *, path: Path) -> None:

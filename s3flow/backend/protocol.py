@@ -74,7 +74,7 @@ class S3Backend(Protocol):
         self,
         bucket: str,
         key: str,
-        body: bytes,
+        body: bytes | bytearray,
         *,
         checksum: Checksum | None = None,
         options: ObjectOptions | None = None,
@@ -89,6 +89,12 @@ class S3Backend(Protocol):
         end: int | None = None,
         if_match: str | None = None,
     ) -> bytes: ...
+    async def read_range(
+        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
+    ) -> list[bytes]:
+        """Bytes ``[start, end)`` as the chunks they arrived in (no joining copy)."""
+        ...
+
     def iter_object(
         self,
         bucket: str,
@@ -135,7 +141,7 @@ class S3Backend(Protocol):
         key: str,
         upload_id: str,
         number: int,
-        body: bytes,
+        body: bytes | bytearray,
         *,
         checksum: Checksum | None = None,
     ) -> CompletedPart: ...

@@ -60,7 +60,7 @@ class FaultyBackend(MemoryBackend):
         key: str,
         upload_id: str,
         number: int,
-        body: bytes,
+        body: bytes | bytearray,
         *,
         checksum: Checksum | None = None,
     ) -> CompletedPart:
@@ -72,7 +72,7 @@ class FaultyBackend(MemoryBackend):
         self,
         bucket: str,
         key: str,
-        body: bytes,
+        body: bytes | bytearray,
         *,
         checksum: Checksum | None = None,
         options: ObjectOptions | None = None,
@@ -84,24 +84,18 @@ class FaultyBackend(MemoryBackend):
             bucket, key, body, checksum=checksum, options=options, if_none_match=if_none_match
         )
 
-    async def get_object(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        start: int | None = None,
-        end: int | None = None,
-        if_match: str | None = None,
-    ) -> bytes:
-        data = await super().get_object(bucket, key, start=start, end=end, if_match=if_match)
-        size = max(1, (end or 0) - (start or 0))
-        rule = self._take("get_object", (start or 0) // size + 1)
+    async def read_range(
+        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
+    ) -> list[bytes]:
+        chunks = await super().read_range(bucket, key, start=start, end=end, if_match=if_match)
+        rule = self._take("get_object", start // max(1, end - start) + 1)
         if rule is None:
-            return data
+            return chunks
+        data = b"".join(chunks)
         if rule.kind == "truncate":
-            return data[: len(data) // 2]
+            return [data[: len(data) // 2]]
         if rule.kind == "corrupt" and data:
-            return bytes([data[0] ^ 0xFF]) + data[1:]
+            return [bytes([data[0] ^ 0xFF]) + data[1:]]
         raise rule.error()
 
     async def complete_multipart_upload(

@@ -34,10 +34,17 @@ from s3flow.transfer.common import Transfer, shielded
 __all__ = ["upload_bytes", "upload_file"]
 
 
-def _read_and_digest(fd: int, part: PartPlan, algorithm: str) -> tuple[bytes, PartDigest]:
-    data = os.pread(fd, part.size, part.offset)
-    if len(data) != part.size:
-        raise OSError(f"file shrank: wanted {part.size} bytes at {part.offset}")
+def _read_and_digest(fd: int, part: PartPlan, algorithm: str) -> tuple[bytearray, PartDigest]:
+    # A bytearray, not bytes: botocore wraps a bytes body in BytesIO, and
+    # aiohttp's getbuffer() on that copies every part once more.
+    data = bytearray(part.size)
+    view = memoryview(data)
+    done = 0
+    while done < part.size:
+        n = os.preadv(fd, [view[done:]], part.offset + done)
+        if n == 0:
+            raise OSError(f"file shrank: wanted {part.size} bytes at {part.offset}")
+        done += n
     return data, digest(algorithm, data)
 
 
@@ -293,8 +300,11 @@ def _verify_result(
     if info.checksum:
         algo, _, value = info.checksum.partition(":")
         value = value.split("-")[0]  # some servers drop the "-N" of a composite
-        accepted = (composite.value.split("-")[0], full_checksum(digests).value)
-        if algo == algorithm and value not in accepted:
+        if (
+            algo == algorithm
+            and value != composite.value.split("-")[0]
+            and value != full_checksum(digests).value  # servers that store a full-object CRC
+        ):
             raise ChecksumMismatch(
                 f"stored object's {algo} {value} does not match the local {composite.value}",
                 bucket=t.bucket,
