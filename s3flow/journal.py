@@ -1,8 +1,9 @@
-"""Resume journal for multipart uploads: one JSON line of header, then one line per finished part.
+"""Resume journal: one JSON line of header, then one line per finished part or range.
 
-The server (ListParts) stays the source of truth; the journal only says which
-upload belongs to which local file, and which parts we saw finish. A torn
-last line (kill -9 mid-write) is ignored.
+Uploads: the server (ListParts) stays the source of truth; the journal says
+which upload belongs to which local file, and which parts we saw finish.
+Downloads: it names the temp file and the object's ETag, and the ranges
+already written there. A torn last line (kill -9 mid-write) is ignored.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class JournalHeader:
     mtime_ns: int
     part_size: int
     checksum: str
+    temp: str = ""  # downloads: the temp file next to the destination
+    etag: str = ""  # downloads: the object version being fetched
 
     @property
     def identity(self) -> FileIdentity:

@@ -184,22 +184,18 @@ def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:
 
 
 @asynccontextmanager
-async def open_temp(
-    dest: Path, size: int, *, reuse: Path | None = None, keep_on_error: bool = False
-) -> AsyncIterator[TempFile]:
+async def open_temp(dest: Path, size: int, *, reuse: Path | None = None) -> AsyncIterator[TempFile]:
     """Open a temp file for ``dest``; remove it unless published.
 
-    ``reuse`` reopens an earlier temp file (resume). With ``keep_on_error``
-    the temp file survives a failure so a later run can resume from it; it
-    never appears at ``dest`` either way.
+    ``reuse`` reopens an earlier temp file (resume). The temp file never
+    appears at ``dest`` unless published.
     """
     temp, fd = await run_io(dest, _open_temp, dest, size, reuse)
     handle = TempFile(temp, dest, fd)
     try:
         yield handle
     except BaseException:
-        if not keep_on_error:
-            _remove(temp)
+        _remove(temp)
         raise
     finally:
         os.close(fd)

@@ -14,7 +14,8 @@ import hashlib
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
@@ -28,15 +29,15 @@ from s3flow.integrity import (
     full_checksum,
     multipart_etag,
 )
+from s3flow.journal import Journal, JournalHeader, journal_path
 from s3flow.localfs import open_temp, pwritev_all, run_io
-from s3flow.models import ObjectInfo, TransferResult
+from s3flow.models import CompletedPart, ObjectInfo, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
 from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
     from s3flow.transfer.common import Transfer
 
@@ -164,34 +165,81 @@ def _write_and_digest(
     return digest_chunks(algorithm, chunks) if algorithm else None
 
 
+def _read_back(fd: int, part: PartPlan, algorithm: str) -> PartDigest | None:
+    data = os.pread(fd, part.size, part.offset)
+    return digest(algorithm, data) if algorithm else None
+
+
+async def _resume_state(
+    t: Transfer, journal: Journal, header: JournalHeader
+) -> tuple[Path | None, set[int]]:
+    """The temp file and finished ranges of a killed download of this same object version."""
+    old, recorded = await journal.load()
+    if old is None:
+        return None, set()
+    temp = Path(old.temp)
+    if replace(old, temp="") == header and await anyio.Path(temp).is_file():
+        return temp, set(recorded)
+    await anyio.Path(temp).unlink(missing_ok=True)  # another version: start over
+    return None, set()
+
+
 async def download_file(t: Transfer, dest: Path) -> TransferResult:
-    """Download to ``dest`` atomically; see the module docstring."""
+    """Download to ``dest`` atomically; see the module docstring.
+
+    A download killed mid-way (kill -9) resumes from its temp file when the
+    object's ETag is unchanged; a failed or cancelled one removes it.
+    """
     started = time.monotonic()
     info = await _head(t)
     ranges, check = await _layout(t, info)
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
     algorithm = check.algorithm if check.kind != "md5-whole" else ""
+    target = str(await anyio.Path(dest).absolute())
+    journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
+    header = JournalHeader(
+        source=target,
+        endpoint=t.endpoint,
+        bucket=t.bucket,
+        key=t.key,
+        upload_id="",
+        size=info.size,
+        mtime_ns=0,
+        part_size=ranges[0].size,
+        checksum=algorithm,
+        etag=info.etag,
+    )
+    reuse, finished = await _resume_state(t, journal, header)
     digests: dict[int, PartDigest | None] = {}
-    async with open_temp(dest, info.size) as temp:
+    try:
+        async with open_temp(dest, info.size, reuse=reuse) as temp:
+            if reuse is None:
+                await journal.start(replace(header, temp=str(temp.path)))
 
-        async def fetch(part: PartPlan) -> None:
-            await t.hold(part.size)
-            try:
-                chunks = await _get_range(t, info, part)
-                digests[part.number] = await run_io(
-                    dest, _write_and_digest, temp.fd, chunks, part.offset, algorithm
-                )
-                del chunks
-            finally:
-                await t.unhold(part.size)
-            t.progress(PartDone(t.key, part.number, part.size))
+            async def fetch(part: PartPlan) -> None:
+                if part.number in finished:
+                    digests[part.number] = await run_io(dest, _read_back, temp.fd, part, algorithm)
+                    return
+                await t.hold(part.size)
+                try:
+                    chunks = await _get_range(t, info, part)
+                    digests[part.number] = await run_io(
+                        dest, _write_and_digest, temp.fd, chunks, part.offset, algorithm
+                    )
+                    del chunks
+                finally:
+                    await t.unhold(part.size)
+                await journal.record(CompletedPart(part.number, "", None, part.size))
+                t.progress(PartDone(t.key, part.number, part.size))
 
-        await t.map(ranges, fetch)
-        whole = None
-        if check.kind == "md5-whole":
-            whole = await run_io(dest, _file_md5, temp.fd, info.size)
-        _verify(t, check, [d for p in ranges if (d := digests[p.number])], whole)
-        await temp.publish()
+            await t.map(ranges, fetch)
+            whole = None
+            if check.kind == "md5-whole":
+                whole = await run_io(dest, _file_md5, temp.fd, info.size)
+            _verify(t, check, [d for p in ranges if (d := digests[p.number])], whole)
+            await temp.publish()
+    finally:
+        journal.remove()
     t.progress(TransferDone(t.key, info.size))
     return TransferResult(
         bucket=t.bucket,
@@ -202,6 +250,7 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
         elapsed=time.monotonic() - started,
         etag=info.etag,
         checksum=f"{check.algorithm}:{check.expected}" if check.algorithm else None,
+        resumed_parts=len(finished),
     )
 
 

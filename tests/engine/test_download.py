@@ -117,3 +117,69 @@ async def test_small_stream_is_one_put(client, backend) -> None:
 
     result = await client.upload_stream(chunks(), "b", "s")
     assert result.parts == 1 and backend.buckets["b"]["s"].data == b"abc"
+
+
+async def test_killed_download_resumes_from_its_temp_file(client, backend, tmp_path) -> None:
+    import anyio
+
+    data = await put(client, 23 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")  # multipart: 5 ranges
+    real = backend.read_range
+    served = 0
+
+    async def dying(*args, **kwargs):
+        nonlocal served
+        if served >= 2:
+            await anyio.sleep(10)
+        served += 1
+        return await real(*args, **kwargs)
+
+    # kill -9: no cleanup runs, so the temp file and journal stay behind.
+    import s3flow.journal as journal
+    import s3flow.localfs as localfs
+
+    backend.read_range = dying
+    remove_temp, remove_journal = localfs._remove, journal.Journal.remove
+    localfs._remove = lambda path: None
+    journal.Journal.remove = lambda self: None
+    try:
+        with anyio.move_on_after(0.5):
+            await client.download_file("b", "k", tmp_path / "out")
+    finally:
+        localfs._remove, journal.Journal.remove = remove_temp, remove_journal
+        backend.read_range = real
+    assert not (tmp_path / "out").exists() and len(leftovers(tmp_path)) == 1
+    before = backend.calls["get_object"]
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data
+    assert result.resumed_parts >= 2
+    assert backend.calls["get_object"] - before == 5 - result.resumed_parts
+    assert leftovers(tmp_path) == []
+
+
+async def test_changed_object_discards_the_old_temp_file(client, backend, tmp_path) -> None:
+    import anyio
+
+    import s3flow.journal as journal
+    import s3flow.localfs as localfs
+
+    await put(client, 12 * MiB)
+    real = backend.read_range
+
+    async def dying(*args, **kwargs):
+        await anyio.sleep(10)
+
+    backend.read_range = dying
+    saved = localfs._remove, journal.Journal.remove
+    localfs._remove, journal.Journal.remove = (lambda path: None), (lambda self: None)
+    try:
+        with anyio.move_on_after(0.2):
+            await client.download_file("b", "k", tmp_path / "out")
+    finally:
+        localfs._remove, journal.Journal.remove = saved
+        backend.read_range = real
+    new = await put(client, 12 * MiB, seed=7)
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == new and result.resumed_parts == 0
+    assert leftovers(tmp_path) == []
