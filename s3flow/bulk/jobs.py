@@ -20,7 +20,7 @@ from s3flow.bulk.sources import (
 )
 from s3flow.errors import NotFound, S3FlowError
 from s3flow.localfs import run_io
-from s3flow.progress import ObjectDone
+from s3flow.progress import ObjectDone, ignore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -47,8 +47,10 @@ class Tally:
     failed_keys: list[str] = field(default_factory=list)
 
     def add(self, what: str, nbytes: int) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
-        self.counts[what + "_bytes"] = self.counts.get(what + "_bytes", 0) + nbytes
+        counts = self.counts
+        counts[what] = counts.get(what, 0) + 1
+        key = _BYTES[what]
+        counts[key] = counts.get(key, 0) + nbytes
 
 
 @dataclass(slots=True, kw_only=True)
@@ -83,7 +85,10 @@ class Job:
 
     # --- listings ----------------------------------------------------------------
 
-    def listings(self, span: KeyRange) -> tuple[AsyncIterator[Entry], AsyncIterator[Entry]]:
+    def listings(
+        self, span: KeyRange
+    ) -> tuple[AsyncIterator[list[Entry]], AsyncIterator[list[Entry]]]:
+        """Both sides' listings of one shard, as filtered pages in key order."""
         src, dst = self.mover.src, self.mover.dst
         source = self._listing(src, span, for_local_dest=dst.is_local)
         dest = self._listing(dst, span) if self.options.compare != "always" else _empty()
@@ -91,30 +96,32 @@ class Job:
 
     async def _listing(
         self, end: Endpoint, span: KeyRange, *, for_local_dest: bool = False
-    ) -> AsyncIterator[Entry]:
+    ) -> AsyncIterator[list[Entry]]:
         if self.keys is not None:
-            raw = self._by_keys(end, span, is_source=for_local_dest or end is self.mover.src)
+            raw = self._by_keys(end, span, is_source=end is self.mover.src)
         elif isinstance(end.root, Path):
             raw = walk_local(end.root, span)
         else:
             assert end.backend is not None
             raw = list_s3(end.backend, end.location.bucket, end.location.key, span)
-        allows = self.options.filters.allows
-        async for entry in raw:
-            if for_local_dest and entry.key.endswith("/"):
-                continue  # a "folder" marker object: directories are implicit locally
-            if allows(entry.key):
-                yield entry
+        filters = self.options.filters
+        async for page in raw:
+            if for_local_dest:  # "folder" marker objects: directories are implicit locally
+                page = [e for e in page if not e.key.endswith("/")]
+            if filters:
+                page = [e for e in page if filters.allows(e.key)]
+            if page:
+                yield page
 
     async def _by_keys(
         self, end: Endpoint, span: KeyRange, *, is_source: bool
-    ) -> AsyncIterator[Entry]:
+    ) -> AsyncIterator[list[Entry]]:
         assert self.keys is not None
         for key in self.keys:
             if key not in span:
                 continue
             try:
-                yield await _stat(end, key)
+                yield [await _stat(end, key)]
             except NotFound:
                 if is_source:
                     self.fail(Entry(key, 0), "not found at the source")
@@ -175,9 +182,10 @@ class Job:
 
     def skip(self, entry: Entry, reason: str) -> None:
         self.tally.add("skipped", entry.size)
-        self.options.progress(
-            ObjectDone(entry.key, "skip", entry.size, reason, self.options.dry_run)
-        )
+        if self.options.progress is not ignore:  # millions of skips: no event nobody reads
+            self.options.progress(
+                ObjectDone(entry.key, "skip", entry.size, reason, self.options.dry_run)
+            )
 
     def fail(self, entry: Entry, reason: str) -> None:
         self.tally.add("failed", entry.size)
@@ -193,8 +201,14 @@ class Job:
             self.manifest.add(key_record(key))
         self.options.progress(ObjectDone(key, action, size, reason, self.options.dry_run))
 
+    def track(self, shard: Shard, key: str) -> int:
+        """Number an action of ``shard`` for the manifest's watermark (0 without a manifest)."""
+        return shard.mark.start(key) if self.manifest is not None else 0
+
     async def finished(self, shard: Shard, seq: int) -> None:
-        if shard.mark.finish(seq) and self.manifest is not None:
+        if self.manifest is None:
+            return
+        if shard.mark.finish(seq):
             shard.since_mark += 1
             if shard.since_mark >= WATERMARK_EVERY:
                 shard.since_mark = 0
@@ -220,10 +234,11 @@ class Job:
         )
 
 
+_BYTES = {w: f"{w}_bytes" for w in ("copied", "skipped", "deleted", "failed")}
 _COUNTS = [f"{w}{s}" for w in ("copied", "skipped", "deleted", "failed") for s in ("", "_bytes")]
 
 
-async def _empty() -> AsyncIterator[Entry]:
+async def _empty() -> AsyncIterator[list[Entry]]:
     return
     yield  # pragma: no cover - makes this an async generator
 

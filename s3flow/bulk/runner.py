@@ -225,35 +225,54 @@ def _endpoint(side: Side, backend: S3Backend | None, name: str) -> Endpoint:
 async def _produce(
     job: Job, span: KeyRange, send: MemoryObjectSendStream[tuple[Shard, int, Action]]
 ) -> None:
-    """Diff one shard and queue its actions; skips are settled here."""
+    """Diff one shard and queue its actions; skips are settled here.
+
+    The merge is :func:`s3flow.bulk.diff.diff`'s (same :func:`step`), over
+    pages, so only page boundaries wait.
+    """
     shard = job.shard(span)
-    src, dst = job.listings(span)
-    async for action in _merge(src, dst, job.options.compare, job.options.delete):
-        if job.done is not None and job.done.covers(action.entry.key):
-            job.skip(action.entry, "manifest")
-            continue
-        seq = shard.mark.start(action.entry.key)
-        if isinstance(action, Skip):
-            job.skip(action.entry, "unchanged")
-            await job.finished(shard, seq)
-        else:
-            await send.send((shard, seq, action))
+    pages = job.listings(span)
+    src, dst = _Cursor(pages[0], "source"), _Cursor(pages[1], "destination")
+    await src.fill()
+    await dst.fill()
+    mode, delete, done = job.options.compare, job.options.delete, job.done
+    while src.head is not None or dst.head is not None:
+        action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete)
+        if action is not None:
+            if done is not None and done.covers(action.entry.key):
+                job.skip(action.entry, "manifest")
+            elif isinstance(action, Skip):
+                job.skip(action.entry, "unchanged")
+                await job.finished(shard, job.track(shard, action.entry.key))
+            else:
+                await send.send((shard, job.track(shard, action.entry.key), action))
+        if take_src and not src.advance():
+            await src.fill()
+        if take_dst and not dst.advance():
+            await dst.fill()
     shard.listed = True
 
 
-async def _merge(
-    src: AsyncIterator[Entry], dst: AsyncIterator[Entry], mode: CompareMode, delete: bool
-) -> AsyncIterator[Action]:
-    """The async twin of :func:`s3flow.bulk.diff.diff`, over the same :func:`step`."""
-    s = await anext(src, None)
-    d = await anext(dst, None)
-    while s is not None or d is not None:
-        action, take_src, take_dst = step(s, d, mode=mode, delete=delete)
-        if action is not None:
-            yield action
-        if take_src:
-            s, prev = await anext(src, None), s
-            check_order(prev, s, "source")
-        if take_dst:
-            d, prev = await anext(dst, None), d
-            check_order(prev, d, "destination")
+class _Cursor:
+    """The head of a paged listing; checks S3 order as it goes."""
+
+    def __init__(self, pages: AsyncIterator[list[Entry]], side: str) -> None:
+        self.pages, self.side = pages, side
+        self.page: list[Entry] = []
+        self.index = 0
+        self.head: Entry | None = None
+
+    def advance(self) -> bool:
+        """Move to the next entry of this page; False when the page is used up."""
+        self.index += 1
+        if self.index >= len(self.page):
+            return False
+        previous, self.head = self.head, self.page[self.index]
+        check_order(previous, self.head, self.side)
+        return True
+
+    async def fill(self) -> None:
+        previous = self.head
+        self.page, self.index = await anext(self.pages, []), 0
+        self.head = self.page[0] if self.page else None
+        check_order(previous, self.head, self.side)

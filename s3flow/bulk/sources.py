@@ -100,16 +100,20 @@ def _scan(path: str) -> list[tuple[str, bool, int, float]]:
     return found
 
 
-async def walk_local(root: Path, span: KeyRange = KeyRange()) -> AsyncIterator[Entry]:
-    """Yield the files under ``root`` in S3 key order; symlinked directories are not followed.
+async def walk_local(
+    root: Path, span: KeyRange = KeyRange(), *, page: int = 1000
+) -> AsyncIterator[list[Entry]]:
+    """Yield the files under ``root`` in S3 key order, in lists of up to ``page`` entries.
 
-    Directories entirely outside ``span`` are not read. Example::
+    Symlinked directories are not followed; directories entirely outside
+    ``span`` are not read. Example::
 
-        async for entry in walk_local(Path("photos")):
-            print(entry.key, entry.size)
+        async for batch in walk_local(Path("photos")):
+            print([entry.key for entry in batch])
     """
     if not await anyio.Path(root).is_dir():
         return
+    batch: list[Entry] = []
     stack = [iter(await _children(root, ""))]
     while stack:
         item = next(stack[-1], None)
@@ -122,12 +126,20 @@ async def walk_local(root: Path, span: KeyRange = KeyRange()) -> AsyncIterator[E
             if span.after is not None and key + "0" <= span.after:
                 continue
             if span.upto is not None and key + "/" > span.upto:
-                return
+                break
+            if batch:
+                yield batch
+                batch = []
             stack.append(iter(await _children(root, key + "/")))
         elif key in span:
-            yield Entry(key, size, mtime)
+            batch.append(Entry(key, size, mtime))
+            if len(batch) >= page:
+                yield batch
+                batch = []
         elif span.upto is not None and key > span.upto:
-            return
+            break
+    if batch:
+        yield batch
 
 
 async def _children(root: Path, prefix: str) -> list[tuple[str, bool, int, float]]:
@@ -143,23 +155,31 @@ async def _children(root: Path, prefix: str) -> list[tuple[str, bool, int, float
 
 async def list_s3(
     backend: S3Backend, bucket: str, prefix: str, span: KeyRange = KeyRange()
-) -> AsyncIterator[Entry]:
-    """Yield objects under ``prefix`` (keys made relative to it) within ``span``, page by page.
+) -> AsyncIterator[list[Entry]]:
+    """Yield the objects under ``prefix`` within ``span``, one list per page, keys made
+    relative to ``prefix``. Example::
 
-    Example: ``[e.key async for e in list_s3(backend, "photos", "2024/")]``.
+        async for page in list_s3(backend, "photos", "2024/"):
+            print(len(page))
     """
     token: str | None = None
     start = prefix + span.after if span.after is not None else None
+    cut, upto = len(prefix), span.upto
     while True:
         page = await backend.list_page(
             bucket, prefix=prefix, token=token, start_after=start if token is None else None
         )
-        for obj in page.objects:
-            key = obj.key[len(prefix) :]
-            if span.upto is not None and key > span.upto:
-                return
-            mtime = obj.last_modified.timestamp() if obj.last_modified else 0.0
-            yield Entry(key, obj.size, mtime, obj.etag)
+        entries = [
+            Entry(
+                o.key[cut:], o.size, o.last_modified.timestamp() if o.last_modified else 0.0, o.etag
+            )
+            for o in page.objects
+        ]
+        if upto is not None and entries and entries[-1].key > upto:
+            yield [e for e in entries if e.key <= upto]
+            return
+        if entries:
+            yield entries
         if page.next_token is None:
             return
         token = page.next_token
