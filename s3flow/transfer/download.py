@@ -211,6 +211,9 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
     )
     reuse, finished = await _resume_state(t, journal, header)
     digests: dict[int, PartDigest | None] = {}
+    # One writer at a time: concurrent pwrites to one file contend on the
+    # inode lock, and the kernel's spinning on it cost more CPU than the copy.
+    writing = anyio.Lock()
     try:
         async with open_temp(dest, info.size, reuse=reuse) as temp:
             if reuse is None:
@@ -223,9 +226,10 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
                 await t.hold(part.size)
                 try:
                     chunks = await _get_range(t, info, part)
-                    digests[part.number] = await run_io(
-                        dest, _write_and_digest, temp.fd, chunks, part.offset, algorithm
-                    )
+                    async with writing:
+                        digests[part.number] = await run_io(
+                            dest, _write_and_digest, temp.fd, chunks, part.offset, algorithm
+                        )
                     del chunks
                 finally:
                     await t.unhold(part.size)
