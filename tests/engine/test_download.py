@@ -183,3 +183,34 @@ async def test_changed_object_discards_the_old_temp_file(client, backend, tmp_pa
     result = await client.download_file("b", "k", tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == new and result.resumed_parts == 0
     assert leftovers(tmp_path) == []
+
+
+async def test_disk_full_before_and_during_download(client, backend, tmp_path, monkeypatch) -> None:
+    import errno
+    import os
+
+    import s3flow.localfs as localfs
+
+    await put(client, 12 * MiB)
+    real_statvfs = os.statvfs
+
+    class Tiny:
+        def __init__(self, real):
+            self.f_frsize, self.f_bavail = real.f_frsize, 1
+
+    monkeypatch.setattr(os, "statvfs", lambda p: Tiny(real_statvfs(p)))
+    with pytest.raises(LocalFileError, match="no space left on device"):
+        await client.download_file("b", "k", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+    monkeypatch.setattr(os, "statvfs", real_statvfs)
+
+    def full(fd, chunks, offset):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(localfs, "pwritev_all", full)
+    import s3flow.transfer.download as download
+
+    monkeypatch.setattr(download, "pwritev_all", full)
+    with pytest.raises(LocalFileError, match="no space left on device; free some space"):
+        await client.download_file("b", "k", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
