@@ -20,14 +20,28 @@ _PATTERNS = [
     re.compile(r"(X-Amz-Signature=)[0-9a-fA-F]+"),
     re.compile(r"(X-Amz-Security-Token=)[^&\s'\"]+"),
     re.compile(r"(Signature=)[0-9a-fA-F]{16,}"),
-    re.compile(r"((?:x-amz-security-token|x-amz-server-side-encryption-customer-key"
-               r"(?:-md5)?|x-amz-copy-source-server-side-encryption-customer-key)['\"]?\s*[:=,]\s*"
-               r"b?['\"]?)[^'\",}\s]+", re.IGNORECASE),
-    re.compile(r"((?:aws_secret_access_key|secret_key|SecretAccessKey|SessionToken|"
-               r"aws_session_token|token)['\"]?\s*[:=]\s*['\"]?)[^'\",)\s]+", re.IGNORECASE),
+    re.compile(
+        r"((?:x-amz-security-token|x-amz-server-side-encryption-customer-key"
+        r"(?:-md5)?|x-amz-copy-source-server-side-encryption-customer-key)['\"]?\s*[:=,]\s*"
+        r"b?['\"]?)[^'\",}\s]+",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"((?:aws_secret_access_key|secret_key|SecretAccessKey|SessionToken|"
+        r"aws_session_token|token)['\"]?\s*[:=]\s*['\"]?)[^'\",)\s]+",
+        re.IGNORECASE,
+    ),
 ]
-_STACK = ("botocore", "aiobotocore", "aioboto3", "boto3", "s3transfer", "s3flow", "urllib3",
-          "aiohttp")
+_STACK = (
+    "botocore",
+    "aiobotocore",
+    "aioboto3",
+    "boto3",
+    "s3transfer",
+    "s3flow",
+    "urllib3",
+    "aiohttp",
+)
 _secrets: set[str] = set()
 _lock = threading.Lock()
 _installed = False
