@@ -1,0 +1,171 @@
+"""The verbs' async bodies (all but cp, which lives in ``copying``): one client call each.
+
+Every function takes the global :class:`Options` first and raises only
+``S3FlowError`` on failure; ``main._run`` turns that into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import anyio
+
+from s3flow.client import connect
+from s3flow.errors import ServiceError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from datetime import datetime
+
+    from s3flow.cli.render import Reporter
+    from s3flow.client import S3Client
+    from s3flow.config import TransferConfig
+    from s3flow.models import ObjectInfo, S3Location
+
+__all__ = ["Options", "acl_get", "acl_set", "cat", "ls", "mb", "open_client", "presign", "rb", "rm"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """The global options, resolved once by the group and shared by every verb."""
+
+    endpoint_url: str | None
+    profile: str | None
+    region: str | None
+    verify_tls: bool
+    config: TransferConfig
+    out: Reporter
+
+
+@asynccontextmanager
+async def open_client(options: Options) -> AsyncIterator[S3Client]:
+    """``connect()`` with the global options (the endpoint falls back to the environment)."""
+    async with connect(
+        endpoint_url=options.endpoint_url,
+        region=options.region,
+        profile=options.profile,
+        config=options.config,
+        verify_tls=options.verify_tls,
+    ) as s3:
+        yield s3
+
+
+def _date(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S") if when else " " * 19
+
+
+async def ls(options: Options, url: S3Location | None, recursive: bool) -> None:
+    """Buckets (no URL), or one level of a prefix like ``aws s3 ls`` (all keys with recursive)."""
+    out = options.out
+    async with open_client(options) as s3:
+        if url is None:
+            for bucket in await s3.list_buckets():
+                if out.as_json:
+                    out.record({"bucket": bucket.name, "created": bucket.created})
+                else:
+                    out.data(f"{_date(bucket.created)} {bucket.name}")
+            return
+        # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
+        base = "" if recursive else url.key[: url.key.rfind("/") + 1]
+        delimiter = None if recursive else "/"
+        async for obj in s3.list_objects(url.bucket, url.key, delimiter):
+            _print_object(out, obj, obj.key[len(base) :])
+
+
+def _print_object(out: Reporter, obj: ObjectInfo, name: str) -> None:
+    if out.as_json:
+        out.record(
+            {
+                "key": obj.key,
+                "size": obj.size,
+                "last_modified": obj.last_modified,
+                "etag": obj.etag,
+                "prefix": obj.is_prefix,
+            }
+        )
+    elif obj.is_prefix:
+        out.data(f"{'PRE':>30} {name}")
+    else:
+        out.data(f"{_date(obj.last_modified)} {obj.size:>10} {name}")
+
+
+async def mb(options: Options, url: S3Location) -> None:
+    """Create the bucket (in --region, if given)."""
+    async with open_client(options) as s3:
+        await s3.create_bucket(url.bucket)
+    options.out.event("make_bucket", url.bucket, bucket=url.bucket)
+
+
+async def rb(options: Options, url: S3Location, force: bool) -> None:
+    """Delete the bucket; with ``force`` empty it first (objects, versions, pending uploads)."""
+    async with open_client(options) as s3:
+        await s3.delete_bucket(url.bucket, force=force)
+    options.out.event("remove_bucket", url.bucket, bucket=url.bucket)
+
+
+async def rm(options: Options, url: S3Location, recursive: bool) -> None:
+    """Delete one key, or every key under the prefix in batches of 1,000."""
+    out = options.out
+    async with open_client(options) as s3:
+        if not recursive:
+            await s3.delete_object(url.bucket, url.key)
+            out.event("delete", str(url), bucket=url.bucket, key=url.key)
+            return
+        keys = [obj.key async for obj in s3.list_objects(url.bucket, url.key)]
+        result = await s3.delete_objects(url.bucket, keys)
+    for key in result.deleted:
+        out.event("delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
+    for failure in result.failed:
+        out.warn(f"failed: s3://{url.bucket}/{failure.key}: {failure.code} {failure.message}")
+    if result.failed:
+        raise ServiceError(
+            f"{len(result.failed)} of {len(keys)} keys could not be deleted",
+            bucket=url.bucket,
+            key=url.key or None,
+        )
+
+
+async def cat(options: Options, url: S3Location) -> None:
+    """Stream the object to stdout in order, fetching ranges ahead concurrently."""
+    async with open_client(options) as s3:
+        await write_stdout(s3.iter_object(url.bucket, url.key))
+
+
+async def write_stdout(chunks: AsyncIterator[bytes]) -> None:
+    """Write chunks to the binary stdout without blocking the event loop."""
+    stdout = sys.stdout.buffer
+    async for chunk in chunks:
+        await anyio.to_thread.run_sync(stdout.write, chunk)
+    await anyio.to_thread.run_sync(stdout.flush)
+
+
+async def presign(options: Options, url: S3Location, expires_in: int, method: str) -> None:
+    """Print a URL allowing ``method`` on the key for ``expires_in`` seconds."""
+    verb: Literal["GET", "PUT"] = "PUT" if method == "PUT" else "GET"
+    async with open_client(options) as s3:
+        signed = s3.presign(url.bucket, url.key, expires_in=expires_in, method=verb)
+    if options.out.as_json:
+        options.out.record({"url": signed, "method": verb, "expires_in": expires_in})
+    else:
+        options.out.data(signed)
+
+
+async def acl_set(options: Options, url: S3Location, acl: str) -> None:
+    """Apply a canned ACL to the object, or to the bucket when the URL has no key."""
+    async with open_client(options) as s3:
+        await s3.set_acl(url.bucket, url.key or None, acl)
+    options.out.event("set_acl", f"{url} {acl}", bucket=url.bucket, key=url.key or None, acl=acl)
+
+
+async def acl_get(options: Options, url: S3Location) -> None:
+    """Print one ``PERMISSION grantee`` line per grant."""
+    async with open_client(options) as s3:
+        grants = await s3.get_acl(url.bucket, url.key or None)
+    for grantee, permission in grants:
+        if options.out.as_json:
+            options.out.record({"grantee": grantee, "permission": permission})
+        else:
+            options.out.data(f"{permission:<12} {grantee}")

@@ -1,0 +1,278 @@
+"""``s3flow cp``: local→s3, s3→local, s3→s3, stdin/stdout, and --recursive.
+
+Keys never escape a local destination: a key with a ``..`` segment (split on
+``/`` or ``\\``), an absolute path, a drive letter or a NUL byte is skipped and
+reported, and the command exits non-zero at the end.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+import click
+
+from s3flow.cli.commands import open_client, write_stdout
+from s3flow.config import MiB
+from s3flow.errors import (
+    ConfigError,
+    InvalidKey,
+    LocalFileError,
+    ObjectExists,
+    ObjectNotFound,
+    PreconditionFailed,
+)
+from s3flow.models import S3Location
+from s3flow.scheduler import run_bounded
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from s3flow.cli.commands import Options
+    from s3flow.client import S3Client
+    from s3flow.progress import ProgressSink
+
+__all__ = ["CopyRequest", "copy", "local_target", "plan"]
+
+_UNSAFE_SEGMENT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRequest:
+    """A checked ``cp SRC DST``: exactly one side may be local (a path or ``-``)."""
+
+    src: S3Location | str
+    dst: S3Location | str
+    recursive: bool
+    no_clobber: bool
+
+
+def plan(src: str, dst: str, *, recursive: bool, no_clobber: bool) -> CopyRequest:
+    """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
+    try:
+        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
+        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if isinstance(source, str) and isinstance(dest, str):
+        raise click.BadParameter("one of SRC and DST must be an s3:// URL")
+    if recursive and "-" in (source, dest):
+        raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
+    if source == "-" and isinstance(dest, S3Location) and _is_dir_key(dest.key):
+        raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
+    if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
+        raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
+    return CopyRequest(source, dest, recursive, no_clobber)
+
+
+def _is_dir_key(key: str) -> bool:
+    return not key or key.endswith("/")
+
+
+def _into(dest: S3Location, name: str) -> S3Location:
+    """DST s3://b/ or s3://b/dir/ receives the source under its own name."""
+    return S3Location(dest.bucket, dest.key + name) if _is_dir_key(dest.key) else dest
+
+
+def local_target(root: Path, relative: str, *, bucket: str, key: str) -> Path:
+    """``root / relative``, or InvalidKey if that would land outside ``root``."""
+    unsafe = (
+        "\x00" in relative
+        or relative.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", relative) is not None
+        or _UNSAFE_SEGMENT.search(relative) is not None
+    )
+    target = root.joinpath(*[part for part in relative.split("/") if part not in ("", ".")])
+    base = os.path.abspath(root)
+    if unsafe or os.path.commonpath([base, os.path.abspath(target)]) != base:
+        raise InvalidKey("key would escape the destination directory", bucket=bucket, key=key)
+    return target
+
+
+async def copy(options: Options, request: CopyRequest) -> None:
+    """Run one checked cp request."""
+    async with open_client(options) as s3:
+        if request.recursive:
+            await copy_tree(s3, options, request)
+            return
+        src, dst = request.src, request.dst
+        if src == "-" and isinstance(dst, S3Location):
+            await _from_stdin(s3, options, dst, request.no_clobber)
+        elif dst == "-" and isinstance(src, S3Location):
+            await write_stdout(s3.iter_object(src.bucket, src.key))
+        else:
+            with options.out.progress(_label(src)) as sink:
+                await _copy_one(s3, options, src, dst, request.no_clobber, sink)
+
+
+def _label(src: S3Location | str) -> str:
+    return os.path.basename(src.key if isinstance(src, S3Location) else src) or str(src)
+
+
+async def _copy_one(
+    s3: S3Client,
+    options: Options,
+    src: S3Location | str,
+    dst: S3Location | str,
+    no_clobber: bool,
+    sink: ProgressSink,
+) -> None:
+    out = options.out
+    if isinstance(src, str) and isinstance(dst, S3Location):  # upload
+        if await anyio.Path(src).is_dir():
+            raise LocalFileError("is a directory; use --recursive to copy it", path=src)
+        dst = _into(dst, Path(src).name)
+        try:
+            if no_clobber and await _exists(s3, dst):  # before sending any part
+                raise ObjectExists("exists", bucket=dst.bucket, key=dst.key)
+            result = await s3.upload_file(
+                src, dst.bucket, dst.key, progress=sink, resume=True, no_clobber=no_clobber
+            )
+        except (ObjectExists, PreconditionFailed):
+            # Real servers answer a failed If-None-Match with 412 PreconditionFailed.
+            if not no_clobber:
+                raise
+            out.event("skip", f"{dst} exists", destination=str(dst))
+            return
+        out.transfer("upload", src, str(dst), result)
+    elif isinstance(src, S3Location) and isinstance(dst, str):  # download
+        target = Path(dst)
+        if dst.endswith(("/", os.sep)) or await anyio.Path(target).is_dir():
+            target = local_target(
+                target, src.key.rsplit("/", 1)[-1], bucket=src.bucket, key=src.key
+            )
+        await _download(s3, options, src, target, no_clobber, sink)
+    elif isinstance(src, S3Location) and isinstance(dst, S3Location):  # server-side copy
+        dst = _into(dst, src.key.rsplit("/", 1)[-1])
+        if no_clobber and await _exists(s3, dst):
+            out.event("skip", f"{dst} exists", destination=str(dst))
+            return
+        result = await s3.copy_object(src.bucket, src.key, dst.bucket, dst.key)
+        out.transfer("copy", str(src), str(dst), result)
+
+
+async def _download(
+    s3: S3Client,
+    options: Options,
+    src: S3Location,
+    target: Path,
+    no_clobber: bool,
+    sink: ProgressSink,
+) -> None:
+    local = anyio.Path(target)
+    if await local.exists():
+        if no_clobber:
+            options.out.event("skip", f"{target} exists", destination=str(target))
+            return
+        if not await local.is_file() and not await local.is_dir():
+            # The engine publishes with os.replace, which would swap out a device or a FIFO.
+            raise LocalFileError("is not a regular file; refusing to replace it", path=str(target))
+    try:
+        await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "exists and is not a directory" if exc.errno == errno.EEXIST else exc.strerror
+        raise LocalFileError(
+            f"cannot create directory: {reason}", path=str(target.parent)
+        ) from None
+    result = await s3.download_file(src.bucket, src.key, target, progress=sink)
+    options.out.transfer("download", str(src), str(target), result)
+
+
+async def _exists(s3: S3Client, location: S3Location) -> bool:
+    try:
+        await s3.head_object(location.bucket, location.key)
+    except ObjectNotFound:
+        return False
+    return True
+
+
+async def _from_stdin(s3: S3Client, options: Options, dst: S3Location, no_clobber: bool) -> None:
+    if no_clobber and await _exists(s3, dst):
+        options.out.event("skip", f"{dst} exists", destination=str(dst))
+        return
+    with options.out.progress("stdin") as sink:
+        result = await s3.upload_stream(_stdin_chunks(), dst.bucket, dst.key, progress=sink)
+    options.out.transfer("upload", "-", str(dst), result)
+
+
+async def _stdin_chunks() -> AsyncIterator[bytes]:
+    stdin = sys.stdin.buffer
+    while chunk := await anyio.to_thread.run_sync(stdin.read, MiB):
+        yield chunk
+
+
+def _walk(root: Path) -> list[tuple[str, str]]:
+    """(path, relative key) of every file under ``root``, in a stable order."""
+    found: list[tuple[str, str]] = []
+    for parent, dirs, files in os.walk(root, onerror=_raise):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(parent, name)
+            found.append((str(path), path.relative_to(root).as_posix()))
+    return found
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+async def copy_tree(s3: S3Client, options: Options, request: CopyRequest) -> None:
+    """--recursive: list the source, then copy file by file, ``--concurrency`` at a time.
+
+    Kept in one function on purpose: ``s3flow.bulk``'s streaming engine will replace it.
+    """
+    src, dst, out = request.src, request.dst, options.out
+    jobs: list[tuple[S3Location | str, S3Location | str]] = []
+    skipped: list[InvalidKey] = []
+    if isinstance(src, str):  # local dir -> prefix
+        assert isinstance(dst, S3Location)
+        if not await anyio.Path(src).is_dir():
+            raise LocalFileError("not a directory (or missing); --recursive needs one", path=src)
+        try:
+            files = await anyio.to_thread.run_sync(_walk, Path(src))
+        except OSError as exc:
+            raise LocalFileError(f"cannot read: {exc.strerror}", path=exc.filename) from None
+        prefix = dst.key if _is_dir_key(dst.key) else dst.key + "/"
+        jobs = [(path, S3Location(dst.bucket, prefix + rel)) for path, rel in files]
+    else:  # prefix -> local dir, or prefix -> prefix
+        prefix = src.key if _is_dir_key(src.key) else src.key + "/"
+        async for obj in s3.list_objects(src.bucket, prefix):
+            relative = obj.key[len(prefix) :]
+            if not relative or obj.key.endswith("/"):
+                continue  # a "directory marker" object
+            if isinstance(dst, S3Location):
+                base = dst.key if _is_dir_key(dst.key) else dst.key + "/"
+                jobs.append(
+                    (S3Location(src.bucket, obj.key), S3Location(dst.bucket, base + relative))
+                )
+                continue
+            try:
+                target = local_target(Path(dst), relative, bucket=src.bucket, key=obj.key)
+            except InvalidKey as exc:
+                out.warn(f"skipped: {exc}")
+                skipped.append(exc)
+                continue
+            jobs.append((S3Location(src.bucket, obj.key), str(target)))
+
+    with out.progress(f"{len(jobs)} files") as sink:
+
+        async def one(job: tuple[S3Location | str, S3Location | str]) -> None:
+            job_src, job_dst = job
+            if isinstance(job_src, S3Location) and isinstance(job_dst, str):
+                await _download(s3, options, job_src, Path(job_dst), request.no_clobber, sink)
+            else:
+                await _copy_one(s3, options, job_src, job_dst, request.no_clobber, sink)
+
+        await run_bounded(jobs, one, limit=options.config.max_concurrency)
+    if skipped:
+        raise InvalidKey(
+            f"{len(skipped)} key(s) skipped because they would escape {dst}",
+            bucket=src.bucket if isinstance(src, S3Location) else None,
+            key=src.key if isinstance(src, S3Location) else None,
+        )

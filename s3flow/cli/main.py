@@ -1,0 +1,278 @@
+"""The ``s3flow`` console script: a click group whose verbs are thin calls into commands.
+
+This is the one place where an ``S3FlowError`` becomes a one-line message
+(``Error: s3://b/k: …``) and exit code 1; Ctrl-C becomes a cancellation (so
+unfinished multipart uploads are aborted) and exit code 130. Bad arguments
+exit with code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import click
+
+from s3flow.cli import commands
+from s3flow.cli.commands import Options
+from s3flow.cli.copying import copy, plan
+from s3flow.cli.render import Reporter
+from s3flow.config import TransferConfig
+from s3flow.errors import ConfigError, S3FlowError
+from s3flow.models import S3Location
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+__all__ = ["main"]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+
+
+def parse_size(text: str) -> int:
+    """``"8MiB"`` → 8388608. Units are binary (8M = 8MB = 8MiB); a bare number is bytes."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size; write e.g. 8MiB or 16M")
+    number, unit, _ = match.groups()
+    return int(float(number) * 1024 ** _POWERS[unit.lower()])
+
+
+def _run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
+    """Run one command on a fresh event loop; map its failures to messages and exit codes."""
+    try:
+        anyio.run(fn, *args)
+    except S3FlowError as exc:
+        raise click.ClickException(str(exc)) from None  # "Error: s3://b/k: …", exit 1
+    except KeyboardInterrupt:
+        click.echo("interrupted; unfinished uploads were aborted", err=True)
+        raise SystemExit(130) from None
+    except BrokenPipeError:  # `s3flow cat … | head`: the reader left, nothing to report
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(141) from None
+
+
+def _options(ctx: click.Context) -> Options:
+    options = ctx.find_object(Options)
+    if options is None:  # a verb invoked without the group (tests)
+        raise click.UsageError("run verbs through the s3flow group")
+    return options
+
+
+def _location(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """click callback: parse s3:// URLs (and tuples of them) early, so mistakes exit 2."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, tuple):
+            return tuple(S3Location.parse(v) for v in value)
+        return S3Location.parse(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _transfer_config(concurrency: int | None, part_size: str | None) -> TransferConfig:
+    config = TransferConfig()
+    changes: dict[str, int] = {}
+    if concurrency is not None:
+        changes["max_concurrency"] = concurrency
+    if part_size is not None:
+        try:
+            size = parse_size(part_size)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--part-size'") from None
+        changes |= {
+            "part_size": size,
+            "multipart_threshold": size,
+            "memory_limit": max(config.memory_limit, 2 * size),
+        }
+    try:
+        return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        hint = "'--part-size'" if "part_size" in str(exc) else "'--concurrency'"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--endpoint-url",
+    metavar="URL",
+    help="S3 endpoint (default: $S3FLOW_ENDPOINT_URL, $AWS_ENDPOINT_URL, or AWS).",
+)
+@click.option("--profile", help="AWS profile from ~/.aws/credentials or ~/.aws/config.")
+@click.option("--region", help="Region for requests and for new buckets.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output: JSON lines.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only data and errors.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Parts (or files) in flight at once [default: 10].",
+)
+@click.option("--part-size", metavar="SIZE", help="Multipart part size, e.g. 8MiB or 64M.")
+@click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates (unsafe).")
+@click.option("--debug", is_flag=True, help="Log every request at DEBUG level to stderr.")
+@click.version_option(package_name="s3flow")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    endpoint_url: str | None,
+    profile: str | None,
+    region: str | None,
+    as_json: bool,
+    quiet: bool,
+    concurrency: int | None,
+    part_size: str | None,
+    no_verify_ssl: bool,
+    debug: bool,
+) -> None:
+    """s3flow: fast, resumable S3 transfers.
+
+    \b
+    Examples:
+      s3flow ls s3://backups/2024/
+      s3flow cp big.iso s3://backups/
+      s3flow cp --recursive photos/ s3://backups/photos/
+      tar c dir | s3flow cp - s3://backups/dir.tar
+    """
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+        )
+    reporter = Reporter(as_json=as_json, quiet=quiet)
+    if no_verify_ssl:
+        reporter.warn("warning: TLS certificate verification is off (--no-verify-ssl)")
+    ctx.obj = Options(
+        endpoint_url=endpoint_url,
+        profile=profile,
+        region=region,
+        verify_tls=not no_verify_ssl,
+        config=_transfer_config(concurrency, part_size),
+        out=reporter,
+    )
+
+
+@main.command()
+@click.argument("url", required=False, callback=_location)
+@click.option("-r", "--recursive", is_flag=True, help="List every key under the prefix.")
+@click.pass_context
+def ls(ctx: click.Context, url: S3Location | None, recursive: bool) -> None:
+    """List buckets, or the objects and prefixes under s3://bucket[/prefix]."""
+    _run(commands.ls, _options(ctx), url, recursive)
+
+
+@main.command()
+@click.argument("url", callback=_location)
+@click.pass_context
+def mb(ctx: click.Context, url: S3Location) -> None:
+    """Make a bucket: s3flow mb s3://bucket."""
+    _run(commands.mb, _options(ctx), _bucket_only(url))
+
+
+@main.command()
+@click.argument("url", callback=_location)
+@click.option(
+    "--force", is_flag=True, help="Delete every object, version and pending upload first."
+)
+@click.pass_context
+def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
+    """Remove a bucket; it must be empty unless --force."""
+    _run(commands.rb, _options(ctx), _bucket_only(url), force)
+
+
+@main.command()
+@click.argument("src")
+@click.argument("dst")
+@click.option("-r", "--recursive", is_flag=True, help="Copy a directory or a whole prefix.")
+@click.option("-n", "--no-clobber", is_flag=True, help="Skip destinations that already exist.")
+@click.pass_context
+def cp(ctx: click.Context, src: str, dst: str, recursive: bool, no_clobber: bool) -> None:
+    """Copy between local paths and s3:// URLs; - is stdin or stdout.
+
+    A DST ending in / (or an existing local directory) receives the source
+    under its own name. Uploads resume: re-running a killed cp continues it.
+    """
+    request = plan(src, dst, recursive=recursive, no_clobber=no_clobber)
+    _run(copy, _options(ctx), request)
+
+
+@main.command()
+@click.argument("url", callback=_location)
+@click.option("-r", "--recursive", is_flag=True, help="Delete every key under the prefix.")
+@click.pass_context
+def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
+    """Delete an object, or with --recursive every object under a prefix."""
+    if not recursive and not url.key:
+        raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
+    _run(commands.rm, _options(ctx), url, recursive)
+
+
+@main.command()
+@click.argument("url", callback=_location)
+@click.pass_context
+def cat(ctx: click.Context, url: S3Location) -> None:
+    """Write an object to stdout."""
+    _run(commands.cat, _options(ctx), _key_required(url))
+
+
+@main.command()
+@click.argument("url", callback=_location)
+@click.option(
+    "--expires-in",
+    type=click.IntRange(1, 7 * 24 * 3600),
+    default=3600,
+    show_default=True,
+    help="Seconds the URL stays valid.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["GET", "PUT"], case_sensitive=False),
+    default="GET",
+    show_default=True,
+    help="What the URL allows.",
+)
+@click.pass_context
+def presign(ctx: click.Context, url: S3Location, expires_in: int, method: str) -> None:
+    """Print a presigned URL for one object (no credentials needed to use it)."""
+    _run(commands.presign, _options(ctx), _key_required(url), expires_in, method.upper())
+
+
+@main.group()
+def acl() -> None:
+    """Read or set the canned ACL of a bucket or an object."""
+
+
+@acl.command("set")
+@click.argument("url", callback=_location)
+@click.argument("canned_acl", metavar="ACL")
+@click.pass_context
+def acl_set(ctx: click.Context, url: S3Location, canned_acl: str) -> None:
+    """Apply a canned ACL (private, public-read, …) to s3://bucket[/key]."""
+    _run(commands.acl_set, _options(ctx), url, canned_acl)
+
+
+@acl.command("get")
+@click.argument("url", callback=_location)
+@click.pass_context
+def acl_get(ctx: click.Context, url: S3Location) -> None:
+    """Show the grants on s3://bucket[/key]."""
+    _run(commands.acl_get, _options(ctx), url)
+
+
+def _bucket_only(url: S3Location) -> S3Location:
+    if url.key.strip("/"):
+        raise click.BadParameter(f"{url} names an object; give s3://bucket", param_hint="URL")
+    return S3Location(url.bucket)
+
+
+def _key_required(url: S3Location) -> S3Location:
+    if not url.key or url.key.endswith("/"):
+        raise click.BadParameter(f"{url} names no object; give s3://bucket/key", param_hint="URL")
+    return url

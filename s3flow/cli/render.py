@@ -1,0 +1,173 @@
+"""Output for the console script: progress bar, one-line summaries, JSON lines.
+
+The engine reports progress as typed events to a sink (``s3flow.progress``);
+this module is the only place they become pixels. Data goes to stdout
+(listings, summaries, JSON lines); the progress bar and notices go to stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from s3flow.progress import PartDone, PartRetried, ProgressEvent, TransferStarted
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from s3flow.models import TransferResult
+    from s3flow.progress import ProgressSink
+
+__all__ = ["Reporter", "format_rate", "format_size"]
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def format_size(nbytes: float) -> str:
+    """Binary units, one decimal below 10: ``format_size(1536) == '1.5 KiB'``."""
+    value = float(nbytes)
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_rate(bytes_per_second: float) -> str:
+    """``format_rate(104 * 2**20) == '104 MiB/s'``."""
+    return f"{format_size(bytes_per_second)}/s"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+class _SpeedColumn(ProgressColumn):
+    """Bytes per second in binary units, like the summary line."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(format_rate(speed) if speed else "?", style="progress.data.speed")
+
+
+class _Bar:
+    """A progress sink that drives one rich task; totals grow as transfers start."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress, self._task = progress, task
+        self.total = 0
+        self.retries = 0
+
+    def __call__(self, event: ProgressEvent, /) -> None:
+        match event:
+            case TransferStarted(total=total):
+                self.total += total
+                self._progress.update(self._task, total=self.total)
+            case PartDone(nbytes=nbytes):
+                self._progress.advance(self._task, nbytes)
+            case PartRetried():
+                self.retries += 1
+            case _:
+                pass
+
+
+def _ignore(event: ProgressEvent, /) -> None:
+    """No bar: --quiet, --json, or stderr is not a terminal."""
+
+
+class Reporter:
+    """Everything the CLI prints, chosen by ``--json`` / ``--quiet`` and whether stderr is a TTY."""
+
+    def __init__(self, *, as_json: bool = False, quiet: bool = False) -> None:
+        self.as_json, self.quiet = as_json, quiet
+        self.show_bar = not (as_json or quiet) and sys.stderr.isatty()
+        self._live: Progress | None = None
+
+    @contextmanager
+    def progress(self, label: str) -> Iterator[ProgressSink]:
+        """A sink for the engine's events; a live bar (bytes, bytes/s, ETA) only on a TTY."""
+        if not self.show_bar:
+            yield _ignore
+            return
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(binary_units=True),
+            _SpeedColumn(),
+            TimeRemainingColumn(),
+        )
+        console = Console(stderr=True)
+        with Progress(
+            *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
+        ) as bar:
+            self._live = bar
+            try:
+                yield _Bar(bar, bar.add_task(label, total=None))
+            finally:
+                self._live = None
+
+    def transfer(self, action: str, source: str, dest: str, result: TransferResult) -> None:
+        """One finished transfer: a JSON object, or the one-line human summary."""
+        if self.as_json:
+            fields = dataclasses.asdict(result)
+            record = {"action": action, "source": source, "destination": dest, **fields}
+            self.record(record | {"throughput": result.throughput})
+            return
+        extra = f", {result.resumed_parts} resumed" if result.resumed_parts else ""
+        parts = "1 part" if result.parts == 1 else f"{result.parts} parts"
+        self.say(
+            f"{action}: {source} -> {dest} ({format_size(result.size)}, "
+            f"{result.elapsed:.1f} s, {format_rate(result.throughput)}, {parts}, "
+            f"{result.retries} retries{extra})"
+        )
+
+    def event(self, action: str, text: str, **fields: object) -> None:
+        """A non-transfer outcome (``make_bucket: s3://b``), or its JSON object."""
+        if self.as_json:
+            self.record({"action": action, **fields})
+        else:
+            self.say(f"{action}: {text}")
+
+    def record(self, obj: dict[str, object]) -> None:
+        """One JSON line on stdout."""
+        line = json.dumps({k: _jsonable(v) for k, v in obj.items()}, separators=(",", ":"))
+        click.echo(line)
+
+    def say(self, text: str) -> None:
+        """A human line on stdout, unless --quiet; above the bar when both share a terminal."""
+        if self.quiet:
+            return
+        if self._live is not None and sys.stdout.isatty():
+            self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text)
+
+    def data(self, text: str) -> None:
+        """Output that is the point of the command (listings, URLs): printed even with --quiet."""
+        click.echo(text)
+
+    def warn(self, text: str) -> None:
+        """A notice on stderr; shown even with --quiet because it needs attention."""
+        click.echo(text, err=True)

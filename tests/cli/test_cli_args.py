@@ -1,0 +1,86 @@
+"""Argument parsing only (click's CliRunner, no server): bad arguments exit 2 before any I/O."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from s3flow.cli.copying import local_target
+from s3flow.cli.main import main, parse_size
+from s3flow.cli.render import format_rate, format_size
+from s3flow.errors import InvalidKey
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cp", "a.txt", "b.txt"],  # neither side is s3://
+        ["cp", "-r", "-", "s3://b/k"],  # stdin with --recursive
+        ["cp", "-", "s3://b/dir/"],  # stdin needs a key
+        ["cp", "s3://b/dir/", "x"],  # a prefix without --recursive
+        ["cp", "s3://", "x"],  # no bucket
+        ["mb", "s3://b/key"],
+        ["mb", "not-a-url"],
+        ["rm", "s3://bucket"],  # no key and no --recursive
+        ["cat", "s3://bucket/"],
+        ["presign", "s3://b/k", "--expires-in", "0"],
+        ["presign", "s3://b/k", "--method", "DELETE"],
+        ["--part-size", "1MiB", "ls"],  # below the S3 minimum
+        ["--part-size", "lots", "ls"],
+        ["--concurrency", "0", "ls"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_lists_every_verb_with_its_docstring() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "Copy between local paths and s3:// URLs" in result.output
+    for verb in ("ls", "mb", "rb", "cp", "rm", "cat", "presign", "acl"):
+        assert f"  {verb} " in result.output
+    assert "public-read" in CliRunner().invoke(main, ["acl", "set", "--help"]).output
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("8MiB", 8 * 2**20),
+        ("16M", 16 * 2**20),
+        ("1g", 2**30),
+        ("5242880", 5 * 2**20),
+        ("1.5KiB", 1536),
+    ],
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_human_units() -> None:
+    assert format_size(0) == "0 B"
+    assert format_size(1536) == "1.5 KiB"
+    assert format_size(2**30) == "1.0 GiB"
+    assert format_rate(104 * 2**20) == "104 MiB/s"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["../x", "a/../../x", "a/..", "..\\x", "a\\..\\..\\x", "/etc/passwd", "\\x", "C:/x", "a\x00b"],
+)
+def test_keys_that_would_escape_are_refused(relative: str) -> None:
+    with pytest.raises(InvalidKey, match="escape"):
+        local_target(Path("dest"), relative, bucket="b", key=relative)
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [("a.txt", "dest/a.txt"), ("a/b/c", "dest/a/b/c"), ("./a", "dest/a"), ("a..b", "dest/a..b")],
+)
+def test_safe_keys_map_inside(relative: str, expected: str) -> None:
+    assert local_target(Path("dest"), relative, bucket="b", key=relative) == Path(expected)
