@@ -14,15 +14,18 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from s3flow.errors import ConfigError
 from s3flow.integrity import composite_checksum, full_checksum, multipart_etag
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
-    from s3flow.integrity import PartDigest
+from s3flow.integrity import PartDigest
 
 __all__ = [
     "Action",
+    "Order",
+    "before",
     "Check",
     "CompareMode",
     "Copy",
@@ -39,6 +42,18 @@ __all__ = [
 
 CompareMode = Literal["size_mtime", "size_only", "checksum", "always"]
 MODES = ("size_mtime", "size_only", "checksum", "always")
+Order = Literal["s3", "path"]
+"""Key order of listings: ``s3`` compares whole keys (AWS, MinIO, moto); ``path`` compares
+``/``-separated segments, as servers backed by a file tree list (SeaweedFS)."""
+
+
+def before(a: str, b: str, order: Order = "s3") -> bool:
+    """True when key ``a`` sorts before key ``b`` in ``order``.
+
+    >>> before("a.b", "a/b"), before("a.b", "a/b", "path")
+    (True, False)
+    """
+    return a < b if order == "s3" else a.split("/") < b.split("/")
 
 
 class Entry(NamedTuple):
@@ -114,6 +129,7 @@ def diff(
     *,
     mode: CompareMode = "size_mtime",
     delete: bool = False,
+    order: Order = "s3",
 ) -> Iterator[Action]:
     """Merge two sorted listings into actions, lazily, in key order.
 
@@ -128,46 +144,55 @@ def diff(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     src_it, dst_it = iter(sources), iter(dests)
-    src = _next(src_it, None, "source")
-    dst = _next(dst_it, None, "destination")
+    src = _next(src_it, None, "source", order)
+    dst = _next(dst_it, None, "destination", order)
     while src is not None or dst is not None:
-        action, take_src, take_dst = step(src, dst, mode=mode, delete=delete)
+        action, take_src, take_dst = step(src, dst, mode=mode, delete=delete, order=order)
         if action is not None:
             yield action
         if take_src:
-            src = _next(src_it, src, "source")
+            src = _next(src_it, src, "source", order)
         if take_dst:
-            dst = _next(dst_it, dst, "destination")
+            dst = _next(dst_it, dst, "destination", order)
 
 
 def step(
-    src: Entry | None, dst: Entry | None, *, mode: CompareMode, delete: bool
+    src: Entry | None,
+    dst: Entry | None,
+    *,
+    mode: CompareMode,
+    delete: bool,
+    order: Order = "s3",
 ) -> tuple[Action | None, bool, bool]:
     """One merge step over the heads of both listings (None: that side is exhausted).
 
     Returns the action (if any) and whether to advance the source and the
     destination. Shared by :func:`diff` and the runner's async merge.
     """
-    if src is not None and (dst is None or src.key < dst.key):
+    if src is not None and (dst is None or before(src.key, dst.key, order)):
         return Copy(src, "new"), True, False
-    if dst is not None and (src is None or dst.key < src.key):
+    if dst is not None and (src is None or before(dst.key, src.key, order)):
         return (Delete(dst) if delete else None), False, True
     assert src is not None
     assert dst is not None
     return decide(src, dst, mode), True, True
 
 
-def _next(it: Iterator[Entry], previous: Entry | None, side: str) -> Entry | None:
+def _next(it: Iterator[Entry], previous: Entry | None, side: str, order: Order) -> Entry | None:
     entry = next(it, None)
-    check_order(previous, entry, side)
+    check_order(previous, entry, side, order)
     return entry
 
 
-def check_order(previous: Entry | None, entry: Entry | None, side: str) -> None:
-    """Raise ValueError unless ``entry`` sorts strictly after ``previous``."""
-    if previous is not None and entry is not None and not previous.key < entry.key:
-        raise ValueError(
-            f"{side} listing is not in S3 key order: {entry.key!r} came after {previous.key!r}"
+def check_order(
+    previous: Entry | None, entry: Entry | None, side: str, order: Order = "s3"
+) -> None:
+    """Raise ConfigError (a ValueError) unless ``entry`` sorts strictly after ``previous``."""
+    if previous is not None and entry is not None and not before(previous.key, entry.key, order):
+        hint = " (a server that lists like a file tree needs order='path')" if order == "s3" else ""
+        raise ConfigError(
+            f"{side} listing is not in {order} key order: {entry.key!r} came after "
+            f"{previous.key!r}{hint}"
         )
 
 

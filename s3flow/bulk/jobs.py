@@ -100,7 +100,7 @@ class Job:
         if self.keys is not None:
             raw = self._by_keys(end, span, is_source=end is self.mover.src)
         elif isinstance(end.root, Path):
-            raw = walk_local(end.root, span)
+            raw = walk_local(end.root, span, order=self.options.order)
         else:
             assert end.backend is not None
             raw = list_s3(end.backend, end.location.bucket, end.location.key, span)

@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
+from s3flow.bulk.diff import Entry
 from s3flow.bulk.sources import write_key_line
 from s3flow.errors import ConfigError
 from s3flow.localfs import run_io
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import AsyncIterator
 
-__all__ = ["Done", "LineWriter", "Watermark", "load_manifest"]
+__all__ = ["DeleteSpool", "Done", "LineWriter", "Watermark", "load_manifest"]
 
 _PRUNE_EVERY = 10_000
 
@@ -159,3 +162,51 @@ def key_record(key: str) -> str:
 
 def failure_line(key: str) -> str:
     return write_key_line(key)
+
+
+class DeleteSpool:
+    """Holds a shard's deletes on disk until its listings have finished in order.
+
+    A server listing in another order than assumed is only noticed at the
+    first inversion; deleting before then could remove objects the source
+    still has. Spooling keeps memory flat however many deletes there are.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer = LineWriter(self.path, batch=1000)
+        self.count = 0
+
+    @classmethod
+    async def open(cls) -> DeleteSpool:
+        return cls(Path(await anyio.to_thread.run_sync(_temp_file)))
+
+    async def add(self, entry: Entry) -> None:
+        self.count += 1
+        await self.writer.add_and_flush(json.dumps(list(entry)) + "\n")
+
+    async def drain(self, *, batch: int = 1000) -> AsyncIterator[list[Entry]]:
+        """The spooled entries in order, ``batch`` at a time; removes the file at the end."""
+        await self.writer.flush()
+        try:
+            async with await anyio.open_file(self.path, encoding="utf-8") as f:
+                chunk: list[Entry] = []
+                async for line in f:
+                    chunk.append(Entry(*json.loads(line)))
+                    if len(chunk) >= batch:
+                        yield chunk
+                        chunk = []
+                if chunk:
+                    yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        # Synchronous on purpose: it must run even while the task is being cancelled.
+        self.path.unlink(missing_ok=True)
+
+
+def _temp_file() -> str:
+    fd, name = tempfile.mkstemp(prefix="s3flow-deletes-", suffix=".jsonl")
+    os.close(fd)
+    return name

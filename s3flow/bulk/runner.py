@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import anyio
 
 from s3flow.bulk.actions import Endpoint, Mover
-from s3flow.bulk.diff import MODES, CompareMode, Skip, check_order, step
+from s3flow.bulk.diff import MODES, CompareMode, Delete, Order, Skip, check_order, step
 from s3flow.bulk.filters import Filters
 from s3flow.bulk.jobs import Job, Shard
+from s3flow.bulk.manifest import DeleteSpool
 from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError
@@ -60,6 +61,9 @@ class SyncOptions:
     - ``manifest``: journal of finished keys; a rerun skips them.
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
+    - ``order``: how the S3 side lists keys: ``s3`` (AWS) or ``path``
+      (servers backed by a file tree, e.g. SeaweedFS); a wrong order is
+      detected and fails the job before it can mis-diff.
     """
 
     compare: CompareMode = "size_mtime"
@@ -73,6 +77,7 @@ class SyncOptions:
     failures_file: Path | None = None
     manifest: Path | None = None
     server_side_copy: bool | None = None
+    order: Order = "s3"
     max_failed_keys: int = 1000
     delete_batch: int = 1000
     progress: ProgressSink = ignore
@@ -86,6 +91,8 @@ class SyncOptions:
             raise ConfigError(f"delete_batch must be 1..1000, got {self.delete_batch}")
         if self.delete and self.compare == "always":
             raise ConfigError("delete needs a comparison; it cannot be used with compare='always'")
+        if self.order == "path" and (self.shards > 1 or self.spans):
+            raise ConfigError("shards need order='s3' (key ranges are whole-key ranges)")
         if self.delete and self.from_list is not None:
             raise ConfigError("delete cannot be combined with from_list")
 
@@ -232,32 +239,56 @@ async def _produce(
     """
     shard = job.shard(span)
     pages = job.listings(span)
-    src, dst = _Cursor(pages[0], "source"), _Cursor(pages[1], "destination")
+    order = job.options.order
+    src, dst = _Cursor(pages[0], "source", order), _Cursor(pages[1], "destination", order)
     await src.fill()
     await dst.fill()
-    mode, delete, done = job.options.compare, job.options.delete, job.done
+    deferred = job.options.delete and not job.options.dry_run
+    spool = await DeleteSpool.open() if deferred else None
+    try:
+        await _merge(job, shard, src, dst, send, spool)
+        if spool is not None:  # the listings were in order to the end: deleting is safe
+            async for batch in spool.drain():
+                for entry in batch:
+                    await send.send((shard, job.track(shard, entry.key), Delete(entry)))
+    finally:
+        if spool is not None:
+            spool.close()
+    shard.listed = True
+
+
+async def _merge(
+    job: Job,
+    shard: Shard,
+    src: _Cursor,
+    dst: _Cursor,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    spool: DeleteSpool | None,
+) -> None:
+    mode, delete, done, order = job.options.compare, job.options.delete, job.done, src.order
     while src.head is not None or dst.head is not None:
-        action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete)
+        action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete, order=order)
         if action is not None:
             if done is not None and done.covers(action.entry.key):
                 job.skip(action.entry, "manifest")
             elif isinstance(action, Skip):
                 job.skip(action.entry, "unchanged")
                 await job.finished(shard, job.track(shard, action.entry.key))
+            elif isinstance(action, Delete) and spool is not None:
+                await spool.add(action.entry)
             else:
                 await send.send((shard, job.track(shard, action.entry.key), action))
         if take_src and not src.advance():
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
-    shard.listed = True
 
 
 class _Cursor:
     """The head of a paged listing; checks S3 order as it goes."""
 
-    def __init__(self, pages: AsyncIterator[list[Entry]], side: str) -> None:
-        self.pages, self.side = pages, side
+    def __init__(self, pages: AsyncIterator[list[Entry]], side: str, order: Order) -> None:
+        self.pages, self.side, self.order = pages, side, order
         self.page: list[Entry] = []
         self.index = 0
         self.head: Entry | None = None
@@ -268,11 +299,11 @@ class _Cursor:
         if self.index >= len(self.page):
             return False
         previous, self.head = self.head, self.page[self.index]
-        check_order(previous, self.head, self.side)
+        check_order(previous, self.head, self.side, self.order)
         return True
 
     async def fill(self) -> None:
         previous = self.head
         self.page, self.index = await anext(self.pages, []), 0
         self.head = self.page[0] if self.page else None
-        check_order(previous, self.head, self.side)
+        check_order(previous, self.head, self.side, self.order)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.to_thread
 
-from s3flow.bulk.diff import Entry
+from s3flow.bulk.diff import Entry, Order
 from s3flow.localfs import TEMP_MARKER, run_io
 
 if TYPE_CHECKING:
@@ -74,12 +74,16 @@ def split_keyspace(shards: int, alphabet: str = DEFAULT_ALPHABET) -> list[KeyRan
 # --- local -----------------------------------------------------------------------
 
 
-def order_children(children: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """Sort ``(name, is_dir)`` pairs of one directory into S3 key order.
+def order_children(
+    children: Iterable[tuple[str, bool]], order: Order = "s3"
+) -> list[tuple[str, bool]]:
+    """Sort ``(name, is_dir)`` pairs of one directory into S3 key order (or ``path`` order).
 
     >>> order_children([("a", True), ("a.b", False), ("a0", False)])
     [('a.b', False), ('a', True), ('a0', False)]
     """
+    if order == "path":
+        return sorted(children)
     return sorted(children, key=lambda c: c[0] + "/" if c[1] else c[0])
 
 
@@ -101,12 +105,12 @@ def _scan(path: str) -> list[tuple[str, bool, int, float]]:
 
 
 async def walk_local(
-    root: Path, span: KeyRange = KeyRange(), *, page: int = 1000
+    root: Path, span: KeyRange = KeyRange(), *, page: int = 1000, order: Order = "s3"
 ) -> AsyncIterator[list[Entry]]:
     """Yield the files under ``root`` in S3 key order, in lists of up to ``page`` entries.
 
     Symlinked directories are not followed; directories entirely outside
-    ``span`` are not read. Example::
+    ``span`` are not read (``span`` needs ``order="s3"``). Example::
 
         async for batch in walk_local(Path("photos")):
             print([entry.key for entry in batch])
@@ -114,7 +118,7 @@ async def walk_local(
     if not await anyio.Path(root).is_dir():
         return
     batch: list[Entry] = []
-    stack = [iter(await _children(root, ""))]
+    stack = [iter(await _children(root, "", order))]
     while stack:
         item = next(stack[-1], None)
         if item is None:
@@ -130,7 +134,7 @@ async def walk_local(
             if batch:
                 yield batch
                 batch = []
-            stack.append(iter(await _children(root, key + "/")))
+            stack.append(iter(await _children(root, key + "/", order)))
         elif key in span:
             batch.append(Entry(key, size, mtime))
             if len(batch) >= page:
@@ -142,11 +146,11 @@ async def walk_local(
         yield batch
 
 
-async def _children(root: Path, prefix: str) -> list[tuple[str, bool, int, float]]:
+async def _children(root: Path, prefix: str, order: Order) -> list[tuple[str, bool, int, float]]:
     directory = os.path.join(root, prefix)
     scanned = await run_io(directory, _scan, directory)
     by_name = {name: (is_dir, size, mtime) for name, is_dir, size, mtime in scanned}
-    ordered = order_children((name, is_dir) for name, (is_dir, _, _) in by_name.items())
+    ordered = order_children(((n, d) for n, (d, _, _) in by_name.items()), order)
     return [(prefix + name, d, by_name[name][1], by_name[name][2]) for name, d in ordered]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 
 import crc32c
 import pytest
@@ -16,6 +17,7 @@ from s3flow.bulk.diff import (
     Delete,
     Entry,
     Skip,
+    before,
     decide,
     diff,
     digest_matches,
@@ -85,7 +87,7 @@ def test_diff_is_lazy_and_rejects_bad_order() -> None:
         "000000000001",
         "000000000002",
     ]
-    with pytest.raises(ValueError, match="not in S3 key order"):
+    with pytest.raises(ValueError, match="not in s3 key order"):
         list(diff([Entry("b", 1), Entry("a", 1)], []))
     with pytest.raises(ValueError, match="destination"):
         list(diff([], [Entry("a", 1), Entry("a", 1)]))
@@ -196,3 +198,36 @@ def test_multipart_needs_part_size() -> None:
 
 def test_unknown_etag_means_copy() -> None:
     assert plan_digest("not-an-md5", None) is None
+
+
+def _walk_path_order(tree: Tree, prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for name, is_dir in order_children(((n, s is not None) for n, s in tree.items()), "path"):
+        sub = tree[name]
+        if is_dir:
+            assert sub is not None
+            out.extend(_walk_path_order(sub, prefix + name + "/"))
+        else:
+            out.append(prefix + name)
+    return out
+
+
+@given(paths)
+def test_path_order_walk_matches_segment_order(raw: list[str]) -> None:
+    """SeaweedFS lists like a file tree: segment by segment."""
+    walked = _walk_path_order(_tree(raw))
+    assert walked == sorted(walked, key=lambda k: k.split("/"))
+    assert all(before(a, b, "path") for a, b in itertools.pairwise(walked))
+
+
+def test_diff_in_path_order() -> None:
+    src = [Entry("a/b", 1), Entry("a.b", 1)]  # path order: a/b first
+    dst = [Entry("a/b", 1), Entry("a0", 1)]
+    actions = list(diff(src, dst, mode="size_only", delete=True, order="path"))
+    assert [(type(a).__name__, a.entry.key) for a in actions] == [
+        ("Skip", "a/b"),
+        ("Copy", "a.b"),
+        ("Delete", "a0"),
+    ]
+    with pytest.raises(ValueError, match="order='path'"):
+        list(diff(src, [], mode="size_only"))
