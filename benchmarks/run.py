@@ -1,0 +1,189 @@
+"""``python -m benchmarks.run [--quick]``: every tool, every scenario, interleaved, verified.
+
+Starts SeaweedFS on loopback, generates the data, seeds the objects that download scenarios
+read, then for each repetition and scenario runs every tool variant once, in an order rotated
+per repetition. Each run starts from an empty upload prefix / an empty local directory and is
+verified (uploads: keys and sizes listed; downloads: every byte's SHA-256) before it counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks import data, report, s3admin
+from benchmarks.anchors import ensure_anchors
+from benchmarks.measure import run_child
+from benchmarks.scenarios import MiB, Plan, Scenario, build_plan
+from benchmarks.tools import Endpoint, Job, ToolContext, Variant, all_variants
+from benchmarks.versions import environment
+
+if TYPE_CHECKING:
+    from s3flow.testing.servers import S3Server
+
+BUCKET = "bench"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """One tool variant, one scenario, one repetition."""
+
+    tool: str
+    variant: str
+    scenario: str
+    rep: int
+    ok: bool
+    error: str
+    wall_s: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    max_rss_mib: float
+    total_bytes: int
+    files: int
+
+
+def _timeout(scenario: Scenario) -> float:
+    return 60 + scenario.total_bytes / (10 * MiB) + scenario.count * 0.05
+
+
+def _run_one(
+    v: Variant, s: Scenario, rep: int, *, endpoint: Endpoint, server: S3Server,
+    src: Path, work: Path, digests: dict[str, str],
+) -> RunResult:
+    tag = f"{s.name}/r{rep}-{v.tool}-{v.variant}"
+    if s.direction == "upload":
+        local = src / s.dataset if s.many else src / s.dataset / data.SINGLE_NAME
+        key = f"runs/{tag}/" + ("" if s.many else data.SINGLE_NAME)
+    else:
+        local = work / tag
+        local.mkdir(parents=True)
+        key = f"seed/{s.dataset}/" + ("" if s.many else data.SINGLE_NAME)
+        if not s.many:
+            local = local / data.SINGLE_NAME
+    job = Job(scenario=s, endpoint=endpoint, bucket=BUCKET, key=key, local=local)
+    try:
+        cmd = v.build(job)
+        child = run_child(cmd.argv, env=cmd.env, timeout=_timeout(s))
+        error = _check(job, child.returncode, child.output_tail, server, digests)
+    except OSError as err:  # e.g. the executable does not exist yet
+        child, error = None, f"{type(err).__name__}: {err}"
+    finally:
+        if s.direction == "upload":
+            s3admin.delete_prefix(server, BUCKET, f"runs/{tag}/")
+        else:
+            shutil.rmtree(work / tag, ignore_errors=True)
+    return RunResult(
+        tool=v.tool, variant=v.variant, scenario=s.name, rep=rep, ok=error is None,
+        error=error or "", wall_s=child.wall_s if child else 0.0,
+        cpu_user_s=child.user_s if child else 0.0, cpu_sys_s=child.sys_s if child else 0.0,
+        max_rss_mib=child.max_rss_mib if child else 0.0,
+        total_bytes=s.total_bytes, files=s.count,
+    )
+
+
+def _check(job: Job, code: int, tail: str, server: S3Server, digests: dict[str, str]) -> str | None:
+    if code != 0:
+        last = [line for line in tail.strip().splitlines() if line.strip()][-1:] or [""]
+        return f"exit {code}: {last[0][:160]}"
+    if job.scenario.direction == "download":
+        if job.scenario.many:
+            return data.verify_tree(job.local, digests)
+        return data.verify_file(job.local, digests[data.SINGLE_NAME])
+    prefix = job.key if job.scenario.many else job.key[: -len(data.SINGLE_NAME)]
+    listed = s3admin.list_sizes(server, BUCKET, prefix)
+    want = {prefix + name: job.scenario.file_size for name in digests}
+    if listed != want:
+        return f"uploaded {len(listed)} objects / {sum(listed.values())} bytes, want {len(want)}"
+    return None
+
+
+def _seed(anchors_s5cmd: Path | None, endpoint: Endpoint, src: Path, s: Scenario,
+          server: S3Server) -> None:
+    if anchors_s5cmd is None:
+        raise SystemExit("download scenarios need s5cmd to seed the objects")
+    argv = (str(anchors_s5cmd), "--endpoint-url", endpoint.url, "cp",
+            f"{src / s.dataset}/*", f"s3://{BUCKET}/seed/{s.dataset}/")
+    child = run_child(argv, env=endpoint.env(), timeout=600)
+    listed = s3admin.list_sizes(server, BUCKET, f"seed/{s.dataset}/")
+    if child.returncode != 0 or len(listed) != s.count:
+        raise SystemExit(f"seeding {s.dataset} failed: {child.output_tail[-500:]}")
+
+
+def run(plan: Plan, variants: list[Variant], anchors_s5cmd: Path | None) -> list[RunResult]:
+    from s3flow.testing.servers import SeaweedFS
+
+    results: list[RunResult] = []
+    with tempfile.TemporaryDirectory(prefix="s3flow-bench-") as tmp:
+        src, work = Path(tmp, "src"), Path(tmp, "work")
+        digests: dict[str, dict[str, str]] = {}
+        for s in plan.scenarios:
+            if s.dataset not in digests:
+                print(f"generating {s.dataset} …", flush=True)
+                digests[s.dataset] = data.generate(src, s)
+        weed = SeaweedFS()
+        server = weed.start()
+        try:
+            endpoint = Endpoint(url=server.endpoint_url, access_key=server.access_key,
+                                secret_key=server.secret_key, region=server.region)
+            s3admin.create_bucket(server, BUCKET)
+            seeded = set()
+            for s in plan.scenarios:
+                if s.direction == "download" and s.dataset not in seeded:
+                    _seed(anchors_s5cmd, endpoint, src, s, server)
+                    seeded.add(s.dataset)
+            total = plan.repetitions * len(plan.scenarios) * len(variants)
+            for rep in range(plan.repetitions):
+                order = variants[rep % len(variants):] + variants[: rep % len(variants)]
+                for s in plan.scenarios:
+                    for v in order:
+                        r = _run_one(v, s, rep, endpoint=endpoint, server=server, src=src,
+                                     work=work, digests=digests[s.dataset])
+                        results.append(r)
+                        print(f"[{len(results):3d}/{total}] {report.progress_line(r)}", flush=True)
+        finally:
+            weed.stop(timeout=2.0)  # data dir is thrown away: no need for a clean filer stop
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="256 MiB, 200 x 256 KiB, 1 repetition")
+    p.add_argument("--small", action="store_true", help="add 10,000 x 4 KiB")
+    p.add_argument("--huge", action="store_true", help="add one 5 GiB file")
+    p.add_argument("--reps", type=int, help="repetitions (default 3, quick 1)")
+    p.add_argument("--tools", help="comma-separated tool names to run (default: all)")
+    p.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
+    p.add_argument("--variants", choices=("all", "defaults", "tuned"), default="all",
+                   help="which configurations of each tool to run (default: both)")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = p.parse_args(argv)
+    plan = build_plan(quick=args.quick, small=args.small, huge=args.huge, repetitions=args.reps)
+    if args.scenarios:
+        wanted = set(args.scenarios.split(","))
+        plan = Plan(scenarios=tuple(s for s in plan.scenarios if s.name in wanted),
+                    repetitions=plan.repetitions)
+    anchors = ensure_anchors()
+    variants, notes = all_variants(ToolContext(anchors=anchors))
+    notes = [*anchors.notes, *notes]
+    if args.tools:
+        wanted = set(args.tools.split(","))
+        variants = [v for v in variants if v.tool in wanted]
+    if args.variants != "all":
+        variants = [v for v in variants if v.variant == args.variants]
+    for note in notes:
+        print(f"note: {note}")
+    started = time.time()
+    results = run(plan, variants, anchors.s5cmd)
+    meta = environment(anchors, argv if argv is not None else sys.argv[1:], started)
+    report.write(results, variants, plan, meta, notes, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Tool adapters: each builds the command line that makes one tool do one transfer.
+
+Every tool runs as a child process (see ``benchmarks.measure``), so client CPU and peak RSS
+are measured the same way for all. A module per tool exposes ``variants(ctx)``: the tool at
+its defaults and at one tuned configuration, or an empty list plus a note when unavailable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from benchmarks.anchors import Anchors
+    from benchmarks.scenarios import Scenario
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """The S3 server under test and its credentials."""
+
+    url: str
+    access_key: str
+    secret_key: str = field(repr=False)
+    region: str = "us-east-1"
+
+    def env(self) -> dict[str, str]:
+        """A clean child environment: only PATH/HOME/locale plus these credentials.
+
+        Nothing is inherited from the caller, so AWS_CA_BUNDLE (which breaks rclone), profiles
+        and config files cannot change a tool's behaviour.
+        """
+        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+        return {
+            **keep,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    """One transfer: for a single object ``local`` is a file and ``key`` a key; for many
+    files ``local`` is a directory and ``key`` a prefix ending in ``/``."""
+
+    scenario: Scenario
+    endpoint: Endpoint
+    bucket: str
+    key: str
+    local: Path
+
+    @property
+    def s3_url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    argv: tuple[str, ...]
+    env: dict[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """A tool at one configuration; ``config`` says in words what was set."""
+
+    tool: str
+    variant: str  # "defaults" or "tuned"
+    config: str
+    build: Callable[[Job], Command]
+
+    @property
+    def label(self) -> str:
+        return f"{self.tool} {self.variant}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolContext:
+    anchors: Anchors
+
+
+def script_args(job: Job, *, tuned: bool) -> list[str]:
+    """Arguments understood by every script in ``tools/scripts``."""
+    ep = job.endpoint
+    args = ["--endpoint", ep.url, "--region", ep.region, "--bucket", job.bucket]
+    args += ["--key", job.key, "--local", str(job.local), "--direction", job.scenario.direction]
+    if job.scenario.many:
+        args.append("--many")
+    if tuned:
+        args.append("--tuned")
+    return args
+
+
+def all_variants(ctx: ToolContext) -> tuple[list[Variant], list[str]]:
+    """Every available tool variant, s3flow first, plus notes about tools left out."""
+    from benchmarks.tools import boto3_tool, crt, obstore_tool, rclone, s3flow, s5cmd
+
+    variants: list[Variant] = []
+    notes: list[str] = []
+    for module in (s3flow, boto3_tool, s5cmd, rclone, crt, obstore_tool):
+        found, note = module.variants(ctx)
+        variants += found
+        if note:
+            notes.append(note)
+    return variants, notes
+
+
+def script_variants(
+    ctx: ToolContext, *, tool: str, script: str, defaults: str, tuned: str
+) -> tuple[list[Variant], str | None]:
+    """Variants for a Python-library tool driven by ``tools/scripts/<script>`` in the anchor venv."""
+    python = ctx.anchors.python
+    if python is None:
+        return [], f"{tool}: anchor venv missing; skipped"
+    path = str(SCRIPTS / script)
+
+    def build(job: Job, is_tuned: bool) -> Command:
+        argv = (str(python), path, *script_args(job, tuned=is_tuned))
+        return Command(argv=argv, env=job.endpoint.env())
+
+    return [
+        Variant(tool=tool, variant="defaults", config=defaults,
+                build=lambda job: build(job, False)),
+        Variant(tool=tool, variant="tuned", config=tuned, build=lambda job: build(job, True)),
+    ], None

@@ -1,0 +1,29 @@
+"""s3flow through its console script, ``.venv/bin/s3flow cp``."""
+
+from __future__ import annotations
+
+import os
+
+from benchmarks.tools import REPO, Command, Job, ToolContext, Variant
+
+EXE = REPO / ".venv" / "bin" / "s3flow"
+TUNED = ("--concurrency", "32", "--part-size", "16MiB")
+
+
+def _build(job: Job, extra: tuple[str, ...]) -> Command:
+    src, dst = str(job.local), job.s3_url
+    if job.scenario.direction == "download":
+        src, dst = dst, src
+    recursive = ("--recursive",) if job.scenario.many else ()
+    argv = (str(EXE), "--endpoint-url", job.endpoint.url, "-q", *extra, "cp", *recursive, src, dst)
+    return Command(argv=argv, env=job.endpoint.env())
+
+
+def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
+    note = None if os.access(EXE, os.X_OK) else f"s3flow: {EXE} missing (runs will fail)"
+    return [
+        Variant(tool="s3flow", variant="defaults", config="s3flow cp, no options",
+                build=lambda job: _build(job, ())),
+        Variant(tool="s3flow", variant="tuned", config="--concurrency 32 --part-size 16MiB",
+                build=lambda job: _build(job, TUNED)),
+    ], note
