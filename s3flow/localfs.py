@@ -160,6 +160,9 @@ class TempFile:
 def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:
     if dest.is_dir():
         raise LocalFileError("is a directory; give a file path to download to", path=str(dest))
+    if dest.exists() and not dest.is_file():
+        # os.replace would swap a device, FIFO or socket for a regular file.
+        raise LocalFileError("is not a regular file; choose a file path", path=str(dest))
     if not dest.parent.is_dir():
         raise LocalFileError(
             "destination directory does not exist; create it first", path=str(dest)

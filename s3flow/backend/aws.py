@@ -8,6 +8,7 @@ do not multiply. Every botocore error is translated in :func:`translate_errors`.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -28,6 +29,8 @@ from s3flow.errors import (
     ConfigError,
     CredentialsError,
     InvalidBucketName,
+    ObjectExists,
+    PreconditionFailed,
     RetryableError,
     S3FlowError,
     error_for_code,
@@ -51,6 +54,11 @@ if TYPE_CHECKING:
     from s3flow.config import ConnectConfig
 
 __all__ = ["AioBotocoreBackend", "resolve_credentials", "translate_errors"]
+
+# We hand aiohttp part buffers as bytearrays on purpose: its BytesIO path
+# (botocore's default) copies every part twice more. Writing 8 MiB to a socket
+# from the loop thread costs about a millisecond, which is what it warns about.
+warnings.filterwarnings("ignore", "Sending a large body directly", ResourceWarning)
 
 _CHECKSUM_FIELDS = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32"}
 _RETRYABLE_IO = (
@@ -95,6 +103,21 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
     except _RETRYABLE_IO as exc:
         text = f"{type(exc).__name__}: {exc}".split("\n")[0]
         raise RetryableError(text, bucket=bucket, key=key) from exc
+
+
+@contextmanager
+def _no_clobber(bucket: str, key: str, active: bool) -> Iterator[None]:
+    """With If-None-Match: *, a failed precondition means the object exists."""
+    try:
+        yield
+    except PreconditionFailed:
+        if not active:
+            raise
+        raise ObjectExists(
+            "object already exists and no-clobber is set; nothing was overwritten",
+            bucket=bucket,
+            key=key,
+        ) from None
 
 
 def _hint(cls: type[S3FlowError], message: str) -> str:
@@ -353,7 +376,7 @@ class AioBotocoreBackend:
         args = {**_checksum_args(checksum), **_options_args(options)}
         if if_none_match:
             args["IfNoneMatch"] = "*"
-        with translate_errors(bucket, key):
+        with _no_clobber(bucket, key, if_none_match), translate_errors(bucket, key):
             r = await self._client.put_object(Bucket=bucket, Key=key, Body=body, **args)
         return ObjectInfo(
             key=key,
@@ -596,7 +619,7 @@ class AioBotocoreBackend:
                 entry[_CHECKSUM_FIELDS[part.checksum.algorithm]] = part.checksum.value
             entries.append(entry)
         args: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
-        with translate_errors(bucket, key):
+        with _no_clobber(bucket, key, if_none_match), translate_errors(bucket, key):
             r = await self._client.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,

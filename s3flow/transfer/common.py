@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
     from s3flow.backend.protocol import S3Backend
     from s3flow.config import TransferConfig
+    from s3flow.models import ObjectOptions
     from s3flow.scheduler import AdaptiveLimit, ByteBudget
 
-__all__ = ["Transfer", "shielded"]
+__all__ = ["Transfer", "create_upload", "shielded"]
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -87,6 +88,21 @@ class Transfer:
         if self.budget is not None:
             with anyio.CancelScope(shield=True):
                 await self.budget.release(nbytes)
+
+
+async def create_upload(
+    t: Transfer, *, options: ObjectOptions | None, checksum_algorithm: str | None
+) -> str:
+    """CreateMultipartUpload, shielded: a cancel that lands while the request is
+    in flight would otherwise leave an upload on the server whose id we never
+    learned, so it could never be aborted."""
+    with anyio.fail_after(ABORT_TIMEOUT, shield=True):
+        return await t.retrying(
+            "CreateMultipartUpload",
+            lambda: t.backend.create_multipart_upload(
+                t.bucket, t.key, options=options, checksum_algorithm=checksum_algorithm
+            ),
+        )
 
 
 async def shielded(cleanup: Callable[[], Awaitable[object]]) -> None:

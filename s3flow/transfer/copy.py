@@ -7,7 +7,7 @@ import time
 from s3flow.config import MAX_PART_SIZE
 from s3flow.models import CompletedPart, ObjectOptions, TransferResult
 from s3flow.plan import PartPlan, plan_parts
-from s3flow.transfer.common import Transfer, shielded
+from s3flow.transfer.common import Transfer, create_upload, shielded
 
 __all__ = ["copy_object"]
 
@@ -40,10 +40,7 @@ async def copy_object(
             etag=done.etag,
         )
     plan = plan_parts(info.size, part_size=part_size)
-    upload_id = await t.retrying(
-        "CreateMultipartUpload",
-        lambda: t.backend.create_multipart_upload(t.bucket, t.key, options=options),
-    )
+    upload_id = await create_upload(t, options=options, checksum_algorithm=None)
     try:
         parts = await t.map(plan, lambda p: _copy_part(t, upload_id, source_bucket, source_key, p))
         result = await t.retrying(

@@ -17,7 +17,7 @@ from s3flow.models import CompletedPart, ObjectOptions, TransferResult
 from s3flow.plan import stream_part_size
 from s3flow.progress import PartDone, TransferDone
 from s3flow.scheduler import run_stream
-from s3flow.transfer.common import Transfer, shielded
+from s3flow.transfer.common import Transfer, create_upload, shielded
 from s3flow.transfer.upload import upload_bytes
 
 if TYPE_CHECKING:
@@ -56,12 +56,7 @@ async def upload_stream(
         return await upload_bytes(t, bytes(first), options=options)
 
     algorithm = t.config.checksum if t.config.checksum in ("crc32c", "crc32") else "crc32c"
-    upload_id = await t.retrying(
-        "CreateMultipartUpload",
-        lambda: t.backend.create_multipart_upload(
-            t.bucket, t.key, options=options, checksum_algorithm=algorithm
-        ),
-    )
+    upload_id = await create_upload(t, options=options, checksum_algorithm=algorithm)
     parts: dict[int, tuple[CompletedPart, PartDigest]] = {}
 
     async def send(job: tuple[int, bytes]) -> None:

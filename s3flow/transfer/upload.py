@@ -19,7 +19,7 @@ import anyio
 from s3flow.errors import (
     ChecksumMismatch,
     ObjectExists,
-    PreconditionFailed,
+    ObjectNotFound,
     SourceChanged,
     UploadNotFound,
 )
@@ -29,7 +29,7 @@ from s3flow.localfs import FileIdentity, identify, open_for_read, run_io
 from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
-from s3flow.transfer.common import Transfer, shielded
+from s3flow.transfer.common import Transfer, create_upload, shielded
 
 __all__ = ["upload_bytes", "upload_file"]
 
@@ -95,7 +95,21 @@ async def upload_file(
         data = await run_io(path, Path.read_bytes, path)
         await _check_unchanged(path, identity, t)
         return await upload_bytes(t, data, options=options, no_clobber=no_clobber)
+    if no_clobber:
+        await _refuse_existing(t)  # fail before sending gigabytes; the conditional write stays
     return await _multipart(t, path, identity, options, resume, no_clobber)
+
+
+async def _refuse_existing(t: Transfer) -> None:
+    try:
+        await t.retrying("HeadObject", lambda: t.backend.head_object(t.bucket, t.key))
+    except ObjectNotFound:
+        return
+    raise ObjectExists(
+        "object already exists and no-clobber is set; nothing was overwritten",
+        bucket=t.bucket,
+        key=t.key,
+    )
 
 
 async def _check_unchanged(path: Path, identity: FileIdentity, t: Transfer) -> None:
@@ -213,14 +227,8 @@ async def _resume_or_start(
                 return old.upload_id, done
         # The file changed (or resume is off): the old upload can never complete.
         await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, old.upload_id))
-    upload_id = await t.retrying(
-        "CreateMultipartUpload",
-        lambda: t.backend.create_multipart_upload(
-            t.bucket,
-            t.key,
-            options=options,
-            checksum_algorithm=header.checksum if header.checksum != "md5" else None,
-        ),
+    upload_id = await create_upload(
+        t, options=options, checksum_algorithm=header.checksum if header.checksum != "md5" else None
     )
     try:
         await journal.start(replace(header, upload_id=upload_id))
@@ -272,12 +280,6 @@ async def _complete(
                 raise
             # An earlier attempt completed but its reply was lost.
             return await t.backend.head_object(t.bucket, t.key)
-        except PreconditionFailed:
-            raise ObjectExists(
-                "object already exists and --no-clobber is set; nothing was overwritten",
-                bucket=t.bucket,
-                key=t.key,
-            ) from None
 
     return await t.retrying("CompleteMultipartUpload", attempt)
 

@@ -67,3 +67,17 @@ async def test_server_side_copy(s3, bucket) -> None:
     await s3.put_object(bucket, "src", b"payload")
     await s3.copy_object(bucket, "src", bucket, "dst")
     assert await s3.get_object(bucket, "dst") == b"payload"
+
+
+async def test_no_clobber_on_a_real_server(s3, bucket, tmp_path, payload) -> None:
+    from s3flow import ObjectExists
+
+    await s3.put_object(bucket, "k", b"first")
+    with pytest.raises(ObjectExists, match="no-clobber"):
+        await s3.put_object(bucket, "k", b"second", no_clobber=True)
+    (tmp_path / "big").write_bytes(payload(11 * MiB))
+    with pytest.raises(ObjectExists):
+        await s3.upload_file(tmp_path / "big", bucket, "k", no_clobber=True)
+    assert await s3.get_object(bucket, "k") == b"first"
+    assert [u async for u in s3.list_uploads(bucket)] == []
+    await s3.put_object(bucket, "new", b"x", no_clobber=True)

@@ -47,3 +47,33 @@ async def test_cancel_mid_download_leaves_no_file(client, backend, tmp_path) -> 
     )
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
     assert not (tmp_path / "out").exists()
+
+
+async def test_cancel_while_create_is_in_flight_still_aborts(client, backend, tmp_path) -> None:
+    (tmp_path / "f").write_bytes(b"x" * 12 * MiB)
+    real = backend.create_multipart_upload
+
+    async def slow_create(*args, **kwargs):
+        await anyio.sleep(0.2)  # the server creates it; our cancel lands meanwhile
+        return await real(*args, **kwargs)
+
+    backend.create_multipart_upload = slow_create
+    with anyio.move_on_after(0.05):
+        await client.upload_file(tmp_path / "f", "b", "k")
+    assert backend.calls["create_multipart_upload"] == 1
+    assert backend.uploads == {}
+
+
+async def test_download_refuses_to_replace_a_special_file(client, backend, tmp_path) -> None:
+    import os
+
+    import pytest
+
+    from s3flow import LocalFileError
+
+    await client.put_object("b", "k", b"data")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(LocalFileError, match="not a regular file"):
+        await client.download_file("b", "k", fifo)
+    assert fifo.is_fifo()
