@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Literal
 
 import anyio
 
+from s3flow.bulk import runner as bulk
 from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.errors import ClientClosed
+from s3flow.models import S3Location
 from s3flow.ops import buckets, listing, objects
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import AdaptiveLimit, ByteBudget
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
     from s3flow.backend.protocol import S3Backend
+    from s3flow.bulk.cluster import Connection
+    from s3flow.bulk.runner import SyncOptions, SyncSummary
     from s3flow.models import (
         Bucket,
         DeleteResult,
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     )
     from s3flow.retry import Sleep
 
-__all__ = ["S3Client", "connect"]
+__all__ = ["S3Client", "connect", "open_backend"]
 
 PathLike = str | os.PathLike[str]
 
@@ -209,6 +213,63 @@ class S3Client:
         """
         return objects.presign(self.backend, bucket, key, expires_in=expires_in, method=method)
 
+    # Bulk
+    async def sync(
+        self,
+        src: PathLike | S3Location,
+        dst: PathLike | S3Location,
+        *,
+        options: SyncOptions | None = None,
+        dest: S3Client | None = None,
+        config: TransferConfig | None = None,
+    ) -> SyncSummary:
+        """Make ``dst`` like ``src``: a local directory or ``s3://bucket/prefix`` each.
+
+        Streams both listings (flat memory for millions of keys), copies new and
+        changed objects, and with ``SyncOptions(delete=True)`` removes extras.
+        ``dest`` is another client for a second endpoint; on one endpoint S3 -> S3
+        uses server-side copy. Per-object failures are counted in the summary,
+        never raised. Example::
+
+            summary = await s3.sync("photos/", "s3://backup/photos/",
+                                    options=SyncOptions(delete=True))
+            assert summary.ok
+        """
+        target = dest or self
+        return await bulk.sync(
+            _side(src),
+            _side(dst),
+            source_backend=self.backend,
+            dest_backend=target.backend,
+            config=config or self.config,
+            options=options,
+            budget=self._budget,
+        )
+
+    async def copy_tree(
+        self,
+        src: PathLike | S3Location,
+        dst: PathLike | S3Location,
+        *,
+        options: SyncOptions | None = None,
+        dest: S3Client | None = None,
+        config: TransferConfig | None = None,
+    ) -> SyncSummary:
+        """Copy every object under ``src`` to ``dst`` (``cp --recursive``); see :meth:`sync`.
+
+        Example: ``await s3.copy_tree("s3://logs/2024/", "/data/logs/")``.
+        """
+        target = dest or self
+        return await bulk.copy_tree(
+            _side(src),
+            _side(dst),
+            source_backend=self.backend,
+            dest_backend=target.backend,
+            config=config or self.config,
+            options=options,
+            budget=self._budget,
+        )
+
     # Transfers
     async def upload_file(
         self,
@@ -293,6 +354,13 @@ class S3Client:
         return await copy.copy_object(t, source_bucket, source_key, options=options)
 
 
+def _side(where: str | os.PathLike[str] | S3Location) -> Path | S3Location:
+    if isinstance(where, S3Location):
+        return where
+    text = os.fspath(where)
+    return S3Location.parse(text) if S3Location.is_s3_url(text) else Path(text)
+
+
 @asynccontextmanager
 async def connect(
     endpoint_url: str | None = None,
@@ -339,3 +407,19 @@ async def connect(
             yield client
         finally:
             client.close()
+
+
+@asynccontextmanager
+async def open_backend(conn: Connection) -> AsyncIterator[S3Backend]:
+    """Open a backend from picklable connection settings: the opener Dask workers use.
+
+    Example: ``sync_on_cluster(dask, src, dst, opener=s3flow.client.open_backend, ...)``.
+    """
+    async with connect(
+        endpoint_url=conn.endpoint_url,
+        access_key=conn.access_key,
+        secret_key=conn.secret_key,
+        region=conn.region,
+        profile=conn.profile,
+    ) as client:
+        yield client.backend
