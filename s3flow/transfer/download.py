@@ -259,13 +259,25 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
 
 
 async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
-    """Stream the object in order (for stdout): ranges fetched ``max_concurrency`` ahead."""
+    """Stream the object in order (stdout, cross-endpoint copies), ``max_concurrency`` ranges ahead.
+
+    Verified like :func:`download_file`, but only once everything has been
+    yielded: a mismatch raises ChecksumMismatch at the end, so a consumer that
+    stores the stream (e.g. a multipart upload) aborts instead of completing.
+    """
     info = await _head(t)
-    ranges = plan_parts(info.size, part_size=t.config.part_size)
+    ranges, check = await _layout(t, info)
+    whole = hashlib.md5() if check.kind == "md5-whole" else None
+    algorithm = "" if whole is not None else check.algorithm
+    digests: list[PartDigest] = []
     window = max(1, t.config.max_concurrency)
     for start in range(0, len(ranges), window):
         batch = ranges[start : start + window]
         for chunks in await run_bounded(batch, lambda p: _get_range(t, info, p), limit=window):
+            if algorithm:
+                digests.append(await anyio.to_thread.run_sync(digest_chunks, algorithm, chunks))
             for chunk in chunks:
+                if whole is not None:
+                    whole.update(chunk)
                 yield chunk
-        await anyio.lowlevel.checkpoint()
+    _verify(t, check, digests, whole.hexdigest() if whole is not None else None)

@@ -214,3 +214,11 @@ async def test_disk_full_before_and_during_download(client, backend, tmp_path, m
     with pytest.raises(LocalFileError, match="no space left on device; free some space"):
         await client.download_file("b", "k", tmp_path / "out")
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+async def test_streamed_download_is_verified_at_the_end(client, backend) -> None:
+    data = await put(client, 12 * MiB)
+    assert b"".join([c async for c in client.iter_object("b", "k")]) == data
+    backend.rules = [FaultRule(operation="get_object", part_number=2, kind="corrupt", times=1)]
+    with pytest.raises(ChecksumMismatch):
+        [c async for c in client.iter_object("b", "k")]
