@@ -98,6 +98,24 @@ class FaultyBackend(MemoryBackend):
             return [bytes([data[0] ^ 0xFF]) + data[1:]]
         raise rule.error()
 
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+        checksum_algorithm: str | None = None,
+    ) -> str:
+        rule = self._take("create_multipart_upload")
+        upload_id = await super().create_multipart_upload(
+            bucket, key, options=options, checksum_algorithm=checksum_algorithm
+        )
+        if rule is not None and rule.kind == "lost-reply":
+            raise RetryableError("injected: connection reset after the server created the upload")
+        if rule is not None:
+            raise rule.error()
+        return upload_id
+
     async def complete_multipart_upload(
         self,
         bucket: str,

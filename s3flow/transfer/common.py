@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import random
+import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
@@ -28,6 +30,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 ABORT_TIMEOUT = 30.0
+CLOCK_SKEW = 60.0  # seconds we allow between our clock and the server's
 
 
 @dataclass(kw_only=True)
@@ -93,16 +96,45 @@ class Transfer:
 async def create_upload(
     t: Transfer, *, options: ObjectOptions | None, checksum_algorithm: str | None
 ) -> str:
-    """CreateMultipartUpload, shielded: a cancel that lands while the request is
-    in flight would otherwise leave an upload on the server whose id we never
-    learned, so it could never be aborted."""
-    with anyio.fail_after(ABORT_TIMEOUT, shield=True):
-        return await t.retrying(
-            "CreateMultipartUpload",
-            lambda: t.backend.create_multipart_upload(
-                t.bucket, t.key, options=options, checksum_algorithm=checksum_algorithm
-            ),
+    """CreateMultipartUpload, shielded, and never leaving a twin behind.
+
+    Shielded: a cancel that lands while the request is in flight would leave an
+    upload on the server whose id we never learned. And when an attempt fails
+    after the server acted (reply lost to a reset or a stall), the retry makes
+    a second upload: we then abort this key's other uploads started within
+    that window, which can only be our lost attempts (or a concurrent writer
+    of the very same key, whose write would race ours anyway).
+    """
+    attempts = 0
+    started = time.time()
+
+    async def attempt() -> str:
+        nonlocal attempts
+        attempts += 1
+        return await t.backend.create_multipart_upload(
+            t.bucket, t.key, options=options, checksum_algorithm=checksum_algorithm
         )
+
+    with anyio.fail_after(ABORT_TIMEOUT, shield=True):
+        upload_id = await t.retrying("CreateMultipartUpload", attempt)
+        if attempts > 1:
+            await _abort_lost_twins(t, upload_id, since=started - CLOCK_SKEW)
+    return upload_id
+
+
+async def _abort_lost_twins(t: Transfer, upload_id: str, *, since: float) -> None:
+    token: tuple[str, str] | None = None
+    while True:
+        uploads, token = await t.backend.list_uploads_page(t.bucket, prefix=t.key, token=token)
+        for upload in uploads:
+            if upload.key != t.key or upload.upload_id == upload_id:
+                continue
+            if upload.initiated is not None and upload.initiated.timestamp() >= since:
+                await shielded(
+                    partial(t.backend.abort_multipart_upload, t.bucket, t.key, upload.upload_id)
+                )
+        if token is None:
+            return
 
 
 async def shielded(cleanup: Callable[[], Awaitable[object]]) -> None:

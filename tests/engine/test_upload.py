@@ -156,3 +156,12 @@ async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
     write(tmp_path / "f", 40 * MiB)
     await client.upload_file(tmp_path / "f", "b", "k")
     assert 0 < peak <= 10 * MiB
+
+
+async def test_lost_create_reply_leaves_no_twin(client, backend, tmp_path) -> None:
+    other = await backend.create_multipart_upload("b", "other-key")  # not ours: kept
+    backend.rules = [FaultRule(operation="create_multipart_upload", kind="lost-reply")]
+    data = write(tmp_path / "f", 11 * MiB)
+    result = await client.upload_file(tmp_path / "f", "b", "k")
+    assert backend.buckets["b"]["k"].data == data and result.retries == 1
+    assert list(backend.uploads) == [other]
