@@ -20,6 +20,7 @@ _PATTERNS = [
     re.compile(r"(X-Amz-Signature=)[0-9a-fA-F]+"),
     re.compile(r"(X-Amz-Security-Token=)[^&\s'\"]+"),
     re.compile(r"(Signature=)[0-9a-fA-F]{16,}"),
+    re.compile(r"(Signature:\s*)[0-9a-fA-F]{16,}"),  # botocore.auth logs each signature
     re.compile(
         r"((?:x-amz-security-token|x-amz-server-side-encryption-customer-key"
         r"(?:-md5)?|x-amz-copy-source-server-side-encryption-customer-key)['\"]?\s*[:=,]\s*"

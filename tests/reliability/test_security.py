@@ -41,15 +41,6 @@ def _fetch(url: str) -> bytes:
         return response.read()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "botocore.auth logs every SigV4 signature at DEBUG as 'Signature:\\n<hex>' "
-        "(auth.py SigV4Auth.add_auth: logger.debug('Signature:\\n%s', signature)), including "
-        "the presigned URL's X-Amz-Signature computed by S3Client.presign; s3flow.redact's "
-        "patterns only match 'Signature=' / 'X-Amz-Signature=', so it passes through"
-    ),
-)
 async def test_no_secret_in_debug_logs_exceptions_or_reprs(
     seaweed_server, bucket, key, tmp_path, source, caplog
 ) -> None:

@@ -19,8 +19,9 @@ def test_patterns_and_registered_secrets(caplog) -> None:
             "http://h/b/k?X-Amz-Signature=deadbeef&X-Amz-Security-Token=abc%2F",
         )
         logging.getLogger("s3flow").debug("creds secret_key='my-very-secret-key'")
+        logging.getLogger("botocore.auth").debug("Signature:\n%s", "cd" * 32)
     text = caplog.text
-    for leaked in ("tok123456", "ab" * 32, "deadbeef", "abc%2F", "my-very-secret-key"):
+    for leaked in ("tok123456", "ab" * 32, "cd" * 32, "deadbeef", "abc%2F", "my-very-secret-key"):
         assert leaked not in text
     assert "X-Amz-Signature=********" in text
 
