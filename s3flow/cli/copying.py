@@ -1,8 +1,10 @@
 """``s3flow cp``: local→s3, s3→local, s3→s3, stdin/stdout, and --recursive.
 
-Keys never escape a local destination: a key with a ``..`` segment (split on
-``/`` or ``\\``), an absolute path, a drive letter or a NUL byte is skipped and
-reported, and the command exits non-zero at the end.
+``--recursive`` is a bulk-engine job (``cli.bulk``): it streams the listing,
+moves many objects at once and refuses keys that would escape a local
+destination (``..`` segments, absolute paths, backslashes, NUL), reporting
+them as failed and exiting 1. A single download into a directory checks its
+key with :func:`local_target`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import TYPE_CHECKING
 import anyio
 import click
 
+from s3flow.bulk.runner import SyncOptions
+from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
 from s3flow.config import MiB
 from s3flow.errors import (
@@ -29,7 +33,6 @@ from s3flow.errors import (
     PreconditionFailed,
 )
 from s3flow.models import S3Location
-from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -64,6 +67,11 @@ def plan(src: str, dst: str, *, recursive: bool, no_clobber: bool) -> CopyReques
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
     if recursive and "-" in (source, dest):
         raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
+    if recursive and no_clobber:
+        raise click.UsageError(
+            "--no-clobber cannot be used with --recursive; "
+            "`s3flow sync` copies only new and changed objects"
+        )
     if source == "-" and isinstance(dest, S3Location) and _is_dir_key(dest.key):
         raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
@@ -97,10 +105,13 @@ def local_target(root: Path, relative: str, *, bucket: str, key: str) -> Path:
 
 async def copy(options: Options, request: CopyRequest) -> None:
     """Run one checked cp request."""
+    if request.recursive:
+        job = BulkJob(
+            src=str(request.src), dst=str(request.dst), options=SyncOptions(), copy_only=True
+        )
+        await run_job(options, job)
+        return
     async with open_client(options) as s3:
-        if request.recursive:
-            await copy_tree(s3, options, request)
-            return
         src, dst = request.src, request.dst
         if src == "-" and isinstance(dst, S3Location):
             await _from_stdin(s3, options, dst, request.no_clobber)
@@ -205,74 +216,3 @@ async def _stdin_chunks() -> AsyncIterator[bytes]:
     stdin = sys.stdin.buffer
     while chunk := await anyio.to_thread.run_sync(stdin.read, MiB):
         yield chunk
-
-
-def _walk(root: Path) -> list[tuple[str, str]]:
-    """(path, relative key) of every file under ``root``, in a stable order."""
-    found: list[tuple[str, str]] = []
-    for parent, dirs, files in os.walk(root, onerror=_raise):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(parent, name)
-            found.append((str(path), path.relative_to(root).as_posix()))
-    return found
-
-
-def _raise(error: OSError) -> None:
-    raise error
-
-
-async def copy_tree(s3: S3Client, options: Options, request: CopyRequest) -> None:
-    """--recursive: list the source, then copy file by file, ``--concurrency`` at a time.
-
-    Kept in one function on purpose: ``s3flow.bulk``'s streaming engine will replace it.
-    """
-    src, dst, out = request.src, request.dst, options.out
-    jobs: list[tuple[S3Location | str, S3Location | str]] = []
-    skipped: list[InvalidKey] = []
-    if isinstance(src, str):  # local dir -> prefix
-        assert isinstance(dst, S3Location)
-        if not await anyio.Path(src).is_dir():
-            raise LocalFileError("not a directory (or missing); --recursive needs one", path=src)
-        try:
-            files = await anyio.to_thread.run_sync(_walk, Path(src))
-        except OSError as exc:
-            raise LocalFileError(f"cannot read: {exc.strerror}", path=exc.filename) from None
-        prefix = dst.key if _is_dir_key(dst.key) else dst.key + "/"
-        jobs = [(path, S3Location(dst.bucket, prefix + rel)) for path, rel in files]
-    else:  # prefix -> local dir, or prefix -> prefix
-        prefix = src.key if _is_dir_key(src.key) else src.key + "/"
-        async for obj in s3.list_objects(src.bucket, prefix):
-            relative = obj.key[len(prefix) :]
-            if not relative or obj.key.endswith("/"):
-                continue  # a "directory marker" object
-            if isinstance(dst, S3Location):
-                base = dst.key if _is_dir_key(dst.key) else dst.key + "/"
-                jobs.append(
-                    (S3Location(src.bucket, obj.key), S3Location(dst.bucket, base + relative))
-                )
-                continue
-            try:
-                target = local_target(Path(dst), relative, bucket=src.bucket, key=obj.key)
-            except InvalidKey as exc:
-                out.warn(f"skipped: {exc}")
-                skipped.append(exc)
-                continue
-            jobs.append((S3Location(src.bucket, obj.key), str(target)))
-
-    with out.progress(f"{len(jobs)} files") as sink:
-
-        async def one(job: tuple[S3Location | str, S3Location | str]) -> None:
-            job_src, job_dst = job
-            if isinstance(job_src, S3Location) and isinstance(job_dst, str):
-                await _download(s3, options, job_src, Path(job_dst), request.no_clobber, sink)
-            else:
-                await _copy_one(s3, options, job_src, job_dst, request.no_clobber, sink)
-
-        await run_bounded(jobs, one, limit=options.config.max_concurrency)
-    if skipped:
-        raise InvalidKey(
-            f"{len(skipped)} key(s) skipped because they would escape {dst}",
-            bucket=src.bucket if isinstance(src, S3Location) else None,
-            key=src.key if isinstance(src, S3Location) else None,
-        )

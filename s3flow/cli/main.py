@@ -1,33 +1,29 @@
 """The ``s3flow`` console script: a click group whose verbs are thin calls into commands.
 
-This is the one place where an ``S3FlowError`` becomes a one-line message
-(``Error: s3://b/k: …``) and exit code 1; Ctrl-C becomes a cancellation (so
-unfinished multipart uploads are aborted) and exit code 130. Bad arguments
-exit with code 2.
+Errors become one line and an exit code in ``runtime.run`` (1 for an
+``S3FlowError``, 130 for Ctrl-C); bad arguments exit with code 2. The bulk
+verbs (``sync``, ``uploads``) are defined in their own modules and added here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any
 
-import anyio
 import click
 
 from s3flow.cli import commands
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, plan
 from s3flow.cli.render import Reporter
+from s3flow.cli.runtime import location, options_of, run
+from s3flow.cli.sync import sync
+from s3flow.cli.uploads import uploads
 from s3flow.config import TransferConfig
-from s3flow.errors import ConfigError, S3FlowError
+from s3flow.errors import ConfigError
 from s3flow.models import S3Location
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
 
 __all__ = ["main"]
 
@@ -42,40 +38,6 @@ def parse_size(text: str) -> int:
         raise ValueError(f"{text!r} is not a size; write e.g. 8MiB or 16M")
     number, unit, _ = match.groups()
     return int(float(number) * 1024 ** _POWERS[unit.lower()])
-
-
-def _run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
-    """Run one command on a fresh event loop; map its failures to messages and exit codes."""
-    try:
-        anyio.run(fn, *args)
-    except S3FlowError as exc:
-        raise click.ClickException(str(exc)) from None  # "Error: s3://b/k: …", exit 1
-    except KeyboardInterrupt:
-        click.echo("interrupted; unfinished uploads were aborted", err=True)
-        raise SystemExit(130) from None
-    except BrokenPipeError:  # `s3flow cat … | head`: the reader left, nothing to report
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        raise SystemExit(141) from None
-
-
-def _options(ctx: click.Context) -> Options:
-    options = ctx.find_object(Options)
-    if options is None:  # a verb invoked without the group (tests)
-        raise click.UsageError("run verbs through the s3flow group")
-    return options
-
-
-def _location(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """click callback: parse s3:// URLs (and tuples of them) early, so mistakes exit 2."""
-    if value is None:
-        return None
-    try:
-        if isinstance(value, tuple):
-            return tuple(S3Location.parse(v) for v in value)
-        return S3Location.parse(value)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 def _transfer_config(concurrency: int | None, part_size: str | None) -> TransferConfig:
@@ -140,6 +102,7 @@ def main(
       s3flow ls s3://backups/2024/
       s3flow cp big.iso s3://backups/
       s3flow cp --recursive photos/ s3://backups/photos/
+      s3flow sync --delete photos/ s3://backups/photos/
       tar c dir | s3flow cp - s3://backups/dir.tar
     """
     if debug:
@@ -160,31 +123,31 @@ def main(
 
 
 @main.command()
-@click.argument("url", required=False, callback=_location)
+@click.argument("url", required=False, callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="List every key under the prefix.")
 @click.pass_context
 def ls(ctx: click.Context, url: S3Location | None, recursive: bool) -> None:
     """List buckets, or the objects and prefixes under s3://bucket[/prefix]."""
-    _run(commands.ls, _options(ctx), url, recursive)
+    run(commands.ls, options_of(ctx), url, recursive)
 
 
 @main.command()
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.pass_context
 def mb(ctx: click.Context, url: S3Location) -> None:
     """Make a bucket: s3flow mb s3://bucket."""
-    _run(commands.mb, _options(ctx), _bucket_only(url))
+    run(commands.mb, options_of(ctx), _bucket_only(url))
 
 
 @main.command()
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.option(
     "--force", is_flag=True, help="Delete every object, version and pending upload first."
 )
 @click.pass_context
 def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     """Remove a bucket; it must be empty unless --force."""
-    _run(commands.rb, _options(ctx), _bucket_only(url), force)
+    run(commands.rb, options_of(ctx), _bucket_only(url), force)
 
 
 @main.command()
@@ -198,32 +161,34 @@ def cp(ctx: click.Context, src: str, dst: str, recursive: bool, no_clobber: bool
 
     A DST ending in / (or an existing local directory) receives the source
     under its own name. Uploads resume: re-running a killed cp continues it.
+    --recursive copies every object under SRC, many at once; `s3flow sync`
+    does the same but skips unchanged objects and can resume a killed job.
     """
     request = plan(src, dst, recursive=recursive, no_clobber=no_clobber)
-    _run(copy, _options(ctx), request)
+    run(copy, options_of(ctx), request)
 
 
 @main.command()
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="Delete every key under the prefix.")
 @click.pass_context
 def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
     """Delete an object, or with --recursive every object under a prefix."""
     if not recursive and not url.key:
         raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
-    _run(commands.rm, _options(ctx), url, recursive)
+    run(commands.rm, options_of(ctx), url, recursive)
 
 
 @main.command()
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.pass_context
 def cat(ctx: click.Context, url: S3Location) -> None:
     """Write an object to stdout."""
-    _run(commands.cat, _options(ctx), _key_required(url))
+    run(commands.cat, options_of(ctx), _key_required(url))
 
 
 @main.command()
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.option(
     "--expires-in",
     type=click.IntRange(1, 7 * 24 * 3600),
@@ -241,7 +206,7 @@ def cat(ctx: click.Context, url: S3Location) -> None:
 @click.pass_context
 def presign(ctx: click.Context, url: S3Location, expires_in: int, method: str) -> None:
     """Print a presigned URL for one object (no credentials needed to use it)."""
-    _run(commands.presign, _options(ctx), _key_required(url), expires_in, method.upper())
+    run(commands.presign, options_of(ctx), _key_required(url), expires_in, method.upper())
 
 
 @main.group()
@@ -250,20 +215,20 @@ def acl() -> None:
 
 
 @acl.command("set")
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.argument("canned_acl", metavar="ACL")
 @click.pass_context
 def acl_set(ctx: click.Context, url: S3Location, canned_acl: str) -> None:
     """Apply a canned ACL (private, public-read, …) to s3://bucket[/key]."""
-    _run(commands.acl_set, _options(ctx), url, canned_acl)
+    run(commands.acl_set, options_of(ctx), url, canned_acl)
 
 
 @acl.command("get")
-@click.argument("url", callback=_location)
+@click.argument("url", callback=location)
 @click.pass_context
 def acl_get(ctx: click.Context, url: S3Location) -> None:
     """Show the grants on s3://bucket[/key]."""
-    _run(commands.acl_get, _options(ctx), url)
+    run(commands.acl_get, options_of(ctx), url)
 
 
 def _bucket_only(url: S3Location) -> S3Location:
@@ -276,3 +241,7 @@ def _key_required(url: S3Location) -> S3Location:
     if not url.key or url.key.endswith("/"):
         raise click.BadParameter(f"{url} names no object; give s3://bucket/key", param_hint="URL")
     return url
+
+
+main.add_command(sync)
+main.add_command(uploads)

@@ -108,8 +108,15 @@ class Reporter:
     @contextmanager
     def progress(self, label: str) -> Iterator[ProgressSink]:
         """A sink for the engine's events; a live bar (bytes, bytes/s, ETA) only on a TTY."""
+        with self.live() as bar:
+            yield _ignore if bar is None else _Bar(bar, bar.add_task(label, total=None))
+
+    @contextmanager
+    def live(self) -> Iterator[Progress | None]:
+        """A transient rich display on stderr (label, bar, bytes, bytes/s, ETA), or None
+        when there should be no bar. Lines from :meth:`say` are printed above it."""
         if not self.show_bar:
-            yield _ignore
+            yield None
             return
         columns = (
             TextColumn("{task.description}"),
@@ -124,7 +131,7 @@ class Reporter:
         ) as bar:
             self._live = bar
             try:
-                yield _Bar(bar, bar.add_task(label, total=None))
+                yield bar
             finally:
                 self._live = None
 

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from s3flow.cli.copying import local_target
 from s3flow.cli.main import main, parse_size
 from s3flow.cli.render import format_rate, format_size
+from s3flow.cli.sync import rule_filters, sync
+from s3flow.cli.uploads import parse_duration
 from s3flow.errors import InvalidKey
 
 
@@ -84,3 +86,49 @@ def test_keys_that_would_escape_are_refused(relative: str) -> None:
 )
 def test_safe_keys_map_inside(relative: str, expected: str) -> None:
     assert local_target(Path("dest"), relative, bucket="b", key=relative) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("24h", 86400), ("30m", 1800), ("7d", 604800), ("1d12h", 129600), ("90s", 90), ("1.5h", 5400)],
+)
+def test_parse_duration(text: str, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "24", "h", "2x", "1h-", "-1h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+def test_include_exclude_keep_their_order_across_flags() -> None:
+    argv = ["d", "s3://b/p", "--exclude", "*", "--include", "*.jpg", "--exclude", "tmp/*"]
+    ctx = sync.make_context("sync", argv)
+    filters = rule_filters(ctx, ctx.params["exclude"], ctx.params["include"])
+    assert [(r.kind, r.pattern) for r in filters.rules] == [
+        ("exclude", "*"),
+        ("include", "*.jpg"),
+        ("exclude", "tmp/*"),
+    ]
+    assert filters.allows("a/cat.jpg") and not filters.allows("tmp/cat.jpg")
+    assert not filters.allows("notes.txt")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sync", "a", "b"],  # both local
+        ["sync", "-", "s3://b/p"],
+        ["sync", "d", "s3://"],
+        ["sync", "--size-only", "--checksum", "d", "s3://b/p"],
+        ["sync", "--delete", "--from-list", "keys.txt", "d", "s3://b/p"],
+        ["sync", "--listing-order", "path", "--shards", "4", "d", "s3://b/p"],
+        ["sync", "--listing-order", "lexical", "d", "s3://b/p"],
+        ["cp", "-r", "-n", "d", "s3://b/p"],
+        ["uploads", "abort", "s3://b", "--older-than", "soon"],
+    ],
+)
+def test_bulk_usage_errors_exit_2(argv: list[str]) -> None:
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output

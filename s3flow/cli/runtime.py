@@ -1,0 +1,59 @@
+"""What every verb shares: running its async body, the global options, s3:// arguments.
+
+``run`` is the one place where an ``S3FlowError`` becomes a one-line message
+(``Error: s3://b/k: …``) and exit code 1; Ctrl-C becomes a cancellation (so
+unfinished multipart uploads are aborted) and exit code 130.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import click
+
+from s3flow.cli.commands import Options
+from s3flow.errors import ConfigError, S3FlowError
+from s3flow.models import S3Location
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+__all__ = ["location", "options_of", "run"]
+
+
+def run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
+    """Run one command on a fresh event loop; map its failures to messages and exit codes."""
+    try:
+        anyio.run(fn, *args)
+    except S3FlowError as exc:
+        raise click.ClickException(str(exc)) from None  # "Error: s3://b/k: …", exit 1
+    except KeyboardInterrupt:
+        click.echo("interrupted; unfinished uploads were aborted", err=True)
+        raise SystemExit(130) from None
+    except BrokenPipeError:  # `s3flow cat … | head`: the reader left, nothing to report
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(141) from None
+
+
+def options_of(ctx: click.Context) -> Options:
+    """The group's resolved global options."""
+    options = ctx.find_object(Options)
+    if options is None:  # a verb invoked without the group (tests)
+        raise click.UsageError("run verbs through the s3flow group")
+    return options
+
+
+def location(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """click callback: parse s3:// URLs (and tuples of them) early, so mistakes exit 2."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, tuple):
+            return tuple(S3Location.parse(v) for v in value)
+        return S3Location.parse(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None

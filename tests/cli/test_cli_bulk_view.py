@@ -1,0 +1,63 @@
+"""The bulk output (no server): per-object lines, names of both sides, the summary line."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from s3flow.bulk.runner import SyncSummary
+from s3flow.cli.bulk_view import BulkView, Side, report, summary_line
+from s3flow.cli.render import Reporter
+from s3flow.progress import ObjectDone, PartDone, TransferStarted
+
+
+@pytest.mark.parametrize(
+    ("side", "shown"),
+    [
+        ("tree", "tree/a/b.txt"),
+        ("tree/", "tree/a/b.txt"),
+        (".", "a/b.txt"),
+        ("s3://bkt", "s3://bkt/a/b.txt"),
+        ("s3://bkt/p", "s3://bkt/p/a/b.txt"),
+        ("s3://bkt/p/", "s3://bkt/p/a/b.txt"),
+    ],
+)
+def test_sides_name_their_objects(side: str, shown: str) -> None:
+    assert Side(side).show("a/b.txt") == shown
+
+
+def test_one_line_per_copy_and_delete(capsys: pytest.CaptureFixture[str]) -> None:
+    view = BulkView(Reporter(), Side("s3://bkt/src"), Side("out"))
+    view(TransferStarted("src/a.txt", 3, 1))
+    view(PartDone("src/a.txt", 1, 3))
+    view(ObjectDone("a.txt", "copy", 3))
+    view(ObjectDone("same.txt", "skip", 1))
+    view(ObjectDone("old.txt", "delete", 1, "extraneous", dry_run=True))
+    view(ObjectDone("../bad", "fail", 1, "key cannot be a local file name"))
+    assert capsys.readouterr().out.splitlines() == [
+        "download: s3://bkt/src/a.txt -> out/a.txt",
+        "(dryrun) delete: out/old.txt",
+    ]
+    assert view.counts == {"copy": 1, "skip": 1, "delete": 1, "fail": 1}
+
+    summary = SyncSummary(copied=1, copied_bytes=3, failed=1, elapsed=0.25, failed_keys=("../bad",))
+    with pytest.raises(click.ClickException, match=r"^1 object failed$"):
+        report(Reporter(), summary, view, None)
+    captured = capsys.readouterr()
+    assert captured.out == "copied 1 (3 B), skipped 0, deleted 0, failed 1 in 0.2 s\n"
+    assert captured.err == "failed: s3://bkt/src/../bad: key cannot be a local file name\n"
+
+
+def test_json_mode_prints_no_object_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    view = BulkView(Reporter(as_json=True), Side("d"), Side("s3://b/p"))
+    view(ObjectDone("a.txt", "copy", 3))
+    assert capsys.readouterr().out == ""
+
+
+def test_summary_line_units_and_dry_run() -> None:
+    summary = SyncSummary(
+        copied=12, copied_bytes=int(3.4 * 2**20), skipped=5, deleted=1, elapsed=1.2
+    )
+    assert summary_line(summary) == "copied 12 (3.4 MiB), skipped 5, deleted 1, failed 0 in 1.2 s"
+    dry = SyncSummary(dry_run=True)
+    assert summary_line(dry) == "(dryrun) copied 0 (0 B), skipped 0, deleted 0, failed 0 in 0.0 s"
