@@ -26,7 +26,7 @@ from s3flow.bulk.jobs import Job, Shard
 from s3flow.bulk.manifest import DeleteSpool
 from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
-from s3flow.errors import ConfigError
+from s3flow.errors import ConfigError, LocalFileError
 from s3flow.models import S3Location
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import ByteBudget, run_bounded, run_stream
@@ -160,6 +160,12 @@ async def sync(
     source, dest = _endpoint(src, source_backend, "source"), _endpoint(dst, dest_backend, "dest")
     if source.is_local and dest.is_local:
         raise ConfigError("both sides are local; one of them must be an s3:// location")
+    if isinstance(src, Path) and not await anyio.Path(src).is_dir():
+        # An empty listing here would make --delete wipe the destination.
+        raise LocalFileError(
+            "source directory does not exist or is not a directory; nothing was changed",
+            path=str(src),
+        )
     server_side = options.server_side_copy
     if server_side is None:
         server_side = source_backend is not None and source_backend is dest_backend

@@ -32,3 +32,14 @@ async def test_sync_between_two_clients(client, backend) -> None:
     other = S3Client(other_backend)
     summary = await client.sync("s3://b/x/", "s3://dst/y/", dest=other)
     assert summary.copied == 1 and other_backend.buckets["dst"]["y/1"].data == b"one"
+
+
+async def test_missing_source_directory_never_deletes_the_destination(client, backend, tmp_path):
+    import pytest
+
+    await client.put_object("b", "backup/keep", b"precious")
+    with pytest.raises(s3flow.LocalFileError, match="source directory does not exist"):
+        await client.sync(
+            tmp_path / "typo", "s3://b/backup/", options=s3flow.SyncOptions(delete=True)
+        )
+    assert backend.buckets["b"]["backup/keep"].data == b"precious"
