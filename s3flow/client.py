@@ -372,6 +372,7 @@ async def connect(
     session_token: str | None = None,
     config: TransferConfig | None = None,
     verify_tls: bool = True,
+    fast_path: bool = True,
 ) -> AsyncIterator[S3Client]:
     """Open a client over one long-lived aiobotocore client. Example::
 
@@ -381,7 +382,8 @@ async def connect(
     Credentials: explicit keys, then the AWS chain (env, ~/.aws, ``profile``),
     then ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
     ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``; custom endpoints use
-    path-style addressing.
+    path-style addressing. ``fast_path=False`` sends every call through
+    botocore (see :class:`s3flow.config.ConnectConfig`).
     """
     from s3flow.backend.aws import AioBotocoreBackend  # the composition root's one import
 
@@ -394,6 +396,7 @@ async def connect(
         region=region,
         verify_tls=verify_tls,
         max_pool_connections=max(64, transfer.max_concurrency * 4),
+        fast_path=fast_path,
     )
     async with AioBotocoreBackend.open(
         connect_config,

@@ -107,7 +107,9 @@ class ConnectConfig:
     """Where and how to connect. Example: ``ConnectConfig(endpoint_url="http://127.0.0.1:8333")``.
 
     ``max_pool_connections`` is sized from the transfer concurrency by
-    :func:`s3flow.connect` unless given.
+    :func:`s3flow.connect` unless given. ``fast_path`` sends the per-file and
+    per-part calls without botocore (it falls back to botocore by itself where
+    it cannot match it, e.g. refreshable credentials or a proxy).
     """
 
     endpoint_url: str | None = None
@@ -117,6 +119,7 @@ class ConnectConfig:
     max_pool_connections: int = 64
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    fast_path: bool = True  # hot object calls over plain aiohttp (backend/fast.py)
 
     def __post_init__(self) -> None:
         if self.endpoint_url is not None:

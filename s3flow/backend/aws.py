@@ -21,6 +21,7 @@ from aiobotocore.session import AioSession, get_session
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
+from botocore.httpsession import get_cert_path
 
 from s3flow import redact
 from s3flow.backend.credentials import Credentials, read_boto_credentials
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
     from types_aiobotocore_s3 import S3Client as BotoS3Client
 
+    from s3flow.backend.fast import FastBackend
     from s3flow.config import ConnectConfig
 
 __all__ = ["AioBotocoreBackend", "resolve_credentials", "translate_errors"]
@@ -224,7 +226,7 @@ class AioBotocoreBackend:
         secret_key: str | None = None,
         session_token: str | None = None,
         profile: str | None = None,
-    ) -> AsyncIterator[AioBotocoreBackend]:
+    ) -> AsyncIterator[AioBotocoreBackend | FastBackend]:
         session = get_session()
         if profile:
             session.set_config_variable("profile", profile)
@@ -265,7 +267,19 @@ class AioBotocoreBackend:
                     config=boto_config,
                 )
             )
-            yield cls(client, config, credentials, region)
+            # With config.fast_path, hot calls skip botocore (backend/fast.py, which imports us).
+            from s3flow.backend.fast import with_fast_path
+
+            yield await with_fast_path(
+                stack,
+                cls(client, config, credentials, region),
+                config=config,
+                credentials=credentials,
+                region=region,
+                resolved_endpoint=client.meta.endpoint_url,
+                accelerate=bool((client.meta.config.s3 or {}).get("use_accelerate_endpoint")),
+                ca_file=get_cert_path(True),
+            )
 
     @property
     def supports_conditional_writes(self) -> bool:

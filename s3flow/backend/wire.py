@@ -1,0 +1,241 @@
+"""The S3 REST wire format for the fast path (:mod:`s3flow.backend.fast`): pure functions.
+
+Where requests may go (:func:`fast_endpoint`); request headers and XML bodies out; response headers, XML bodies and error
+answers in. :func:`error_for_response` is the fast path's one mapping from an
+HTTP answer to an :class:`~s3flow.errors.S3FlowError`, with the same codes,
+classes and one-line hints as ``aws.translate_errors``.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+import xml.etree.ElementTree as ET
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+from s3flow.backend.aws import _hint
+from s3flow.errors import RetryableError, S3FlowError, error_for_code
+from s3flow.models import Checksum, ObjectInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+    from s3flow.backend.credentials import Credentials
+    from s3flow.config import ConnectConfig
+    from s3flow.models import CompletedPart, ObjectOptions
+
+__all__ = [
+    "complete_body",
+    "completed_info",
+    "error_for_response",
+    "fast_endpoint",
+    "head_info",
+    "object_headers",
+    "parse_xml",
+    "range_problem",
+    "response_checksum",
+    "result_fields",
+]
+
+# Credentials that cannot change while we hold them. Anything else (assume-role,
+# SSO, instance or container roles, credential_process) is refreshed by botocore
+# mid-session; rather than re-implement refreshing, such clients stay slow.
+_STATIC_SOURCES = frozenset(
+    {"explicit", "env", "shared-credentials-file", "config-file", "boto-config"}
+)
+_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_TAGS = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32"}
+_META = "x-amz-meta-"
+
+
+def fast_endpoint(
+    config: ConnectConfig,
+    credentials: Credentials | None,
+    resolved_endpoint: str,
+    region: str,
+    *,
+    accelerate: bool = False,
+) -> str | None:
+    """The base URL the fast path may use, or ``None`` to keep botocore for everything.
+
+    >>> from s3flow.config import ConnectConfig
+    >>> from s3flow.backend.credentials import Credentials
+    >>> cfg = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
+    >>> fast_endpoint(cfg, Credentials("a", "b"), "http://127.0.0.1:8333", "us-east-1")
+    'http://127.0.0.1:8333'
+    """
+    if not config.fast_path or credentials is None:
+        return None
+    if credentials.source.split(":")[0] not in _STATIC_SOURCES:
+        return None
+    if config.endpoint_url is not None:
+        base = config.endpoint_url.rstrip("/")
+        if not config.use_path_style or urlsplit(base).path:  # virtual-host on a custom host
+            return None
+    else:
+        base = f"https://s3.{region}.amazonaws.com"
+        aws = (base, "https://s3.amazonaws.com")  # not FIPS, dual-stack, China, or configured
+        if accelerate or resolved_endpoint.rstrip("/") not in aws:
+            return None
+    parts = urlsplit(base)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return None  # botocore honours the proxy; keep one code path for that
+    return base
+
+
+def object_headers(
+    checksum: Checksum | None = None, options: ObjectOptions | None = None
+) -> dict[str, str]:
+    """Headers for a checksum and write options; ``None`` values never appear."""
+    headers: dict[str, str] = {}
+    if checksum is not None:
+        name = (
+            "content-md5" if checksum.algorithm == "md5" else f"x-amz-checksum-{checksum.algorithm}"
+        )
+        headers[name] = checksum.value
+    if options is not None:
+        if options.content_type:
+            headers["content-type"] = options.content_type
+        if options.acl:
+            headers["x-amz-acl"] = options.acl
+        if options.storage_class:
+            headers["x-amz-storage-class"] = options.storage_class
+        for name, value in options.metadata:
+            headers[_META + name.lower()] = value
+    return headers
+
+
+def response_checksum(headers: Mapping[str, str]) -> Checksum | None:
+    for algorithm in _TAGS:
+        if value := headers.get(f"x-amz-checksum-{algorithm}"):
+            return Checksum(algorithm, value)
+    return None
+
+
+def range_problem(status: int, headers: Mapping[str, str], start: int, end: int) -> str | None:
+    """Why a GET answer is not exactly bytes ``[start, end)``, or ``None`` when it is.
+
+    >>> range_problem(206, {"content-range": "bytes 0-9/99", "content-length": "10"}, 0, 10)
+    >>> range_problem(206, {"content-range": "bytes 0-4/5", "content-length": "5"}, 0, 10)
+    'asked for bytes 0-9, got 206 bytes 0-4/5 with 5 bytes'
+    """
+    length = int(headers.get("content-length", -1))
+    got = headers.get("content-range", "")
+    whole = status == 200 and start == 0  # a server may answer a full-object range with 200
+    if length == end - start and (whole or got.startswith(f"bytes {start}-{end - 1}/")):
+        return None
+    return (
+        f"asked for bytes {start}-{end - 1}, got {status} {got or 'no range'} with {length} bytes"
+    )
+
+
+def _date(value: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
+    """An ObjectInfo from HEAD response headers (``headers`` is case-insensitive)."""
+    checksum = response_checksum(headers)
+    parts = headers.get("x-amz-mp-parts-count")
+    metadata = sorted(
+        (name[len(_META) :], value)  # case kept as sent, like botocore
+        for name, value in headers.items()
+        if name.lower().startswith(_META)
+    )
+    return ObjectInfo(
+        key=key,
+        size=int(headers.get("content-length", 0)),
+        etag=headers.get("etag", "").strip('"'),
+        last_modified=_date(headers.get("last-modified")),
+        storage_class=headers.get("x-amz-storage-class"),
+        checksum=str(checksum) if checksum else None,
+        parts=int(parts) if parts else None,
+        version_id=headers.get("x-amz-version-id"),
+        metadata=tuple(metadata),
+    )
+
+
+def parse_xml(body: bytes) -> tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]]:
+    """Root name, the root's leaf children as text, and each non-leaf child's leaves.
+
+    Namespaces are dropped. Raises ``ET.ParseError`` on a malformed body.
+    """
+    root = ET.fromstring(body)
+    leaves: dict[str, str] = {}
+    records: list[tuple[str, dict[str, str]]] = []
+    for child in root:
+        name = child.tag.rpartition("}")[2]
+        if len(child):
+            records.append((name, {c.tag.rpartition("}")[2]: c.text or "" for c in child}))
+        else:
+            leaves[name] = child.text or ""
+    return root.tag.rpartition("}")[2], leaves, records
+
+
+def error_for_response(
+    status: int, reason: str | None, body: bytes, bucket: str | None, key: str | None
+) -> S3FlowError:
+    """The S3FlowError for an error answer: ``<Code>`` from the body, else the status.
+
+    A body-less answer (HEAD) gets code ``"404"``/``"403"``/``"412"``/``"503"``…,
+    exactly what botocore reports, so both paths raise the same class.
+    """
+    code = message = ""
+    if body:
+        try:
+            _, fields, _ = parse_xml(body)
+        except ET.ParseError:
+            fields = {}
+        code, message = fields.get("Code", ""), fields.get("Message", "")
+    code = code or str(status)
+    cls = error_for_code(code, status)
+    text = " ".join((message or reason or code).split())
+    return cls(_hint(cls, text), bucket=bucket, key=key, code=code)
+
+
+def result_fields(body: bytes, status: int, bucket: str, key: str | None) -> dict[str, str]:
+    """Leaf fields of a 2xx XML answer; a 200 carrying ``<Error>`` raises it."""
+    try:
+        root, fields, _ = parse_xml(body)
+    except ET.ParseError:
+        raise RetryableError(
+            f"malformed XML answer ({len(body)} bytes)", bucket=bucket, key=key
+        ) from None
+    if root == "Error":
+        raise error_for_response(status, None, body, bucket, key)
+    return fields
+
+
+def completed_info(
+    key: str, fields: Mapping[str, str], parts: Sequence[CompletedPart]
+) -> ObjectInfo:
+    """The ObjectInfo of a CompleteMultipartUpload result."""
+    found = next((Checksum(a, fields[tag]) for a, tag in _TAGS.items() if fields.get(tag)), None)
+    return ObjectInfo(
+        key=key,
+        size=sum(p.size for p in parts),
+        etag=fields.get("ETag", "").strip('"'),
+        checksum=str(found) if found else None,
+        parts=len(parts),
+    )
+
+
+def complete_body(parts: Sequence[CompletedPart]) -> bytes:
+    items = []
+    for part in parts:
+        extra = ""
+        if part.checksum is not None and part.checksum.algorithm in _TAGS:
+            tag = _TAGS[part.checksum.algorithm]
+            extra = f"<{tag}>{escape(part.checksum.value)}</{tag}>"
+        items.append(
+            f"<Part><PartNumber>{part.number}</PartNumber>"
+            f"<ETag>&quot;{escape(part.etag)}&quot;</ETag>{extra}</Part>"
+        )
+    return f'<CompleteMultipartUpload xmlns="{_XMLNS}">{"".join(items)}</CompleteMultipartUpload>'.encode()
