@@ -424,5 +424,6 @@ async def open_backend(conn: Connection) -> AsyncIterator[S3Backend]:
         secret_key=conn.secret_key,
         region=conn.region,
         profile=conn.profile,
+        session_token=conn.session_token,
     ) as client:
         yield client.backend
