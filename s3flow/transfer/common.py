@@ -83,6 +83,15 @@ class Transfer:
         gate = self.limit.gate if self.limit is not None else None
         return await run_bounded(jobs, worker, limit=self.config.max_concurrency, gate=gate)
 
+    async def take_buffer(self, size: int) -> bytearray:
+        """A part buffer from the client's pool (counted against its memory budget)."""
+        return await self.budget.take(size) if self.budget is not None else bytearray(size)
+
+    async def give_buffer(self, buffer: bytearray) -> None:
+        if self.budget is not None:
+            with anyio.CancelScope(shield=True):
+                await self.budget.give(buffer)
+
     async def hold(self, nbytes: int) -> None:
         if self.budget is not None:
             await self.budget.acquire(nbytes)

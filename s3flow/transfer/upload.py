@@ -34,10 +34,12 @@ from s3flow.transfer.common import Transfer, create_upload, shielded
 __all__ = ["upload_bytes", "upload_file"]
 
 
-def _read_and_digest(fd: int, part: PartPlan, algorithm: str) -> tuple[bytearray, PartDigest]:
+def _read_and_digest(
+    fd: int, part: PartPlan, algorithm: str, data: bytearray | None = None
+) -> tuple[bytearray, PartDigest]:
     # A bytearray, not bytes: botocore wraps a bytes body in BytesIO, and
     # aiohttp's getbuffer() on that copies every part once more.
-    data = bytearray(part.size)
+    data = bytearray(part.size) if data is None else data
     view = memoryview(data)
     done = 0
     while done < part.size:
@@ -158,9 +160,9 @@ async def _multipart(
             async def send(part: PartPlan) -> CompletedPart:
                 if part.number in done:
                     return done[part.number]
-                await t.hold(part.size)
+                buffer = await t.take_buffer(part.size)
                 try:
-                    data, dig = await run_io(path, _read_and_digest, fd, part, algorithm)
+                    data, dig = await run_io(path, _read_and_digest, fd, part, algorithm, buffer)
                     digests[part.number] = dig
                     checksum = dig.checksum()
                     sent = await t.retrying(
@@ -171,7 +173,7 @@ async def _multipart(
                         part_number=part.number,
                     )
                 finally:
-                    await t.unhold(part.size)
+                    await t.give_buffer(buffer)
                 await journal.record(sent)
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent
