@@ -9,6 +9,8 @@ verified (uploads: keys and sizes listed; downloads: every byte's SHA-256) befor
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -53,8 +55,15 @@ def _timeout(scenario: Scenario) -> float:
 
 
 def _run_one(
-    v: Variant, s: Scenario, rep: int, *, endpoint: Endpoint, server: S3Server,
-    src: Path, work: Path, digests: dict[str, str],
+    v: Variant,
+    s: Scenario,
+    rep: int,
+    *,
+    endpoint: Endpoint,
+    server: S3Server,
+    src: Path,
+    work: Path,
+    digests: dict[str, str],
 ) -> RunResult:
     tag = f"{s.name}/r{rep}-{v.tool}-{v.variant}"
     if s.direction == "upload":
@@ -67,6 +76,7 @@ def _run_one(
         if not s.many:
             local = local / data.SINGLE_NAME
     job = Job(scenario=s, endpoint=endpoint, bucket=BUCKET, key=key, local=local)
+    _settle()
     try:
         cmd = v.build(job)
         child = run_child(cmd.argv, env=cmd.env, timeout=_timeout(s))
@@ -79,12 +89,32 @@ def _run_one(
         else:
             shutil.rmtree(work / tag, ignore_errors=True)
     return RunResult(
-        tool=v.tool, variant=v.variant, scenario=s.name, rep=rep, ok=error is None,
-        error=error or "", wall_s=child.wall_s if child else 0.0,
-        cpu_user_s=child.user_s if child else 0.0, cpu_sys_s=child.sys_s if child else 0.0,
+        tool=v.tool,
+        variant=v.variant,
+        scenario=s.name,
+        rep=rep,
+        ok=error is None,
+        error=error or "",
+        wall_s=child.wall_s if child else 0.0,
+        cpu_user_s=child.user_s if child else 0.0,
+        cpu_sys_s=child.sys_s if child else 0.0,
         max_rss_mib=child.max_rss_mib if child else 0.0,
-        total_bytes=s.total_bytes, files=s.count,
+        total_bytes=s.total_bytes,
+        files=s.count,
     )
+
+
+def _settle() -> None:
+    """Start every run from the same memory state.
+
+    On this VM the first write into never-touched page-cache memory costs
+    several times more kernel CPU than a write into recycled pages, so
+    whichever tool ran after a large free looked cheaper. Flushing and
+    dropping the page cache (root only; skipped otherwise) levels that.
+    """
+    os.sync()
+    with contextlib.suppress(OSError):
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
 def _check(job: Job, code: int, tail: str, server: S3Server, digests: dict[str, str]) -> str | None:
@@ -103,12 +133,19 @@ def _check(job: Job, code: int, tail: str, server: S3Server, digests: dict[str, 
     return None
 
 
-def _seed(anchors_s5cmd: Path | None, endpoint: Endpoint, src: Path, s: Scenario,
-          server: S3Server) -> None:
+def _seed(
+    anchors_s5cmd: Path | None, endpoint: Endpoint, src: Path, s: Scenario, server: S3Server
+) -> None:
     if anchors_s5cmd is None:
         raise SystemExit("download scenarios need s5cmd to seed the objects")
-    argv = (str(anchors_s5cmd), "--endpoint-url", endpoint.url, "cp",
-            f"{src / s.dataset}/*", f"s3://{BUCKET}/seed/{s.dataset}/")
+    argv = (
+        str(anchors_s5cmd),
+        "--endpoint-url",
+        endpoint.url,
+        "cp",
+        f"{src / s.dataset}/*",
+        f"s3://{BUCKET}/seed/{s.dataset}/",
+    )
     child = run_child(argv, env=endpoint.env(), timeout=600)
     listed = s3admin.list_sizes(server, BUCKET, f"seed/{s.dataset}/")
     if child.returncode != 0 or len(listed) != s.count:
@@ -129,8 +166,12 @@ def run(plan: Plan, variants: list[Variant], anchors_s5cmd: Path | None) -> list
         weed = SeaweedFS()
         server = weed.start()
         try:
-            endpoint = Endpoint(url=server.endpoint_url, access_key=server.access_key,
-                                secret_key=server.secret_key, region=server.region)
+            endpoint = Endpoint(
+                url=server.endpoint_url,
+                access_key=server.access_key,
+                secret_key=server.secret_key,
+                region=server.region,
+            )
             s3admin.create_bucket(server, BUCKET)
             seeded = set()
             for s in plan.scenarios:
@@ -139,11 +180,19 @@ def run(plan: Plan, variants: list[Variant], anchors_s5cmd: Path | None) -> list
                     seeded.add(s.dataset)
             total = plan.repetitions * len(plan.scenarios) * len(variants)
             for rep in range(plan.repetitions):
-                order = variants[rep % len(variants):] + variants[: rep % len(variants)]
+                order = variants[rep % len(variants) :] + variants[: rep % len(variants)]
                 for s in plan.scenarios:
                     for v in order:
-                        r = _run_one(v, s, rep, endpoint=endpoint, server=server, src=src,
-                                     work=work, digests=digests[s.dataset])
+                        r = _run_one(
+                            v,
+                            s,
+                            rep,
+                            endpoint=endpoint,
+                            server=server,
+                            src=src,
+                            work=work,
+                            digests=digests[s.dataset],
+                        )
                         results.append(r)
                         print(f"[{len(results):3d}/{total}] {report.progress_line(r)}", flush=True)
         finally:
@@ -159,15 +208,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reps", type=int, help="repetitions (default 3, quick 1)")
     p.add_argument("--tools", help="comma-separated tool names to run (default: all)")
     p.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
-    p.add_argument("--variants", choices=("all", "defaults", "tuned"), default="all",
-                   help="which configurations of each tool to run (default: both)")
+    p.add_argument(
+        "--variants",
+        choices=("all", "defaults", "tuned"),
+        default="all",
+        help="which configurations of each tool to run (default: both)",
+    )
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = p.parse_args(argv)
     plan = build_plan(quick=args.quick, small=args.small, huge=args.huge, repetitions=args.reps)
     if args.scenarios:
         wanted = set(args.scenarios.split(","))
-        plan = Plan(scenarios=tuple(s for s in plan.scenarios if s.name in wanted),
-                    repetitions=plan.repetitions)
+        plan = Plan(
+            scenarios=tuple(s for s in plan.scenarios if s.name in wanted),
+            repetitions=plan.repetitions,
+        )
     anchors = ensure_anchors()
     variants, notes = all_variants(ToolContext(anchors=anchors))
     notes = [*anchors.notes, *notes]

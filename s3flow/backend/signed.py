@@ -35,6 +35,20 @@ _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 _DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # no dots: TLS wildcard
 
 
+_SLICE = 256 * 1024
+
+
+async def _slices(body: bytes | bytearray) -> AsyncIterator[memoryview]:
+    """The body in slices, so the socket takes it with back-pressure.
+
+    Handed over whole, asyncio (before 3.12) copies every byte the kernel
+    does not take at once into its own buffer: one more copy of each part.
+    """
+    view = memoryview(body)
+    for start in range(0, len(view), _SLICE):
+        yield view[start : start + _SLICE]
+
+
 class Delegate(Exception):  # control flow between fast.py and here, never escapes them
     """This call (``sticky``: every call for this bucket) must go through botocore."""
 
@@ -116,9 +130,13 @@ class SignedSession:
         )
         qs = canonical_query(query)
         url = URL(f"{self._scheme}://{host}{path}{'?' if qs else ''}{qs}", encoded=True)
+        data: object = body
+        if body is not None and len(body) > _SLICE:
+            signed["Content-Length"] = str(len(body))
+            data = _slices(body)
         try:
             async with self._session.request(
-                method, url, headers=signed, data=body, allow_redirects=False
+                method, url, headers=signed, data=data, allow_redirects=False
             ) as response:
                 if response.status >= 300:
                     moved = response.headers.get("x-amz-bucket-region", self.region)

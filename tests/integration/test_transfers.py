@@ -55,8 +55,8 @@ async def test_exhausted_budget_aborts_and_leaves_no_upload(
 
     real = upload._read_and_digest
 
-    def lying(fd, part, algorithm):  # every part claims a wrong CRC: BadDigest each time
-        data, dig = real(fd, part, algorithm)
+    def lying(fd, part, algorithm, buffer=None):  # every part claims a wrong CRC: BadDigest
+        data, dig = real(fd, part, algorithm, buffer)
         return data, PartDigest(dig.algorithm, dig.size, crc=dig.crc ^ 1)
 
     monkeypatch.setattr(upload, "_read_and_digest", lying)
