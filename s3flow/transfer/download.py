@@ -209,14 +209,17 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
         checksum=algorithm,
         etag=info.etag,
     )
-    reuse, finished = await _resume_state(t, journal, header)
+    # A one-range download has nothing to resume: skip the journal's file
+    # create, fsync and unlink, which dominate small-object downloads.
+    resumable = len(ranges) > 1
+    reuse, finished = await _resume_state(t, journal, header) if resumable else (None, set())
     digests: dict[int, PartDigest | None] = {}
     # One writer at a time: concurrent pwrites to one file contend on the
     # inode lock, and the kernel's spinning on it cost more CPU than the copy.
     writing = anyio.Lock()
     try:
         async with open_temp(dest, info.size, reuse=reuse) as temp:
-            if reuse is None:
+            if resumable and reuse is None:
                 await journal.start(replace(header, temp=str(temp.path)))
 
             async def fetch(part: PartPlan) -> None:
@@ -233,7 +236,8 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
                     del chunks
                 finally:
                     await t.unhold(part.size)
-                await journal.record(CompletedPart(part.number, "", None, part.size))
+                if resumable:
+                    await journal.record(CompletedPart(part.number, "", None, part.size))
                 t.progress(PartDone(t.key, part.number, part.size))
 
             await t.map(ranges, fetch)
@@ -243,7 +247,8 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
             _verify(t, check, [d for p in ranges if (d := digests[p.number])], whole)
             await temp.publish()
     finally:
-        journal.remove()
+        if resumable:
+            journal.remove()
     t.progress(TransferDone(t.key, info.size))
     return TransferResult(
         bucket=t.bucket,
