@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import random
-from typing import TYPE_CHECKING
+import uuid
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import s3flow
+from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.testing.servers import S3Server, run_moto, run_seaweedfs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
 _ENV_PREFIXES = ("AWS_", "BOTO_", "S3FLOW_")
@@ -67,3 +71,37 @@ def payload() -> Callable[..., bytes]:
         return random.Random(seed).randbytes(size)
 
     return make
+
+
+# Small parts and a fast retry policy, so multipart paths run on small files and
+# retries never wait long.
+TEST_CONFIG = TransferConfig(
+    part_size=5 * MiB,
+    multipart_threshold=5 * MiB,
+    max_concurrency=4,
+    retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
+)
+
+
+@asynccontextmanager
+async def open_client(server: S3Server, **kwargs: Any) -> AsyncIterator[s3flow.S3Client]:
+    """An S3Client for one of the session's servers."""
+    kwargs.setdefault("config", TEST_CONFIG)
+    async with s3flow.connect(
+        endpoint_url=server.endpoint_url,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        **kwargs,
+    ) as client:
+        yield client
+
+
+@asynccontextmanager
+async def temp_bucket(client: s3flow.S3Client, prefix: str = "t") -> AsyncIterator[str]:
+    """A fresh bucket, force-deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    await client.create_bucket(name)
+    try:
+        yield name
+    finally:
+        await client.delete_bucket(name, force=True)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
 from pathlib import Path
 
 import pytest
 
-import s3flow
 from s3flow.bulk.runner import SyncOptions, sync
 from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
+from tests.conftest import open_client, temp_bucket
 
 CONFIG = TransferConfig(
     part_size=5 * MiB,
@@ -37,21 +36,14 @@ async def test_s3_order_is_refused_on_seaweed(s3, bucket: str, tmp_path: Path) -
 
 @pytest.fixture
 async def s3(seaweed_server):
-    async with s3flow.connect(
-        endpoint_url=seaweed_server.endpoint_url,
-        access_key=seaweed_server.access_key,
-        secret_key=seaweed_server.secret_key,
-        config=CONFIG,
-    ) as client:
+    async with open_client(seaweed_server, config=CONFIG) as client:
         yield client
 
 
 @pytest.fixture
 async def bucket(s3):
-    name = f"bulk-{uuid.uuid4().hex[:12]}"
-    await s3.create_bucket(name)
-    yield name
-    await s3.delete_bucket(name, force=True)
+    async with temp_bucket(s3, "bulk") as name:
+        yield name
 
 
 def _tree(root: Path, count: int) -> dict[str, bytes]:
