@@ -30,12 +30,9 @@ __all__ = [
     "identify",
     "open_for_read",
     "open_temp",
-    "pwrite_all",
     "pwritev_all",
-    "read_at",
     "run_io",
     "temp_path_for",
-    "write_at",
 ]
 
 T = TypeVar("T")
@@ -86,32 +83,6 @@ async def identify(path: Path) -> FileIdentity:
     return await run_io(path, _identify, path)
 
 
-def _pread_exact(fd: int, size: int, offset: int) -> bytes:
-    data = os.pread(fd, size, offset)
-    if len(data) == size:
-        return data
-    chunks = [data]  # pread may return short; a short read at EOF means the file shrank
-    got = len(data)
-    while got < size:
-        more = os.pread(fd, size - got, offset + got)
-        if not more:
-            raise OSError(errno.EIO, f"file shrank: wanted {size} bytes at {offset}")
-        chunks.append(more)
-        got += len(more)
-    return b"".join(chunks)
-
-
-async def read_at(fd: int, size: int, offset: int, *, path: Path) -> bytes:
-    return await run_io(path, _pread_exact, fd, size, offset)
-
-
-def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
-    view = memoryview(data)
-    while view:  # pwrite may write less than asked
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
-
-
 def pwritev_all(fd: int, chunks: list[bytes], offset: int) -> None:
     """Write ``chunks`` back to back at ``offset`` without joining them first."""
     views = [memoryview(c) for c in chunks if c]
@@ -123,10 +94,6 @@ def pwritev_all(fd: int, chunks: list[bytes], offset: int) -> None:
             views.pop(0)
         if views and written:
             views[0] = views[0][written:]
-
-
-async def write_at(fd: int, data: bytes | memoryview, offset: int, *, path: Path) -> None:
-    await run_io(path, pwrite_all, fd, data, offset)
 
 
 @asynccontextmanager
@@ -149,12 +116,10 @@ class TempFile:
     path: Path
     dest: Path
     fd: int
-    published: bool = False
 
     async def publish(self) -> None:
         await run_io(self.dest, os.fsync, self.fd)
         await run_io(self.dest, os.replace, self.path, self.dest)
-        self.published = True
 
 
 def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:

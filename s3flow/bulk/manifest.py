@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 
 from s3flow.bulk.diff import Entry
-from s3flow.bulk.sources import write_key_line
 from s3flow.errors import ConfigError
 from s3flow.localfs import run_io
 
@@ -158,10 +157,6 @@ class Watermark:
 
 def key_record(key: str) -> str:
     return json.dumps({"k": key}) + "\n"
-
-
-def failure_line(key: str) -> str:
-    return write_key_line(key)
 
 
 class DeleteSpool:
