@@ -19,11 +19,15 @@ async def copy_object(
     *,
     options: ObjectOptions | None = None,
     part_size: int = 512 * 1024 * 1024,
+    single_limit: int = MAX_PART_SIZE,
 ) -> TransferResult:
-    """Copy ``s3://source_bucket/source_key`` to ``s3://t.bucket/t.key`` inside the server."""
+    """Copy ``s3://source_bucket/source_key`` to ``s3://t.bucket/t.key`` inside the server.
+
+    CopyObject up to ``single_limit`` (S3's 5 GiB), parallel UploadPartCopy above.
+    """
     started = time.monotonic()
     info = await t.retrying("HeadObject", lambda: t.backend.head_object(source_bucket, source_key))
-    if info.size <= MAX_PART_SIZE:
+    if info.size <= single_limit:
         done = await t.retrying(
             "CopyObject",
             lambda: t.backend.copy_object(

@@ -165,3 +165,14 @@ async def test_lost_create_reply_leaves_no_twin(client, backend, tmp_path) -> No
     result = await client.upload_file(tmp_path / "f", "b", "k")
     assert backend.buckets["b"]["k"].data == data and result.retries == 1
     assert list(backend.uploads) == [other]
+
+
+async def test_server_side_copy_in_parts(client, backend) -> None:
+    from s3flow.transfer.copy import copy_object
+
+    data = random_bytes(12 * MiB, 4)
+    await client.put_object("b", "src", data)
+    t = client._transfer("b", "dst", lambda e: None, None)
+    result = await copy_object(t, "b", "src", part_size=5 * MiB, single_limit=5 * MiB)
+    assert result.parts == 3 and backend.buckets["b"]["dst"].data == data
+    assert backend.calls["upload_part"] == 3 and backend.uploads == {}
