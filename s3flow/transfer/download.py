@@ -24,6 +24,7 @@ from s3flow.errors import ChecksumMismatch, PreconditionFailed, RetryableError, 
 from s3flow.integrity import (
     PartDigest,
     composite_checksum,
+    crc_combine,
     digest,
     digest_chunks,
     full_checksum,
@@ -49,22 +50,58 @@ _MULTI_ETAG = re.compile(r"^[0-9a-f]{32}-(\d+)$")
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """How to verify: per-range ``algorithm`` digests folded by ``kind``, against ``expected``."""
+    """How to verify, against ``expected``.
 
-    algorithm: str  # crc32c | crc32 | md5 | "" (size only)
-    kind: str  # crc (full or composite) | etag | md5-whole | size
+    ``crc``: per-range CRCs folded into per-part CRCs, then the composite or
+    full-object value; ``etag``: per-part MD5s into the multipart ETag;
+    ``md5-whole``: one MD5; ``size``: only the length.
+    """
+
+    algorithm: str  # crc32c | crc32 | md5 | ""
+    kind: str
     expected: str
 
+    @property
+    def range_algorithm(self) -> str:
+        """What to compute per range while downloading (MD5 cannot be folded)."""
+        return self.algorithm if self.kind == "crc" else ""
 
-async def _layout(t: Transfer, info: ObjectInfo) -> tuple[list[PartPlan], Check]:
-    """Choose ranges (aligned to the upload's parts when we must) and how to verify."""
-    default = plan_parts(info.size, part_size=t.config.part_size)
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Ranges to fetch (at most ``part_size`` each, never straddling a part) and the
+    object's parts that its checksum or ETag was computed over."""
+
+    ranges: list[PartPlan]
+    parts: list[PartPlan]
+    owner: list[int]  # owner[i]: index in ``parts`` of ``ranges[i]``
+
+
+def _split(parts: list[PartPlan], size: int) -> Layout:
+    ranges: list[PartPlan] = []
+    owner: list[int] = []
+    for index, part in enumerate(parts):
+        for sub in plan_parts(part.size, part_size=size, max_parts=1 << 30):
+            ranges.append(PartPlan(len(ranges) + 1, part.offset + sub.offset, sub.size))
+            owner.append(index)
+    return Layout(ranges, parts, owner)
+
+
+async def _layout(t: Transfer, info: ObjectInfo) -> tuple[Layout, Check]:
+    """Choose ranges (within the upload's parts when verification needs them) and a check.
+
+    Memory stays bounded by ``part_size`` per range even when another tool
+    uploaded the object in 50 MiB or 5 GiB parts.
+    """
+    whole = [PartPlan(1, 0, info.size)]
+    default = _split(whole, t.config.part_size)
     if not t.config.verify:
         return default, Check("", "size", "")
     algorithm, _, value = (info.checksum or "").partition(":")
     multi = _MULTI_ETAG.match(info.etag)
     count = int(multi.group(1)) if multi else info.parts
-    aligned = await _part_aligned(t, info, count) if count else None
+    parts = await _part_aligned(t, info, count) if count else None
+    aligned = _split(parts, t.config.part_size) if parts else None
     if value and (aligned or "-" not in value):
         # Servers differ: AWS gives "<composite>-N", some give the composite
         # without its suffix, some a full-object CRC. Aligned ranges give both.
@@ -77,7 +114,7 @@ async def _layout(t: Transfer, info: ObjectInfo) -> tuple[list[PartPlan], Check]
 
 
 async def _part_aligned(t: Transfer, info: ObjectInfo, count: int) -> list[PartPlan] | None:
-    """Ranges equal to the uploaded parts, if they were uniform (every tool uploads so)."""
+    """The uploaded parts, if they were uniform (every tool uploads so)."""
     first = await t.retrying(
         "HeadObject part 1", lambda: t.backend.head_object(t.bucket, t.key, part_number=1)
     )
@@ -90,11 +127,25 @@ async def _part_aligned(t: Transfer, info: ObjectInfo, count: int) -> list[PartP
     ]
 
 
-def _verify(t: Transfer, check: Check, digests: list[PartDigest], whole_md5: str | None) -> None:
+def _fold(check: Check, layout: Layout, ranges: list[PartDigest]) -> list[PartDigest]:
+    """Per-part CRCs from per-range CRCs (ranges of a part are consecutive)."""
+    parts: list[PartDigest] = []
+    for index, dig in zip(layout.owner, ranges, strict=True):
+        if index < len(parts):
+            last = parts[index]
+            crc = crc_combine(check.algorithm, last.crc, dig.crc, dig.size)
+            parts[index] = PartDigest(check.algorithm, last.size + dig.size, crc=crc)
+        else:
+            parts.append(dig)
+    return parts
+
+
+def _verify(t: Transfer, check: Check, digests: list[PartDigest]) -> None:
+    """``digests``: one per part of the layout (per-part CRCs, or MD5s; one MD5 for md5-whole)."""
     if check.kind == "size":
         return
     if check.kind == "md5-whole":
-        got = whole_md5 or ""
+        got = digests[0].md5.hex()
     elif check.kind == "etag":
         got = multipart_etag([d.md5 for d in digests])
     else:
@@ -143,19 +194,25 @@ async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
     """Whole object in memory, verified."""
     info = await _head(t)
     data = b"".join(await _get_range(t, info, PartPlan(1, 0, info.size)))
-    ranges, check = await _layout(t, info) if info.size else ([], Check("", "size", ""))
-    if check.kind != "size":
-        digests = [digest(check.algorithm, data[p.offset : p.end]) for p in ranges]
-        whole = hashlib.md5(data).hexdigest() if check.kind == "md5-whole" else None
-        _verify(t, check, digests, whole)
+    if info.size:
+        layout, check = await _layout(t, info)
+        if check.kind != "size":
+            view = memoryview(data)
+            _verify(
+                t, check, [digest(check.algorithm, view[p.offset : p.end]) for p in layout.parts]
+            )
     return data, info
 
 
-def _file_md5(fd: int, size: int) -> str:
-    h = hashlib.md5()
-    for offset in range(0, size, 8 * 1024 * 1024):
-        h.update(os.pread(fd, 8 * 1024 * 1024, offset))
-    return h.hexdigest()
+def _file_md5s(fd: int, parts: list[PartPlan]) -> list[PartDigest]:
+    """MD5 of each part, read back from the (page-cached) temp file in 8 MiB steps."""
+    found = []
+    for part in parts:
+        h = hashlib.md5()
+        for offset in range(part.offset, part.end, 8 * 1024 * 1024):
+            h.update(os.pread(fd, min(8 * 1024 * 1024, part.end - offset), offset))
+        found.append(PartDigest("md5", part.size, md5=h.digest()))
+    return found
 
 
 def _write_and_digest(
@@ -192,9 +249,10 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
     """
     started = time.monotonic()
     info = await _head(t)
-    ranges, check = await _layout(t, info)
+    layout, check = await _layout(t, info)
+    ranges = layout.ranges
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
-    algorithm = check.algorithm if check.kind != "md5-whole" else ""
+    algorithm = check.range_algorithm
     target = str(await anyio.Path(dest).absolute())
     journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
     header = JournalHeader(
@@ -241,10 +299,11 @@ async def download_file(t: Transfer, dest: Path) -> TransferResult:
                 t.progress(PartDone(t.key, part.number, part.size))
 
             await t.map(ranges, fetch)
-            whole = None
-            if check.kind == "md5-whole":
-                whole = await run_io(dest, _file_md5, temp.fd, info.size)
-            _verify(t, check, [d for p in ranges if (d := digests[p.number])], whole)
+            if algorithm:
+                found = [d for p in ranges if (d := digests[p.number])]
+                _verify(t, check, _fold(check, layout, found))
+            elif check.kind != "size":
+                _verify(t, check, await run_io(dest, _file_md5s, temp.fd, layout.parts))
             await temp.publish()
     finally:
         if resumable:
@@ -271,18 +330,29 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
     stores the stream (e.g. a multipart upload) aborts instead of completing.
     """
     info = await _head(t)
-    ranges, check = await _layout(t, info)
-    whole = hashlib.md5() if check.kind == "md5-whole" else None
-    algorithm = "" if whole is not None else check.algorithm
+    layout, check = await _layout(t, info)
+    algorithm = check.range_algorithm
     digests: list[PartDigest] = []
+    md5s = [hashlib.md5() for _ in layout.parts] if check.algorithm == "md5" else []
     window = max(1, t.config.max_concurrency)
-    for start in range(0, len(ranges), window):
-        batch = ranges[start : start + window]
-        for chunks in await run_bounded(batch, lambda p: _get_range(t, info, p), limit=window):
+    for start in range(0, len(layout.ranges), window):
+        batch = layout.ranges[start : start + window]
+        fetched = await run_bounded(batch, lambda p: _get_range(t, info, p), limit=window)
+        for part, chunks in zip(batch, fetched, strict=True):
             if algorithm:
                 digests.append(await anyio.to_thread.run_sync(digest_chunks, algorithm, chunks))
             for chunk in chunks:
-                if whole is not None:
-                    whole.update(chunk)
+                if md5s:  # ranges come in order, so each part's MD5 is fed in order
+                    md5s[layout.owner[part.number - 1]].update(chunk)
                 yield chunk
-    _verify(t, check, digests, whole.hexdigest() if whole is not None else None)
+    if algorithm:
+        _verify(t, check, _fold(check, layout, digests))
+    elif md5s:
+        _verify(
+            t,
+            check,
+            [
+                PartDigest("md5", p.size, md5=h.digest())
+                for p, h in zip(layout.parts, md5s, strict=True)
+            ],
+        )

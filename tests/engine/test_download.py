@@ -222,3 +222,37 @@ async def test_streamed_download_is_verified_at_the_end(client, backend) -> None
     backend.rules = [FaultRule(operation="get_object", part_number=2, kind="corrupt", times=1)]
     with pytest.raises(ChecksumMismatch):
         [c async for c in client.iter_object("b", "k")]
+
+
+@pytest.mark.parametrize("checksum", ["crc32c", "none"])
+async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path, checksum) -> None:
+    """Another tool's 12 MiB parts: ranges stay at our 5 MiB, verification still holds."""
+    import dataclasses
+
+    from s3flow.client import S3Client
+    from tests.engine.conftest import CONFIG
+
+    data = random.Random(8).randbytes(30 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    uploader = S3Client(backend, dataclasses.replace(CONFIG, part_size=12 * MiB, checksum=checksum))
+    await uploader.upload_file(tmp_path / "src", "b", "k")
+    sizes: list[int] = []
+    real = backend.read_range
+
+    async def watching(*args, **kwargs):
+        sizes.append(kwargs["end"] - kwargs["start"])
+        return await real(*args, **kwargs)
+
+    backend.read_range = watching
+    client = S3Client(backend, CONFIG)
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data
+    assert max(sizes) <= 5 * MiB and len(sizes) == 8  # parts of 12, 12, 6 MiB -> 3 + 3 + 2
+    assert result.checksum and result.checksum.startswith(
+        "crc32c:" if checksum != "none" else "md5:"
+    )
+    assert b"".join([c async for c in client.iter_object("b", "k")]) == data
+    assert await client.get_object("b", "k") == data
+    backend.rules = [FaultRule(operation="get_object", part_number=4, kind="corrupt", times=1)]
+    with pytest.raises(ChecksumMismatch):
+        await client.download_file("b", "k", tmp_path / "out2")
