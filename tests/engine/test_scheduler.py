@@ -124,3 +124,32 @@ async def test_slowdown_lowers_client_concurrency(client, backend, tmp_path) -> 
     before = client._limit.current
     await client.upload_file(tmp_path / "f", "b", "k")
     assert client._limit.current < before
+
+
+async def test_concurrency_recovers_after_throttling_stops(backend, tmp_path) -> None:
+    """SlowDown bursts cut the client's request limit; clean traffic grows it back to the max."""
+    import random
+
+    from s3flow.client import S3Client
+    from s3flow.errors import SlowDown
+    from s3flow.testing.faults import FaultRule
+    from tests.engine.conftest import CONFIG, Delays
+
+    clock = [0.0]
+    client = S3Client(backend, CONFIG, sleep=Delays(), rng=random.Random(0))
+    client._limit._clock = lambda: clock[0]  # one cut per burst, bursts 2 s apart
+    maximum = client._limit.current
+    for burst in range(3):
+        clock[0] = burst * 2.0
+        backend.rules = [
+            FaultRule(operation="put_object", times=1, error=lambda: SlowDown("503 SlowDown"))
+        ]
+        await client.put_object("b", f"k{burst}", b"x")
+    throttled = client._limit.current
+    assert throttled == maximum // 8
+    successes = 0
+    while client._limit.current < maximum and successes < 10_000:
+        await client.put_object("b", "k", b"x")
+        successes += 1
+    assert client._limit.current == maximum
+    assert successes < 10_000
