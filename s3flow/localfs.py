@@ -33,6 +33,7 @@ __all__ = [
     "pwritev_all",
     "run_io",
     "temp_path_for",
+    "write_new_file",
 ]
 
 T = TypeVar("T")
@@ -149,6 +150,34 @@ def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:
         os.unlink(temp)
         raise
     return temp, fd
+
+
+def write_new_file(
+    dest: Path,
+    chunks: list[bytes],
+    verify: Callable[[Path], None],
+    mtime: float | None = None,
+    make_parents: bool = False,
+) -> None:
+    """Blocking: ``verify``, then write ``chunks`` to a temp file, fsync, rename onto ``dest``.
+
+    The whole small-object publish in one call, so it costs one worker-thread hop.
+    """
+    if make_parents:
+        os.makedirs(dest.parent, exist_ok=True)
+    verify(dest)  # before anything touches the disk
+    temp, fd = _open_temp(dest, 0, None)
+    try:
+        pwritev_all(fd, chunks, 0)
+        os.fsync(fd)
+        os.replace(temp, dest)
+    except BaseException:
+        _remove(temp)
+        raise
+    finally:
+        os.close(fd)
+    if mtime is not None:
+        os.utime(dest, (mtime, mtime))
 
 
 @asynccontextmanager

@@ -117,10 +117,8 @@ class Mover:
         if self.dst.is_local:
             assert isinstance(self.dst.root, Path)
             path = local_path(self.dst.root, key)
-            await run_io(path.parent, os.makedirs, path.parent, 0o777, True)
-            result = await download_file(source, path)
-            # Set the object's time, so the next sync sees the file as up to date.
-            await run_io(path, os.utime, path, (entry.mtime, entry.mtime))
+            # The object's time on the file, so the next sync sees it as up to date.
+            result = await download_file(source, path, mtime=entry.mtime, make_parents=True)
             return result.size
         target = self._transfer(self.dst, key)
         if self.server_side:

@@ -30,6 +30,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 ABORT_TIMEOUT = 30.0
+_RNG = random.Random()
 CLOCK_SKEW = 60.0  # seconds we allow between our clock and the server's
 
 
@@ -48,7 +49,8 @@ class Transfer:
     budget: ByteBudget | None = None
     limit: AdaptiveLimit | None = None
     sleep: Sleep = anyio.sleep
-    rng: random.Random = field(default_factory=random.Random)
+    # One shared generator: seeding a new Random per transfer costs 0.2 ms of urandom.
+    rng: random.Random = field(default_factory=lambda: _RNG)
     endpoint: str = ""
     retries: int = 0
 
