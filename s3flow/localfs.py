@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -31,6 +32,7 @@ __all__ = [
     "open_for_read",
     "open_temp",
     "pwritev_all",
+    "read_small",
     "run_io",
     "temp_path_for",
     "write_new_file",
@@ -78,6 +80,27 @@ def _identify(path: Path) -> FileIdentity:
     if not os.path.isfile(path):
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     return FileIdentity(st.st_size, st.st_mtime_ns)
+
+
+def read_small(path: Path, limit: int) -> tuple[FileIdentity, bytes | None]:
+    """Blocking: the file's identity, and its bytes when it is smaller than ``limit``.
+
+    One call (one worker-thread hop) for the small-file upload path. The bytes
+    are read through one descriptor and the file re-checked afterwards, so a
+    file changed while read is reported (``bytes`` is None then too).
+    """
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        identity = FileIdentity(st.st_size, st.st_mtime_ns)
+        if st.st_size >= limit:
+            return identity, None
+        data = f.read()
+        after = os.fstat(f.fileno())
+    if len(data) != identity.size or after.st_mtime_ns != identity.mtime_ns:
+        return FileIdentity(-1, -1), None  # changed while we read it
+    return identity, data
 
 
 async def identify(path: Path) -> FileIdentity:

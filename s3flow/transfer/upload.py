@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -25,11 +25,14 @@ from s3flow.errors import (
 )
 from s3flow.integrity import PartDigest, composite_checksum, digest, full_checksum, multipart_etag
 from s3flow.journal import Journal, JournalHeader, journal_path
-from s3flow.localfs import FileIdentity, identify, open_for_read, run_io
+from s3flow.localfs import FileIdentity, identify, open_for_read, read_small, run_io
 from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
 from s3flow.transfer.common import Transfer, create_upload, shielded
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["upload_bytes", "upload_file"]
 
@@ -92,10 +95,10 @@ async def upload_file(
     no_clobber: bool = False,
 ) -> TransferResult:
     """Upload ``path`` to ``s3://t.bucket/t.key``; see the module docstring."""
-    identity = await identify(path)
-    if identity.size < t.config.multipart_threshold:
-        data = await run_io(path, Path.read_bytes, path)
-        await _check_unchanged(path, identity, t)
+    identity, data = await run_io(path, read_small, path, t.config.multipart_threshold)
+    if identity.size < 0:
+        raise _changed(path, t)
+    if data is not None:
         return await upload_bytes(t, data, options=options, no_clobber=no_clobber)
     if no_clobber:
         await _refuse_existing(t)  # fail before sending gigabytes; the conditional write stays
@@ -116,12 +119,16 @@ async def _refuse_existing(t: Transfer) -> None:
 
 async def _check_unchanged(path: Path, identity: FileIdentity, t: Transfer) -> None:
     if await identify(path) != identity:
-        raise SourceChanged(
-            f"local file {path} changed while it was being uploaded; nothing was stored, "
-            "retry once it is stable",
-            bucket=t.bucket,
-            key=t.key,
-        )
+        raise _changed(path, t)
+
+
+def _changed(path: Path, t: Transfer) -> SourceChanged:
+    return SourceChanged(
+        f"local file {path} changed while it was being uploaded; nothing was stored, "
+        "retry once it is stable",
+        bucket=t.bucket,
+        key=t.key,
+    )
 
 
 async def _multipart(
