@@ -172,3 +172,28 @@ async def test_download_interrupted_leaves_no_file(weed, weed_bucket, tmp_path, 
         await weed.download_file(weed_bucket, "k", tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir() if ".s3flow-" in p.name] == []
+
+
+async def test_presigned_put_is_limited_to_its_key(weed, weed_bucket) -> None:
+    import urllib.error
+    import urllib.request
+
+    url = weed.presign(weed_bucket, "allowed.txt", expires_in=30, method="PUT")
+    other = url.replace("/allowed.txt?", "/other.txt?")
+    assert other != url
+
+    def put(target: str) -> int:
+        request = urllib.request.Request(
+            target, data=b"x", method="PUT", headers={"Content-Type": "application/octet-stream"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code
+
+    assert await anyio.to_thread.run_sync(put, other) == 403
+    assert await anyio.to_thread.run_sync(put, url) == 200
+    assert await weed.get_object(weed_bucket, "allowed.txt") == b"x"
+    assert [o.key async for o in weed.list_objects(weed_bucket)] == ["allowed.txt"]
