@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CRC_ALGORITHMS",
+    "Digester",
     "PartDigest",
     "composite_checksum",
     "crc_combine",
@@ -66,17 +67,43 @@ def digest(algorithm: str, data: bytes | bytearray | memoryview) -> PartDigest:
 
 def digest_chunks(algorithm: str, chunks: Sequence[bytes | bytearray | memoryview]) -> PartDigest:
     """Like :func:`digest` over the concatenation of ``chunks``, without joining them."""
-    size = sum(len(c) for c in chunks)
-    if algorithm == "md5":
-        h = hashlib.md5()
+    running = Digester(algorithm)
+    running.update(chunks)
+    return running.result()
+
+
+class Digester:
+    """A digest fed in order, batch by batch (a range as it streams in).
+
+    Not thread-safe: one range, one feeder at a time.
+
+    >>> d = Digester("crc32c")
+    >>> d.update([b"1234", b"56789"])
+    >>> d.result().checksum().value
+    '4waSgw=='
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        if algorithm not in ("md5", *CRC_ALGORITHMS):
+            raise ValueError(f"unknown checksum algorithm {algorithm!r}")
+        self.algorithm = algorithm
+        self.size = 0
+        self._crc = 0
+        self._md5 = hashlib.md5() if algorithm == "md5" else None
+        self._crc_update = _crc32c.crc32c if algorithm == "crc32c" else zlib.crc32
+
+    def update(self, chunks: Sequence[bytes | bytearray | memoryview]) -> None:
         for chunk in chunks:
-            h.update(chunk)
-        return PartDigest(algorithm, size, md5=h.digest())
-    update = _crc32c.crc32c if algorithm == "crc32c" else zlib.crc32
-    crc = 0
-    for chunk in chunks:
-        crc = update(chunk, crc)
-    return PartDigest(algorithm, size, crc=crc)
+            self.size += len(chunk)
+            if self._md5 is not None:
+                self._md5.update(chunk)
+            else:
+                self._crc = self._crc_update(chunk, self._crc)
+
+    def result(self) -> PartDigest:
+        if self._md5 is not None:
+            return PartDigest("md5", self.size, md5=self._md5.digest())
+        return PartDigest(self.algorithm, self.size, crc=self._crc)
 
 
 def composite_checksum(parts: Sequence[PartDigest]) -> Checksum:

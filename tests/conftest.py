@@ -105,3 +105,14 @@ async def temp_bucket(client: s3flow.S3Client, prefix: str = "t") -> AsyncIterat
         yield name
     finally:
         await client.delete_bucket(name, force=True)
+
+
+async def read_range(backend: Any, bucket: str, key: str, **kwargs: Any) -> tuple[bytes, list[int]]:
+    """A backend's ``stream_range`` collected: the bytes, and the size of each batch."""
+    batches: list[list[bytes]] = []
+
+    async def sink(chunks: list[bytes]) -> None:
+        batches.append(chunks)
+
+    await backend.stream_range(bucket, key, sink=sink, **kwargs)
+    return b"".join(c for b in batches for c in b), [sum(map(len, b)) for b in batches]

@@ -25,7 +25,7 @@ from botocore.httpsession import get_cert_path
 
 from s3flow import redact
 from s3flow.backend.credentials import Credentials, read_boto_credentials
-from s3flow.backend.protocol import ListPage, Version
+from s3flow.backend.protocol import ListPage, Version, pump
 from s3flow.errors import (
     ConfigError,
     CredentialsError,
@@ -48,7 +48,7 @@ from s3flow.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
     from types_aiobotocore_s3 import S3Client as BotoS3Client
 
@@ -417,22 +417,25 @@ class AioBotocoreBackend:
                 data: bytes = await body.read()
         return data
 
-    async def read_range(
-        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
-    ) -> list[bytes]:
+    async def stream_range(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        sink: Callable[[list[bytes]], Awaitable[None]],
+        if_match: str | None = None,
+    ) -> None:
         args: dict[str, Any] = _range(start, end)
         if if_match:
             args["IfMatch"] = f'"{if_match}"'
-        chunks: list[bytes] = []
         with translate_errors(bucket, key):
             r = await self._client.get_object(Bucket=bucket, Key=key, **args)
             # aiohttp's reader hands over chunks as received; StreamingBody.read()
             # would join them into one more multi-MiB copy.
             async with r["Body"] as response:
-                content = response.content
-                while chunk := await content.readany():
-                    chunks.append(chunk)
-        return chunks
+                await pump(response.content.readany, sink)
 
     async def iter_object(
         self,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from s3flow.backend import wire
 from s3flow.backend.aws import _no_clobber
+from s3flow.backend.protocol import pump
 from s3flow.backend.signed import Delegate, SignedSession, new_session
 from s3flow.errors import RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
@@ -175,20 +176,23 @@ class FastBackend:
             return await response.read()
 
     @_or_slow
-    async def read_range(
-        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
-    ) -> list[bytes]:
+    async def stream_range(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        sink: Callable[[list[bytes]], Awaitable[None]],
+        if_match: str | None = None,
+    ) -> None:
         headers = {"range": f"bytes={start}-{end - 1}"}
         if if_match:
             headers["if-match"] = f'"{if_match}"'
-        chunks: list[bytes] = []
         async with self._http.send("GET", bucket, key, [], headers) as response:
             if problem := wire.range_problem(response.status, response.headers, start, end):
                 raise RetryableError(problem, bucket=bucket, key=key)
-            read = response.content.readany  # chunks as received: no joining copy
-            while chunk := await read():
-                chunks.append(chunk)
-        return chunks
+            await pump(response.content.readany, sink)
 
     @_or_slow
     async def head_object(

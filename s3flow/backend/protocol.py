@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
     from s3flow.models import (
         Bucket,
@@ -23,7 +23,30 @@ if TYPE_CHECKING:
         UploadInfo,
     )
 
-__all__ = ["ListPage", "S3Backend", "Version"]
+__all__ = ["STREAM_BATCH", "ListPage", "S3Backend", "Version", "pump"]
+
+# Batches of about this size go to a stream_range sink: small enough that a batch is
+# still in the CPU cache when it is written and hashed, big enough that the
+# worker-thread hop per batch is noise.
+STREAM_BATCH = 1024 * 1024
+
+
+async def pump(
+    read: Callable[[], Awaitable[bytes]],
+    sink: Callable[[list[bytes]], Awaitable[None]],
+    batch: int = STREAM_BATCH,
+) -> None:
+    """Feed ``read()``'s chunks to ``sink`` in order, in batches of at least ``batch`` bytes."""
+    pending: list[bytes] = []
+    size = 0
+    while chunk := await read():
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= batch:
+            await sink(pending)
+            pending, size = [], 0
+    if pending:
+        await sink(pending)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,10 +112,21 @@ class S3Backend(Protocol):
         end: int | None = None,
         if_match: str | None = None,
     ) -> bytes: ...
-    async def read_range(
-        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
-    ) -> list[bytes]:
-        """Bytes ``[start, end)`` as the chunks they arrived in (no joining copy)."""
+    async def stream_range(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        sink: Callable[[list[bytes]], Awaitable[None]],
+        if_match: str | None = None,
+    ) -> None:
+        """Hand bytes ``[start, end)`` to ``sink`` in order, as they arrive, in batches.
+
+        The chunks are passed as received (no joining copy). A body that ends
+        early returns normally: the caller counts what it got.
+        """
         ...
 
     def iter_object(

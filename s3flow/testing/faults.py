@@ -14,7 +14,7 @@ from s3flow.errors import RetryableError, S3FlowError
 from s3flow.testing.memory import MemoryBackend
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
     from s3flow.models import Checksum, CompletedPart, ObjectInfo, ObjectOptions
 
@@ -25,9 +25,11 @@ __all__ = ["FaultRule", "FaultyBackend"]
 class FaultRule:
     """Fail ``operation`` (optionally only part/range ``part_number``) ``times`` times.
 
-    ``kind``: "error" raises ``error``; "truncate" returns a short body (get_object);
-    "corrupt" flips a byte (get_object); "lost-reply" performs the operation,
-    then raises a retryable error as if the reply was lost.
+    ``kind``: "error" raises ``error`` (get_object: after half the body);
+    "truncate" ends the body half-way (get_object); "corrupt" flips a byte
+    (get_object); "lost-reply" performs the operation, then raises a retryable
+    error as if the reply was lost. A range's number stays the same when its
+    download resumes part-way.
     """
 
     operation: str
@@ -42,6 +44,8 @@ class FaultyBackend(MemoryBackend):
         super().__init__()
         self.rules = list(rules)
         self.injected = 0
+        self.range_starts: list[int] = []  # the start of every stream_range call
+        self._first_start: dict[tuple[str, str, int], int] = {}
 
     def _take(self, operation: str, part_number: int | None = None) -> FaultRule | None:
         for rule in self.rules:
@@ -84,19 +88,31 @@ class FaultyBackend(MemoryBackend):
             bucket, key, body, checksum=checksum, options=options, if_none_match=if_none_match
         )
 
-    async def read_range(
-        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
-    ) -> list[bytes]:
-        chunks = await super().read_range(bucket, key, start=start, end=end, if_match=if_match)
-        rule = self._take("get_object", start // max(1, end - start) + 1)
+    async def stream_range(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        sink: Callable[[list[bytes]], Awaitable[None]],
+        if_match: str | None = None,
+    ) -> None:
+        self.range_starts.append(start)
+        first = self._first_start.setdefault((bucket, key, end), start)
+        rule = self._take("get_object", first // max(1, end - first) + 1)
         if rule is None:
-            return chunks
-        data = b"".join(chunks)
-        if rule.kind == "truncate":
-            return [data[: len(data) // 2]]
+            await super().stream_range(
+                bucket, key, start=start, end=end, sink=sink, if_match=if_match
+            )
+            return
+        data = await self.get_object(bucket, key, start=start, end=end, if_match=if_match)
         if rule.kind == "corrupt" and data:
-            return [bytes([data[0] ^ 0xFF]) + data[1:]]
-        raise rule.error()
+            await sink([bytes([data[0] ^ 0xFF]) + data[1:]])
+            return
+        await sink([data[: len(data) // 2]])  # torn mid-body
+        if rule.kind != "truncate":
+            raise rule.error()
 
     async def create_multipart_upload(
         self,

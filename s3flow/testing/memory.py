@@ -39,7 +39,7 @@ from s3flow.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 __all__ = ["MemoryBackend", "StoredObject"]
 
@@ -212,12 +212,21 @@ class MemoryBackend:
             raise PreconditionFailed("object changed", bucket=bucket, key=key)
         return stored.data[start or 0 : end]
 
-    async def read_range(
-        self, bucket: str, key: str, *, start: int, end: int, if_match: str | None = None
-    ) -> list[bytes]:
+    async def stream_range(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        sink: Callable[[list[bytes]], Awaitable[None]],
+        if_match: str | None = None,
+    ) -> None:
         data = await self.get_object(bucket, key, start=start, end=end, if_match=if_match)
-        half = len(data) // 2  # two chunks, so chunk handling is exercised
-        return [data[:half], data[half:]]
+        half = len(data) // 2  # two batches, so batching and resuming are exercised
+        await sink([data[:half]])
+        await anyio.lowlevel.checkpoint()
+        await sink([data[half:]])
 
     async def iter_object(
         self,

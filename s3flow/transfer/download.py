@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from s3flow.backend.protocol import STREAM_BATCH
 from s3flow.errors import ChecksumMismatch, PreconditionFailed, RetryableError, SourceChanged
 from s3flow.integrity import (
+    Digester,
     PartDigest,
     composite_checksum,
     crc_combine,
@@ -38,7 +41,7 @@ from s3flow.progress import PartDone, TransferDone, TransferStarted
 from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from s3flow.transfer.common import Transfer
 
@@ -46,6 +49,9 @@ __all__ = ["download_bytes", "download_file", "iter_download"]
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTI_ETAG = re.compile(r"^[0-9a-f]{32}-(\d+)$")
+# Whole parts as ranges only when there are enough of them to keep the
+# connections busy; fewer, bigger parts are split and hashed from the file.
+_INLINE_MD5_PARTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +66,12 @@ class Check:
     algorithm: str  # crc32c | crc32 | md5 | ""
     kind: str
     expected: str
+    inline: bool = False  # etag: each range is one whole part, so MD5s are fed as bytes arrive
 
     @property
     def range_algorithm(self) -> str:
         """What to compute per range while downloading (MD5 cannot be folded)."""
-        return self.algorithm if self.kind == "crc" else ""
+        return self.algorithm if self.kind == "crc" or self.inline else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +94,15 @@ def _split(parts: list[PartPlan], size: int) -> Layout:
     return Layout(ranges, parts, owner)
 
 
-async def _layout(t: Transfer, info: ObjectInfo) -> tuple[Layout, Check]:
+async def _layout(t: Transfer, info: ObjectInfo, *, streamed: bool) -> tuple[Layout, Check]:
     """Choose ranges (within the upload's parts when verification needs them) and a check.
 
-    Memory stays bounded by ``part_size`` per range even when another tool
-    uploaded the object in 50 MiB or 5 GiB parts.
+    ``streamed``: ranges go to the file as they arrive, so their size does not
+    bound memory. An object uploaded with MD5 ETags in enough parts is then
+    fetched a whole part per range and each part's MD5 is computed in order as
+    its bytes arrive, instead of reading the whole file back afterwards (MD5
+    cannot be folded from pieces like a CRC). Otherwise ranges are at most
+    ``part_size``, even when another tool uploaded the object in 5 GiB parts.
     """
     whole = [PartPlan(1, 0, info.size)]
     default = _split(whole, t.config.part_size)
@@ -106,6 +117,8 @@ async def _layout(t: Transfer, info: ObjectInfo) -> tuple[Layout, Check]:
         # Servers differ: AWS gives "<composite>-N", some give the composite
         # without its suffix, some a full-object CRC. Aligned ranges give both.
         return aligned or default, Check(algorithm, "crc", value.split("-")[0])
+    if multi and parts and streamed and len(parts) >= _INLINE_MD5_PARTS:
+        return Layout(parts, parts, list(range(len(parts)))), Check("md5", "etag", info.etag, True)
     if multi and aligned:
         return aligned, Check("md5", "etag", info.etag)
     if _MD5_ETAG.match(info.etag):
@@ -166,11 +179,38 @@ async def _head(t: Transfer) -> ObjectInfo:
     return await t.retrying("HeadObject", lambda: t.backend.head_object(t.bucket, t.key))
 
 
-async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[bytes]:
-    async def attempt() -> list[bytes]:
+async def _stream_range(
+    t: Transfer,
+    info: ObjectInfo,
+    part: PartPlan,
+    write: Callable[[list[bytes], int], Awaitable[None]],
+) -> None:
+    """Hand ``part``'s bytes to ``write(chunks, offset)`` in order, under its retry budget.
+
+    A body torn mid-way resumes from the first byte not yet written, so
+    ``write`` sees every byte of the range exactly once, in order.
+    """
+    done = 0
+
+    async def sink(chunks: list[bytes]) -> None:
+        nonlocal done
+        size = sum(len(c) for c in chunks)
+        if done + size > part.size:  # never write into the next range's bytes
+            raise RetryableError(
+                f"long body: more than the {part.size} bytes asked for", bucket=t.bucket, key=t.key
+            )
+        await write(chunks, part.offset + done)
+        done += size
+
+    async def attempt() -> None:
         try:
-            chunks = await t.backend.read_range(
-                t.bucket, t.key, start=part.offset, end=part.end, if_match=info.etag or None
+            await t.backend.stream_range(
+                t.bucket,
+                t.key,
+                start=part.offset + done,
+                end=part.end,
+                sink=sink,
+                if_match=info.etag or None,
             )
         except PreconditionFailed:
             raise SourceChanged(
@@ -178,16 +218,24 @@ async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[byte
                 bucket=t.bucket,
                 key=t.key,
             ) from None
-        got = sum(len(c) for c in chunks)
-        if got != part.size:
+        if done != part.size:
             raise RetryableError(
-                f"short body: got {got} of {part.size} bytes", bucket=t.bucket, key=t.key
+                f"short body: got {done} of {part.size} bytes", bucket=t.bucket, key=t.key
             )
-        return chunks
 
-    if part.size == 0:
-        return []
-    return await t.retrying(f"range {part.number}", attempt, part_number=part.number)
+    if part.size:
+        await t.retrying(f"range {part.number}", attempt, part_number=part.number)
+
+
+async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[bytes]:
+    """``part``'s bytes in memory, as the chunks they arrived in."""
+    chunks: list[bytes] = []
+
+    async def keep(batch: list[bytes], offset: int) -> None:
+        chunks.extend(batch)
+
+    await _stream_range(t, info, part, keep)
+    return chunks
 
 
 async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
@@ -195,7 +243,7 @@ async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
     info = await _head(t)
     data = b"".join(await _get_range(t, info, PartPlan(1, 0, info.size)))
     if info.size:
-        layout, check = await _layout(t, info)
+        layout, check = await _layout(t, info, streamed=False)
         if check.kind != "size":
             view = memoryview(data)
             _verify(
@@ -204,22 +252,24 @@ async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
     return data, info
 
 
-def _file_md5s(fd: int, parts: list[PartPlan]) -> list[PartDigest]:
-    """MD5 of each part, read back from the (page-cached) temp file in 8 MiB steps."""
-    found = []
-    for part in parts:
-        h = hashlib.md5()
-        for offset in range(part.offset, part.end, 8 * 1024 * 1024):
-            h.update(os.pread(fd, min(8 * 1024 * 1024, part.end - offset), offset))
-        found.append(PartDigest("md5", part.size, md5=h.digest()))
-    return found
+def _file_md5(fd: int, part: PartPlan) -> PartDigest:
+    """MD5 of one part, read back from the (page-cached) temp file in 8 MiB steps."""
+    h = hashlib.md5()
+    for offset in range(part.offset, part.end, 8 * 1024 * 1024):
+        h.update(os.pread(fd, min(8 * 1024 * 1024, part.end - offset), offset))
+    return PartDigest("md5", part.size, md5=h.digest())
 
 
-def _write_and_digest(
-    fd: int, chunks: list[bytes], offset: int, algorithm: str
-) -> PartDigest | None:
-    pwritev_all(fd, chunks, offset)
-    return digest_chunks(algorithm, chunks) if algorithm else None
+def _write_batch(
+    fd: int, lock: threading.Lock, chunks: list[bytes], offset: int, running: Digester | None
+) -> None:
+    # One writer at a time: concurrent pwrites to one file contend on the
+    # inode lock, and the kernel's spinning on it cost more CPU than the copy.
+    # The digest is outside the lock, so writing and hashing overlap.
+    with lock:
+        pwritev_all(fd, chunks, offset)
+    if running is not None:
+        running.update(chunks)
 
 
 def _read_back(fd: int, part: PartPlan, algorithm: str) -> PartDigest | None:
@@ -252,7 +302,7 @@ async def download_file(
     """
     started = time.monotonic()
     info = await _head(t)
-    layout, check = await _layout(t, info)
+    layout, check = await _layout(t, info, streamed=True)
     ranges = layout.ranges
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
     if len(ranges) == 1:
@@ -282,9 +332,7 @@ async def download_file(
     resumable = len(ranges) > 1
     reuse, finished = await _resume_state(t, journal, header) if resumable else (None, set())
     digests: dict[int, PartDigest | None] = {}
-    # One writer at a time: concurrent pwrites to one file contend on the
-    # inode lock, and the kernel's spinning on it cost more CPU than the copy.
-    writing = anyio.Lock()
+    lock = threading.Lock()
     try:
         async with open_temp(dest, info.size, reuse=reuse) as temp:
             if resumable and reuse is None:
@@ -294,16 +342,19 @@ async def download_file(
                 if part.number in finished:
                     digests[part.number] = await run_io(dest, _read_back, temp.fd, part, algorithm)
                     return
-                await t.hold(part.size)
+                running = Digester(algorithm) if algorithm else None
+
+                async def write(chunks: list[bytes], offset: int) -> None:
+                    await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running)
+
+                # What is in flight per range: the batch being written and aiohttp's buffer.
+                held = min(part.size, 2 * STREAM_BATCH)
+                await t.hold(held)
                 try:
-                    chunks = await _get_range(t, info, part)
-                    async with writing:
-                        digests[part.number] = await run_io(
-                            dest, _write_and_digest, temp.fd, chunks, part.offset, algorithm
-                        )
-                    del chunks
+                    await _stream_range(t, info, part, write)
                 finally:
-                    await t.unhold(part.size)
+                    await t.unhold(held)
+                digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))
                 t.progress(PartDone(t.key, part.number, part.size))
@@ -313,7 +364,13 @@ async def download_file(
                 found = [d for p in ranges if (d := digests[p.number])]
                 _verify(t, check, _fold(check, layout, found))
             elif check.kind != "size":
-                _verify(t, check, await run_io(dest, _file_md5s, temp.fd, layout.parts))
+                # Parts hash independently: one thread each, up to the cores we have.
+                md5s = await run_bounded(
+                    layout.parts,
+                    lambda p: run_io(dest, _file_md5, temp.fd, p),
+                    limit=os.cpu_count() or 1,
+                )
+                _verify(t, check, md5s)
             await temp.publish()
     finally:
         if resumable:
@@ -375,7 +432,7 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
     stores the stream (e.g. a multipart upload) aborts instead of completing.
     """
     info = await _head(t)
-    layout, check = await _layout(t, info)
+    layout, check = await _layout(t, info, streamed=False)
     algorithm = check.range_algorithm
     digests: list[PartDigest] = []
     md5s = [hashlib.md5() for _ in layout.parts] if check.algorithm == "md5" else []

@@ -28,8 +28,10 @@ from s3flow.backend import wire
 from s3flow.backend.aws import AioBotocoreBackend
 from s3flow.backend.credentials import Credentials
 from s3flow.backend.fast import FastBackend
+from s3flow.backend.protocol import STREAM_BATCH
 from s3flow.config import ConnectConfig, MiB, RetryPolicy, TransferConfig
 from s3flow.models import CompletedPart, ObjectOptions
+from tests.conftest import read_range
 
 CONFIG = TransferConfig(
     part_size=5 * MiB,
@@ -129,13 +131,16 @@ async def test_no_clobber(s3, bucket, tmp_path, payload) -> None:
     assert await s3.get_object(bucket, "k") == b"first"
 
 
-async def test_read_range_and_if_match(s3, bucket, payload) -> None:
+async def test_stream_range_batches_and_if_match(s3, bucket, payload) -> None:
     data = payload(3 * MiB, seed=5)
     info = await s3.backend.put_object(bucket, "k", data)
-    chunks = await s3.backend.read_range(bucket, "k", start=10, end=2 * MiB, if_match=info.etag)
-    assert b"".join(chunks) == data[10 : 2 * MiB]
+    got, batches = await read_range(
+        s3.backend, bucket, "k", start=10, end=3 * MiB, if_match=info.etag
+    )
+    assert got == data[10:]
+    assert len(batches) >= 2 and all(b >= STREAM_BATCH for b in batches[:-1])
     with pytest.raises(PreconditionFailed):
-        await s3.backend.read_range(bucket, "k", start=0, end=10, if_match="0" * 32)
+        await read_range(s3.backend, bucket, "k", start=0, end=10, if_match="0" * 32)
     assert await s3.backend.get_object(bucket, "k", start=5, end=9) == data[5:9]
 
 

@@ -38,11 +38,56 @@ async def test_ranged_download_and_overwrite_is_atomic(client, backend, tmp_path
 
 
 @pytest.mark.parametrize("kind", ["truncate", "error"])
-async def test_torn_range_is_retried(client, backend, tmp_path, kind) -> None:
+async def test_torn_range_resumes_where_it_stopped(client, backend, tmp_path, kind) -> None:
     data = await put(client, 12 * MiB)
     backend.rules = [FaultRule(operation="get_object", part_number=2, kind=kind, times=2)]
     result = await client.download_file("b", "k", tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == data and result.retries == 2
+    # Range 2 is [5, 10) MiB; each torn attempt delivered half of what it asked for.
+    resumed = sorted(s for s in backend.range_starts if s % (5 * MiB))
+    assert resumed == [5 * MiB + 5 * MiB // 2, 5 * MiB + 5 * MiB // 2 + 5 * MiB // 4]
+
+
+async def test_long_body_is_never_written_past_its_range(client, backend, tmp_path) -> None:
+    data = await put(client, 12 * MiB)
+    real = backend.stream_range
+    served = 0
+
+    async def long(*args, sink, **kwargs):
+        nonlocal served
+        served += 1
+        if served == 1:
+            await sink([b"x" * (6 * MiB)])  # more than any 5 MiB range
+        return await real(*args, sink=sink, **kwargs)
+
+    backend.stream_range = long
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data and result.retries == 1
+
+
+async def test_md5_etag_parts_are_hashed_as_they_stream(
+    client, backend, tmp_path, monkeypatch
+) -> None:
+    """Another tool's multipart upload (MD5 ETag, no CRC): one range per part, no read-back."""
+    import dataclasses
+
+    import s3flow.transfer.download as download
+    from s3flow.client import S3Client
+    from tests.engine.conftest import CONFIG
+
+    data = random.Random(9).randbytes(26 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    other = S3Client(backend, dataclasses.replace(CONFIG, part_size=6 * MiB, checksum="none"))
+    await other.upload_file(tmp_path / "src", "b", "k")  # 6, 6, 6, 6, 2 MiB
+    monkeypatch.setattr(download, "_file_md5", None)  # a read-back would fail
+    backend.range_starts.clear()
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data and result.parts == 5
+    assert sorted(backend.range_starts) == [n * 6 * MiB for n in range(5)]
+    backend.rules = [FaultRule(operation="get_object", part_number=3, kind="corrupt")]
+    with pytest.raises(ChecksumMismatch, match="md5"):
+        await client.download_file("b", "k", tmp_path / "out2")
+    assert leftovers(tmp_path) == []
 
 
 async def test_corrupt_body_is_never_published(client, backend, tmp_path) -> None:
@@ -125,7 +170,7 @@ async def test_killed_download_resumes_from_its_temp_file(client, backend, tmp_p
     data = await put(client, 23 * MiB)
     (tmp_path / "src").write_bytes(data)
     await client.upload_file(tmp_path / "src", "b", "k")  # multipart: 5 ranges
-    real = backend.read_range
+    real = backend.stream_range
     served = 0
 
     async def dying(*args, **kwargs):
@@ -139,7 +184,7 @@ async def test_killed_download_resumes_from_its_temp_file(client, backend, tmp_p
     import s3flow.journal as journal
     import s3flow.localfs as localfs
 
-    backend.read_range = dying
+    backend.stream_range = dying
     remove_temp, remove_journal = localfs._remove, journal.Journal.remove
     localfs._remove = lambda path: None
     journal.Journal.remove = lambda self: None
@@ -148,7 +193,7 @@ async def test_killed_download_resumes_from_its_temp_file(client, backend, tmp_p
             await client.download_file("b", "k", tmp_path / "out")
     finally:
         localfs._remove, journal.Journal.remove = remove_temp, remove_journal
-        backend.read_range = real
+        backend.stream_range = real
     assert not (tmp_path / "out").exists() and len(leftovers(tmp_path)) == 1
     before = backend.calls["get_object"]
     result = await client.download_file("b", "k", tmp_path / "out")
@@ -165,12 +210,12 @@ async def test_changed_object_discards_the_old_temp_file(client, backend, tmp_pa
     import s3flow.localfs as localfs
 
     await put(client, 12 * MiB)
-    real = backend.read_range
+    real = backend.stream_range
 
     async def dying(*args, **kwargs):
         await anyio.sleep(10)
 
-    backend.read_range = dying
+    backend.stream_range = dying
     saved = localfs._remove, journal.Journal.remove
     localfs._remove, journal.Journal.remove = (lambda path: None), (lambda self: None)
     try:
@@ -178,7 +223,7 @@ async def test_changed_object_discards_the_old_temp_file(client, backend, tmp_pa
             await client.download_file("b", "k", tmp_path / "out")
     finally:
         localfs._remove, journal.Journal.remove = saved
-        backend.read_range = real
+        backend.stream_range = real
     new = await put(client, 12 * MiB, seed=7)
     result = await client.download_file("b", "k", tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == new and result.resumed_parts == 0
@@ -237,13 +282,13 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
     uploader = S3Client(backend, dataclasses.replace(CONFIG, part_size=12 * MiB, checksum=checksum))
     await uploader.upload_file(tmp_path / "src", "b", "k")
     sizes: list[int] = []
-    real = backend.read_range
+    real = backend.stream_range
 
     async def watching(*args, **kwargs):
         sizes.append(kwargs["end"] - kwargs["start"])
         return await real(*args, **kwargs)
 
-    backend.read_range = watching
+    backend.stream_range = watching
     client = S3Client(backend, CONFIG)
     result = await client.download_file("b", "k", tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == data

@@ -20,8 +20,10 @@ from s3flow import (
 )
 from s3flow.backend.aws import AioBotocoreBackend
 from s3flow.backend.fast import FastBackend
+from s3flow.backend.protocol import STREAM_BATCH
 from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.models import Checksum
+from tests.conftest import read_range
 
 pytestmark = pytest.mark.seaweed
 
@@ -80,7 +82,7 @@ async def test_missing_key_and_bucket(weed, weed_bucket) -> None:
     with pytest.raises(ObjectNotFound, match=f"s3://{weed_bucket}/nope"):
         await weed.head_object(weed_bucket, "nope")
     with pytest.raises(ObjectNotFound):
-        await weed.backend.read_range(weed_bucket, "nope", start=0, end=1)
+        await read_range(weed.backend, weed_bucket, "nope", start=0, end=1)
     with pytest.raises(BucketNotFound):
         await weed.backend.get_object("no-such-bucket-fast", "k")
 
@@ -116,13 +118,16 @@ async def test_no_clobber(weed, weed_bucket, tmp_path, payload) -> None:
     assert await weed.get_object(weed_bucket, "k") == b"first"
 
 
-async def test_if_match_on_read_range(weed, weed_bucket, payload) -> None:
-    data = payload(MiB)
+async def test_if_match_on_stream_range(weed, weed_bucket, payload) -> None:
+    data = payload(3 * MiB)
     info = await weed.backend.put_object(weed_bucket, "k", data)
-    chunks = await weed.backend.read_range(weed_bucket, "k", start=1, end=MiB, if_match=info.etag)
-    assert b"".join(chunks) == data[1:]
+    got, batches = await read_range(
+        weed.backend, weed_bucket, "k", start=1, end=3 * MiB, if_match=info.etag
+    )
+    assert got == data[1:]
+    assert len(batches) >= 2 and all(b >= STREAM_BATCH for b in batches[:-1])
     with pytest.raises(PreconditionFailed):
-        await weed.backend.read_range(weed_bucket, "k", start=0, end=10, if_match="0" * 32)
+        await read_range(weed.backend, weed_bucket, "k", start=0, end=10, if_match="0" * 32)
 
 
 async def test_checksums_round_trip(weed, weed_bucket, tmp_path, payload) -> None:
