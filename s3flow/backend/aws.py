@@ -48,7 +48,7 @@ from s3flow.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 
     from types_aiobotocore_s3 import S3Client as BotoS3Client
 
@@ -167,6 +167,23 @@ def _options_args(options: ObjectOptions | None) -> dict[str, Any]:
     if options.metadata:
         args["Metadata"] = dict(options.metadata)
     return args
+
+
+def _object_info(key: str, r: Mapping[str, Any], *, whole_size: bool = False) -> ObjectInfo:
+    """From a HeadObject or GetObject answer; see ``wire.head_info`` for ``whole_size``."""
+    checksum = _checksum(r)
+    total = str(r.get("ContentRange", "")).rpartition("/")[2] if whole_size else ""
+    return ObjectInfo(
+        key=key,
+        size=int(total) if total.isdigit() else r.get("ContentLength", 0),
+        etag=_etag(r.get("ETag")),
+        last_modified=r.get("LastModified"),
+        storage_class=r.get("StorageClass"),
+        checksum=str(checksum) if checksum else None,
+        parts=r.get("PartsCount"),
+        version_id=r.get("VersionId"),
+        metadata=tuple(sorted(r.get("Metadata", {}).items())),
+    )
 
 
 def _range(start: int | None, end: int | None) -> dict[str, str]:
@@ -423,11 +440,11 @@ class AioBotocoreBackend:
         key: str,
         *,
         start: int,
-        end: int,
+        end: int | None,
         sink: Callable[[list[bytes]], Awaitable[None]],
         if_match: str | None = None,
-    ) -> None:
-        args: dict[str, Any] = _range(start, end)
+    ) -> ObjectInfo:
+        args: dict[str, Any] = {"ChecksumMode": "ENABLED"} if end is None else _range(start, end)
         if if_match:
             args["IfMatch"] = f'"{if_match}"'
         with translate_errors(bucket, key):
@@ -436,6 +453,7 @@ class AioBotocoreBackend:
             # would join them into one more multi-MiB copy.
             async with r["Body"] as response:
                 await pump(response.content.readany, sink)
+        return _object_info(key, r, whole_size=True)
 
     async def iter_object(
         self,
@@ -463,18 +481,7 @@ class AioBotocoreBackend:
             args["PartNumber"] = part_number
         with translate_errors(bucket, key):
             r = await self._client.head_object(Bucket=bucket, Key=key, **args)
-        checksum = _checksum(r)
-        return ObjectInfo(
-            key=key,
-            size=r.get("ContentLength", 0),
-            etag=_etag(r.get("ETag")),
-            last_modified=r.get("LastModified"),
-            storage_class=r.get("StorageClass"),
-            checksum=str(checksum) if checksum else None,
-            parts=r.get("PartsCount"),
-            version_id=r.get("VersionId"),
-            metadata=tuple(sorted(r.get("Metadata", {}).items())),
-        )
+        return _object_info(key, r)
 
     async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
         args: dict[str, Any] = {"VersionId": version_id} if version_id else {}

@@ -118,14 +118,17 @@ class S3Backend(Protocol):
         key: str,
         *,
         start: int,
-        end: int,
+        end: int | None,
         sink: Callable[[list[bytes]], Awaitable[None]],
         if_match: str | None = None,
-    ) -> None:
+    ) -> ObjectInfo:
         """Hand bytes ``[start, end)`` to ``sink`` in order, as they arrive, in batches.
 
-        The chunks are passed as received (no joining copy). A body that ends
-        early returns normally: the caller counts what it got.
+        ``start=0, end=None``: the whole object in a plain GET, whose answer
+        carries the object's checksum (ranged answers do not). Returns the
+        object's size, ETag and that checksum. The chunks are passed as
+        received (no joining copy). A body that ends early returns normally:
+        the caller counts what it got.
         """
         ...
 

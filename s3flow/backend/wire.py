@@ -140,8 +140,18 @@ def _date(value: str | None) -> datetime | None:
         return None
 
 
-def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
-    """An ObjectInfo from HEAD response headers (``headers`` is case-insensitive)."""
+def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False) -> ObjectInfo:
+    """An ObjectInfo from HEAD or GET response headers (``headers`` is case-insensitive).
+
+    ``size`` is the Content-Length (a HEAD with partNumber: that part's), or
+    with ``whole_size`` the object's, from a ranged answer's Content-Range.
+
+    >>> head_info("k", {"content-range": "bytes 0-9/99", "content-length": "10"}).size
+    10
+    >>> head_info("k", {"content-range": "bytes 0-9/99"}, whole_size=True).size
+    99
+    """
+    total = headers.get("content-range", "").rpartition("/")[2] if whole_size else ""
     checksum = response_checksum(headers)
     parts = headers.get("x-amz-mp-parts-count")
     metadata = sorted(
@@ -151,7 +161,7 @@ def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
     )
     return ObjectInfo(
         key=key,
-        size=int(headers.get("content-length", 0)),
+        size=int(total) if total.isdigit() else int(headers.get("content-length", 0)),
         etag=headers.get("etag", "").strip('"'),
         last_modified=_date(headers.get("last-modified")),
         storage_class=headers.get("x-amz-storage-class"),

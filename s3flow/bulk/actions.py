@@ -17,7 +17,7 @@ from s3flow.bulk.diff import Entry, digest_matches, plan_digest
 from s3flow.errors import InvalidKey
 from s3flow.integrity import PartDigest, crc_combine, digest
 from s3flow.localfs import run_io
-from s3flow.models import S3Location
+from s3flow.models import ObjectInfo, S3Location
 from s3flow.ops.objects import validate_key
 from s3flow.transfer.common import Transfer
 from s3flow.transfer.copy import copy_object
@@ -118,7 +118,11 @@ class Mover:
             assert isinstance(self.dst.root, Path)
             path = local_path(self.dst.root, key)
             # The object's time on the file, so the next sync sees it as up to date.
-            result = await download_file(source, path, mtime=entry.mtime, make_parents=True)
+            # Size and ETag as listed spare small objects their HEAD.
+            listed = ObjectInfo(key=source.key, size=entry.size, etag=entry.etag)
+            result = await download_file(
+                source, path, mtime=entry.mtime, make_parents=True, listed=listed
+            )
             return result.size
         target = self._transfer(self.dst, key)
         if self.server_side:

@@ -94,25 +94,29 @@ class FaultyBackend(MemoryBackend):
         key: str,
         *,
         start: int,
-        end: int,
+        end: int | None,
         sink: Callable[[list[bytes]], Awaitable[None]],
         if_match: str | None = None,
-    ) -> None:
+    ) -> ObjectInfo:
         self.range_starts.append(start)
-        first = self._first_start.setdefault((bucket, key, end), start)
-        rule = self._take("get_object", first // max(1, end - first) + 1)
+        number = 1
+        if end is not None:
+            first = self._first_start.setdefault((bucket, key, end), start)
+            number = first // max(1, end - first) + 1
+        rule = self._take("get_object", number)
         if rule is None:
-            await super().stream_range(
+            return await super().stream_range(
                 bucket, key, start=start, end=end, sink=sink, if_match=if_match
             )
-            return
         data = await self.get_object(bucket, key, start=start, end=end, if_match=if_match)
+        info = self.got_info(bucket, key, whole=end is None)
         if rule.kind == "corrupt" and data:
             await sink([bytes([data[0] ^ 0xFF]) + data[1:]])
-            return
+            return info
         await sink([data[: len(data) // 2]])  # torn mid-body
         if rule.kind != "truncate":
             raise rule.error()
+        return info
 
     async def create_multipart_upload(
         self,

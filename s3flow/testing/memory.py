@@ -218,15 +218,27 @@ class MemoryBackend:
         key: str,
         *,
         start: int,
-        end: int,
+        end: int | None,
         sink: Callable[[list[bytes]], Awaitable[None]],
         if_match: str | None = None,
-    ) -> None:
+    ) -> ObjectInfo:
         data = await self.get_object(bucket, key, start=start, end=end, if_match=if_match)
         half = len(data) // 2  # two batches, so batching and resuming are exercised
         await sink([data[:half]])
         await anyio.lowlevel.checkpoint()
         await sink([data[half:]])
+        return self.got_info(bucket, key, whole=end is None)
+
+    def got_info(self, bucket: str, key: str, *, whole: bool) -> ObjectInfo:
+        """What a GET's headers say of the object: no checksum on ranged answers, as S3."""
+        stored = self._object(bucket, key)
+        checksum = stored.checksum if whole else None
+        return ObjectInfo(
+            key=key,
+            size=len(stored.data),
+            etag=stored.etag,
+            checksum=str(checksum) if checksum else None,
+        )
 
     async def iter_object(
         self,

@@ -301,3 +301,54 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
     backend.rules = [FaultRule(operation="get_object", part_number=4, kind="corrupt", times=1)]
     with pytest.raises(ChecksumMismatch):
         await client.download_file("b", "k", tmp_path / "out2")
+
+
+async def listed_download(client, tmp_path, listed):
+    from s3flow.progress import ignore
+    from s3flow.transfer.download import download_file
+
+    t = client._transfer("b", listed.key, ignore, None)
+    return await download_file(t, tmp_path / "out", listed=listed)
+
+
+@pytest.mark.parametrize("checksum", ["crc32c", "none"])
+async def test_listed_small_object_is_one_get_and_verified(backend, tmp_path, checksum) -> None:
+    """Bulk downloads know size and ETag from the listing: no HEAD, the GET's checksum verifies."""
+    import dataclasses
+
+    from s3flow.client import S3Client
+    from tests.engine.conftest import CONFIG
+
+    client = S3Client(backend, dataclasses.replace(CONFIG, checksum=checksum))
+    data = await put(client, 3 * MiB)
+    from s3flow.models import ObjectInfo
+
+    listed = ObjectInfo(key="k", size=len(data), etag=backend.buckets["b"]["k"].etag)
+    before = dict(backend.calls)
+    result = await listed_download(client, tmp_path, listed)
+    assert (tmp_path / "out").read_bytes() == data
+    assert backend.calls["get_object"] - before.get("get_object", 0) == 1
+    assert backend.calls.get("head_object", 0) == before.get("head_object", 0)
+    assert result.checksum and result.checksum.startswith(
+        "crc32c:" if checksum != "none" else "md5:"
+    )
+
+    backend.rules = [FaultRule(operation="get_object", kind="truncate")]
+    assert (await listed_download(client, tmp_path, listed)).retries == 1
+    assert (tmp_path / "out").read_bytes() == data
+
+    (tmp_path / "out").unlink()
+    backend.rules = [FaultRule(operation="get_object", kind="corrupt")]
+    with pytest.raises(ChecksumMismatch):
+        await listed_download(client, tmp_path, listed)
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+async def test_stale_listing_is_source_changed(client, backend, tmp_path) -> None:
+    from s3flow.models import ObjectInfo
+
+    data = await put(client, MiB)
+    stale = ObjectInfo(key="k", size=len(data), etag="0" * 32)
+    with pytest.raises(SourceChanged):
+        await listed_download(client, tmp_path, stale)
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
