@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from s3flow.backend.aws import AioBotocoreBackend  # imported at runtime above, via _no_clobber
     from s3flow.backend.credentials import Credentials
+    from s3flow.backend.protocol import ListPage
     from s3flow.config import ConnectConfig
     from s3flow.models import Checksum, ObjectOptions
 
@@ -123,7 +124,6 @@ class FastBackend:
     create_bucket = _Forward()
     delete_bucket = _Forward()
     head_bucket = _Forward()
-    list_page = _Forward()
     list_versions_page = _Forward()
     list_uploads_page = _Forward()
     iter_object = _Forward()
@@ -210,6 +210,29 @@ class FastBackend:
         headers = {"x-amz-checksum-mode": "ENABLED"}
         async with self._http.send("HEAD", bucket, key, query, headers) as response:
             return wire.head_info(key, response.headers)
+
+    @_or_slow
+    async def list_page(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        token: str | None = None,
+        start_after: str | None = None,
+        max_keys: int = 1000,
+    ) -> ListPage:
+        # encoding-type=url, as botocore asks: keys with control characters survive XML.
+        query = [("list-type", "2"), ("prefix", prefix), ("max-keys", str(max_keys))]
+        query.append(("encoding-type", "url"))
+        if delimiter:
+            query.append(("delimiter", delimiter))
+        if token:
+            query.append(("continuation-token", token))
+        if start_after:
+            query.append(("start-after", start_after))
+        async with self._http.send("GET", bucket, None, query, {}) as response:
+            return wire.list_page(await response.read(), response.status, bucket)
 
     # Multipart
     @_or_slow

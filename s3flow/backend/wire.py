@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import urllib.request
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 from s3flow.backend.aws import _hint
+from s3flow.backend.protocol import ListPage
 from s3flow.errors import RetryableError, S3FlowError, error_for_code
 from s3flow.models import Checksum, ObjectInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from datetime import datetime
 
     from s3flow.backend.credentials import Credentials
     from s3flow.config import ConnectConfig
@@ -33,6 +34,7 @@ __all__ = [
     "error_for_response",
     "fast_endpoint",
     "head_info",
+    "list_page",
     "object_headers",
     "parse_xml",
     "range_problem",
@@ -221,6 +223,50 @@ def result_fields(body: bytes, status: int, bucket: str, key: str | None) -> dic
     if root == "Error":
         raise error_for_response(status, None, body, bucket, key)
     return fields
+
+
+def list_page(body: bytes, status: int, bucket: str) -> ListPage:
+    """A ListObjectsV2 answer, keys decoded when the server url-encoded them (as botocore does).
+
+    >>> xml = (b"<ListBucketResult><IsTruncated>false</IsTruncated><EncodingType>url</EncodingType>"
+    ...        b"<Contents><Key>a+b%25</Key><Size>3</Size><ETag>&quot;e&quot;</ETag></Contents>"
+    ...        b"<CommonPrefixes><Prefix>d%2F</Prefix></CommonPrefixes></ListBucketResult>")
+    >>> page = list_page(xml, 200, "b")
+    >>> page.objects[0].key, page.objects[0].size, page.objects[0].etag, page.prefixes
+    ('a b%', 3, 'e', ('d/',))
+    """
+    try:
+        root, fields, records = parse_xml(body)
+    except ET.ParseError:
+        raise RetryableError(f"malformed XML answer ({len(body)} bytes)", bucket=bucket) from None
+    if root == "Error":
+        raise error_for_response(status, None, body, bucket, None)
+    decode = unquote_plus if fields.get("EncodingType") == "url" else str
+    objects = tuple(
+        ObjectInfo(
+            key=decode(r["Key"]),
+            size=int(r.get("Size") or 0),
+            etag=r.get("ETag", "").strip('"'),
+            last_modified=_iso(r.get("LastModified")),
+            storage_class=r.get("StorageClass"),
+        )
+        for name, r in records
+        if name == "Contents"
+    )
+    prefixes = tuple(decode(r["Prefix"]) for name, r in records if name == "CommonPrefixes")
+    truncated = fields.get("IsTruncated") == "true"
+    return ListPage(
+        objects=objects,
+        prefixes=prefixes,
+        next_token=fields.get("NextContinuationToken") if truncated else None,
+    )
+
+
+def _iso(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def completed_info(
