@@ -1,6 +1,6 @@
 """S3Client: holds one backend and a config; each method delegates to ops/ or transfer/.
 
-The client owns resources (the aiobotocore client) but never a task group:
+The client owns resources (HTTP sessions, the aiobotocore client) but never a task group:
 every task group opens and closes inside one method call.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -374,7 +374,7 @@ async def connect(
     verify_tls: bool = True,
     fast_path: bool = True,
 ) -> AsyncIterator[S3Client]:
-    """Open a client over one long-lived aiobotocore client. Example::
+    """Open a client over one long-lived connection pool. Example::
 
         async with s3flow.connect(endpoint_url="http://127.0.0.1:8333") as s3:
             await s3.upload_file("big.iso", "backups", "big.iso")
@@ -383,9 +383,11 @@ async def connect(
     then ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
     ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``; custom endpoints use
     path-style addressing. ``fast_path=False`` sends every call through
-    botocore (see :class:`s3flow.config.ConnectConfig`).
+    botocore (see :class:`s3flow.config.ConnectConfig`). With a custom
+    endpoint and static keys (given, or in the environment), botocore is not
+    even imported until a call needs it: transfers and listings never do.
     """
-    from s3flow.backend.aws import AioBotocoreBackend  # the composition root's one import
+    from s3flow.backend.fast import open_without_botocore, quick_start
 
     transfer = config or TransferConfig()
     endpoint = (
@@ -398,13 +400,29 @@ async def connect(
         max_pool_connections=max(64, transfer.max_concurrency * 4),
         fast_path=fast_path,
     )
-    async with AioBotocoreBackend.open(
-        connect_config,
-        access_key=access_key,
-        secret_key=secret_key,
-        session_token=session_token,
-        profile=profile,
-    ) as backend:
+    quick = None
+    if fast_path:
+        quick = quick_start(
+            connect_config,
+            access_key=access_key,
+            secret_key=secret_key,
+            session_token=session_token,
+            profile=profile,
+        )
+    opening: AbstractAsyncContextManager[S3Backend]
+    if quick is not None:
+        opening = open_without_botocore(connect_config, *quick)
+    else:
+        from s3flow.backend.aws import AioBotocoreBackend  # the composition root's one import
+
+        opening = AioBotocoreBackend.open(
+            connect_config,
+            access_key=access_key,
+            secret_key=secret_key,
+            session_token=session_token,
+            profile=profile,
+        )
+    async with opening as backend:
         client = S3Client(backend, transfer, endpoint=endpoint or "")
         try:
             yield client

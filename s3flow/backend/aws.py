@@ -21,17 +21,16 @@ from aiobotocore.session import AioSession, get_session
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
-from botocore.httpsession import get_cert_path
 
 from s3flow import redact
+from s3flow.backend.answers import hint, no_clobber
 from s3flow.backend.credentials import Credentials, read_boto_credentials
 from s3flow.backend.protocol import ListPage, Version, pump
+from s3flow.backend.signed import ca_bundle
 from s3flow.errors import (
     ConfigError,
     CredentialsError,
     InvalidBucketName,
-    ObjectExists,
-    PreconditionFailed,
     RetryableError,
     S3FlowError,
     error_for_code,
@@ -90,7 +89,7 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         message = str(error.get("Message") or code or "request failed")
         cls = error_for_code(code, status)
-        raise cls(_hint(cls, message), bucket=bucket, key=key, code=code) from exc
+        raise cls(hint(cls, message), bucket=bucket, key=key, code=code) from exc
     except bex.NoCredentialsError:
         raise CredentialsError(
             "no credentials found; pass access_key/secret_key, set AWS_ACCESS_KEY_ID and "
@@ -105,34 +104,6 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
     except _RETRYABLE_IO as exc:
         text = f"{type(exc).__name__}: {exc}".split("\n")[0]
         raise RetryableError(text, bucket=bucket, key=key) from exc
-
-
-@contextmanager
-def _no_clobber(bucket: str, key: str, active: bool) -> Iterator[None]:
-    """With If-None-Match: *, a failed precondition means the object exists."""
-    try:
-        yield
-    except PreconditionFailed:
-        if not active:
-            raise
-        raise ObjectExists(
-            "object already exists and no-clobber is set; nothing was overwritten",
-            bucket=bucket,
-            key=key,
-        ) from None
-
-
-def _hint(cls: type[S3FlowError], message: str) -> str:
-    hints = {
-        "BucketNotFound": "bucket does not exist; create it with `s3flow mb`",
-        "ObjectNotFound": "object not found; check the key with `s3flow ls`",
-        "BucketNotEmpty": "bucket is not empty; use force=True (CLI: --force) to delete its contents",
-        "BucketAlreadyExists": "bucket already exists; choose another name",
-        "CredentialsError": f"the server refused the credentials ({message}); check the keys",
-        "AccessDenied": f"access denied ({message}); check the credentials' permissions",
-        "InvalidBucketName": "invalid bucket name; use 3-63 lowercase letters, digits, dots, hyphens",
-    }
-    return hints.get(cls.__name__, message)
 
 
 def _etag(value: str | None) -> str:
@@ -213,6 +184,33 @@ async def resolve_credentials(
     return await anyio.to_thread.run_sync(read_boto_credentials)
 
 
+def presign_url(
+    endpoint_url: str | None,
+    credentials: Credentials | None,
+    region: str,
+    bucket: str,
+    key: str,
+    *,
+    method: Literal["GET", "PUT"],
+    expires_in: int,
+) -> str:
+    """A SigV4 query-signed URL, path-style, as botocore signs it.
+
+    Signing is pure computation over frozen credentials, so this needs no
+    client and no await (aiobotocore's version is async only to refresh them).
+    """
+    if credentials is None:
+        raise CredentialsError("cannot presign without credentials", bucket=bucket, key=key)
+    base = endpoint_url or f"https://s3.{region}.amazonaws.com"
+    url = f"{base.rstrip('/')}/{quote(bucket)}/{quote(key, safe='/~')}"
+    request = AWSRequest(method=method, url=url)
+    creds = BotoCredentials(
+        credentials.access_key, credentials.secret_key, credentials.session_token
+    )
+    S3SigV4QueryAuth(creds, "s3", region, expires=expires_in).add_auth(request)
+    return str(request.url)
+
+
 class AioBotocoreBackend:
     """S3Backend over one long-lived aiobotocore client. Open with :meth:`open`."""
 
@@ -243,7 +241,9 @@ class AioBotocoreBackend:
         secret_key: str | None = None,
         session_token: str | None = None,
         profile: str | None = None,
+        fast_path_wrap: bool = True,
     ) -> AsyncIterator[AioBotocoreBackend | FastBackend]:
+        """Open the client; with ``config.fast_path`` (and ``fast_path_wrap``) wrapped in a FastBackend."""
         session = get_session()
         if profile:
             session.set_config_variable("profile", profile)
@@ -284,18 +284,22 @@ class AioBotocoreBackend:
                     config=boto_config,
                 )
             )
-            # With config.fast_path, hot calls skip botocore (backend/fast.py, which imports us).
+            slow = cls(client, config, credentials, region)
+            if not fast_path_wrap:
+                yield slow
+                return
+            # With config.fast_path, hot calls skip botocore (backend/fast.py).
             from s3flow.backend.fast import with_fast_path
 
             yield await with_fast_path(
                 stack,
-                cls(client, config, credentials, region),
+                slow,
                 config=config,
                 credentials=credentials,
                 region=region,
                 resolved_endpoint=client.meta.endpoint_url,
                 accelerate=bool((client.meta.config.s3 or {}).get("use_accelerate_endpoint")),
-                ca_file=get_cert_path(True),
+                ca_file=ca_bundle(),
             )
 
     @property
@@ -407,7 +411,7 @@ class AioBotocoreBackend:
         args = {**_checksum_args(checksum), **_options_args(options)}
         if if_none_match:
             args["IfNoneMatch"] = "*"
-        with _no_clobber(bucket, key, if_none_match), translate_errors(bucket, key):
+        with no_clobber(bucket, key, if_none_match), translate_errors(bucket, key):
             r = await self._client.put_object(Bucket=bucket, Key=key, Body=body, **args)
         return ObjectInfo(
             key=key,
@@ -546,20 +550,15 @@ class AioBotocoreBackend:
     def presign(
         self, bucket: str, key: str, *, method: Literal["GET", "PUT"], expires_in: int
     ) -> str:
-        # Signing is pure computation over frozen credentials, so presign needs
-        # no await (aiobotocore's version is async only to refresh credentials).
-        if self._credentials is None:
-            raise CredentialsError("cannot presign without credentials", bucket=bucket, key=key)
-        base = self._config.endpoint_url or f"https://s3.{self._region}.amazonaws.com"
-        url = f"{base.rstrip('/')}/{quote(bucket)}/{quote(key, safe='/~')}"
-        request = AWSRequest(method=method, url=url)
-        creds = BotoCredentials(
-            self._credentials.access_key,
-            self._credentials.secret_key,
-            self._credentials.session_token,
+        return presign_url(
+            self._config.endpoint_url,
+            self._credentials,
+            self._region,
+            bucket,
+            key,
+            method=method,
+            expires_in=expires_in,
         )
-        S3SigV4QueryAuth(creds, "s3", self._region, expires=expires_in).add_auth(request)
-        return str(request.url)
 
     # Multipart
     async def create_multipart_upload(
@@ -643,7 +642,7 @@ class AioBotocoreBackend:
                 entry[_CHECKSUM_FIELDS[part.checksum.algorithm]] = part.checksum.value
             entries.append(entry)
         args: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
-        with _no_clobber(bucket, key, if_none_match), translate_errors(bucket, key):
+        with no_clobber(bucket, key, if_none_match), translate_errors(bucket, key):
             r = await self._client.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,

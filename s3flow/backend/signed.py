@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib.util
+import logging
+import os
 import re
 import ssl
 from contextlib import asynccontextmanager
@@ -56,6 +59,17 @@ class Delegate(Exception):  # control flow between fast.py and here, never escap
         self.sticky = sticky
 
 
+def ca_bundle() -> str | None:
+    """The CA file botocore verifies TLS with (certifi's, else its own), found without importing it."""
+    try:
+        import certifi
+    except ImportError:
+        spec = importlib.util.find_spec("botocore")
+        where = list(spec.submodule_search_locations or []) if spec else []
+        return os.path.join(where[0], "cacert.pem") if where else None
+    return str(certifi.where())
+
+
 def new_session(config: ConnectConfig, ca_file: str | None) -> aiohttp.ClientSession:
     """A keep-alive session sized and timed like the botocore client (close it yourself)."""
     tls: ssl.SSLContext | bool = False
@@ -71,6 +85,9 @@ def new_session(config: ConnectConfig, ca_file: str | None) -> aiohttp.ClientSes
         auto_decompress=False,
         skip_auto_headers=("Content-Type", "Accept-Encoding"),
     )
+
+
+_log = logging.getLogger("s3flow.http")
 
 
 class SignedSession:
@@ -138,6 +155,8 @@ class SignedSession:
             async with self._session.request(
                 method, url, headers=signed, data=data, allow_redirects=False
             ) as response:
+                if _log.isEnabledFor(logging.DEBUG):  # --debug: each request, as botocore logs
+                    _log.debug("%s %s -> %s", method, url, response.status)
                 if response.status >= 300:
                     moved = response.headers.get("x-amz-bucket-region", self.region)
                     if response.status in (301, 307) or moved != self.region:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
-from s3flow.backend.aws import _hint
+from s3flow.backend.answers import hint
 from s3flow.backend.protocol import ListPage
 from s3flow.errors import RetryableError, S3FlowError, error_for_code
 from s3flow.models import Checksum, ObjectInfo
@@ -209,7 +209,7 @@ def error_for_response(
     code = code or str(status)
     cls = error_for_code(code, status)
     text = " ".join((message or reason or code).split())
-    return cls(_hint(cls, text), bucket=bucket, key=key, code=code)
+    return cls(hint(cls, text), bucket=bucket, key=key, code=code)
 
 
 def result_fields(body: bytes, status: int, bucket: str, key: str | None) -> dict[str, str]:

@@ -72,17 +72,15 @@ async def test_round_trip(s3, bucket, tmp_path, payload, size) -> None:
 
 
 async def test_hot_calls_do_not_touch_botocore(moto_server, bucket, tmp_path, payload) -> None:
+    """Keys and endpoint given: botocore's client is created only for a call that needs it."""
+    import aiohttp
+
     async with s3flow.connect(
         endpoint_url=moto_server.endpoint_url,
         access_key=moto_server.access_key,
         secret_key=moto_server.secret_key,
         config=CONFIG,
     ) as s3:
-        client = s3.backend._slow._client
-        for name in ("put_object", "get_object", "head_object", "upload_part"):
-            setattr(client, name, None)  # any call through botocore would fail
-        for name in ("create_multipart_upload", "complete_multipart_upload"):
-            setattr(client, name, None)
         data = payload(11 * MiB)
         (tmp_path / "src").write_bytes(data)
         await s3.upload_file(tmp_path / "src", bucket, "big")
@@ -90,6 +88,37 @@ async def test_hot_calls_do_not_touch_botocore(moto_server, bucket, tmp_path, pa
         assert (tmp_path / "dst").read_bytes() == data
         await s3.put_object(bucket, "small", b"hello")
         assert await s3.get_object(bucket, "small") == b"hello"
+        assert [o.key async for o in s3.list_objects(bucket)] == ["big", "small"]
+        url = s3.presign(bucket, "small", expires_in=30)
+        assert s3.backend._slow is None
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert await response.read() == b"hello"
+        assert bucket in [b.name for b in await s3.list_buckets()]  # botocore, opened now
+        assert s3.backend._slow is not None
+
+
+async def test_transfers_never_import_botocore(moto_server, bucket, tmp_path) -> None:
+    """With keys and an endpoint, a process that moves data never imports botocore (~0.3 s)."""
+    import sys
+
+    import anyio
+
+    script = """
+import asyncio, sys, s3flow
+async def main(url, key, secret, bucket, path):
+    async with s3flow.connect(endpoint_url=url, access_key=key, secret_key=secret) as s3:
+        await s3.upload_file(path, bucket, "k")
+        assert [o.key async for o in s3.list_objects(bucket)] == ["k"]
+        await s3.download_file(bucket, "k", path + ".out")
+    assert not [m for m in sys.modules if "botocore" in m]
+asyncio.run(main(*sys.argv[1:]))
+"""
+    (tmp_path / "f").write_bytes(b"x" * 100)
+    s3 = moto_server
+    args = [s3.endpoint_url, s3.access_key, s3.secret_key, bucket, str(tmp_path / "f")]
+    with anyio.fail_after(60):
+        await anyio.run_process([sys.executable, "-c", script, *args], stdout=None, stderr=None)
+    assert (tmp_path / "f.out").read_bytes() == b"x" * 100
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -304,7 +333,14 @@ async def test_fallbacks_and_200_errors(fake_s3) -> None:
     endpoint, hits = fake_s3
     slow = FakeSlow()
     async with aiohttp.ClientSession(auto_decompress=False) as session:
-        fast = FastBackend(slow, session, Credentials("a", "s3cr3t"), endpoint, "us-east-1", True)  # type: ignore[arg-type]
+
+        async def opened() -> FakeSlow:
+            return slow
+
+        config = ConnectConfig(endpoint_url=endpoint)
+        fast = FastBackend(
+            opened, session, Credentials("a", "s3cr3t"), endpoint, "us-east-1", config
+        )  # type: ignore[arg-type]
         # A region redirect sends this call, and every later one for the bucket, to botocore.
         assert await fast.head_object("elsewhere", "k") == "slow"
         assert await fast.head_object("elsewhere", "k") == "slow"

@@ -67,6 +67,7 @@ async def test_no_secret_in_debug_logs_exceptions_or_reprs(
             await s3.download_file(bucket, key + "-missing", tmp_path / "missing")
         except S3FlowError as error:
             errors.append(error)
+        await s3.list_buckets()  # a call through botocore: its DEBUG logs are checked too
         reprs += [repr(s3), str(s3), repr(s3.backend), repr(s3.config)]
     async with s3flow.connect(
         endpoint_url=seaweed_server.endpoint_url,
@@ -87,6 +88,7 @@ async def test_no_secret_in_debug_logs_exceptions_or_reprs(
     for record in caplog.records:
         logged += [record.getMessage(), record.exc_text or ""]
     assert len(caplog.records) > 50, "DEBUG logging of the S3 stack was not captured"
+    assert any(r.name == "s3flow.http" for r in caplog.records), "the fast path logged nothing"
     sources = {
         "log": logged,
         "exception": [t for e in errors for t in _exception_texts(e)],

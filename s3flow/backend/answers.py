@@ -1,0 +1,56 @@
+"""What S3's answers mean in s3flow terms, shared by both backends (no botocore here).
+
+``backend/aws.py`` applies these to botocore's errors and ``backend/wire.py``
+to raw HTTP answers, so the fast path can start without importing botocore.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from s3flow.errors import ObjectExists, PreconditionFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from s3flow.errors import S3FlowError
+
+__all__ = ["hint", "no_clobber"]
+
+_HINTS = {
+    "BucketNotFound": "bucket does not exist; create it with `s3flow mb`",
+    "ObjectNotFound": "object not found; check the key with `s3flow ls`",
+    "BucketNotEmpty": "bucket is not empty; use force=True (CLI: --force) to delete its contents",
+    "BucketAlreadyExists": "bucket already exists; choose another name",
+    "InvalidBucketName": "invalid bucket name; use 3-63 lowercase letters, digits, dots, hyphens",
+}
+
+
+def hint(cls: type[S3FlowError], message: str) -> str:
+    """The one-line message for an error class: what to do, or the server's own words.
+
+    >>> from s3flow.errors import AccessDenied
+    >>> hint(AccessDenied, "no")
+    "access denied (no); check the credentials' permissions"
+    """
+    if cls.__name__ == "CredentialsError":
+        return f"the server refused the credentials ({message}); check the keys"
+    if cls.__name__ == "AccessDenied":
+        return f"access denied ({message}); check the credentials' permissions"
+    return _HINTS.get(cls.__name__, message)
+
+
+@contextmanager
+def no_clobber(bucket: str, key: str, active: bool) -> Iterator[None]:
+    """With If-None-Match: *, a failed precondition means the object exists."""
+    try:
+        yield
+    except PreconditionFailed:
+        if not active:
+            raise
+        raise ObjectExists(
+            "object already exists and no-clobber is set; nothing was overwritten",
+            bucket=bucket,
+            key=key,
+        ) from None

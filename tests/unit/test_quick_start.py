@@ -1,0 +1,83 @@
+"""When connect() may start without botocore: only where botocore would resolve the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from s3flow.backend.fast import quick_start
+from s3flow.config import ConnectConfig
+
+LOCAL = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
+
+
+def start(config=LOCAL, *, access_key=None, secret_key=None, token=None, profile=None):
+    return quick_start(
+        config,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=token,
+        profile=profile,
+    )
+
+
+def test_explicit_keys_and_env_keys(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    creds, region = start(access_key="AK", secret_key="s", token="t")
+    assert (creds.access_key, creds.secret_key, creds.session_token, region) == (
+        "AK",
+        "s",
+        "t",
+        "us-east-1",
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "EAK")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "es")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "et")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    creds, region = start()
+    assert (creds.access_key, creds.session_token, creds.source, region) == (
+        "EAK",
+        "et",
+        "env",
+        "eu-west-3",
+    )
+    assert start(access_key="AK", secret_key="s")[0].access_key == "AK"  # explicit wins
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "half keys",
+        "profile",
+        "AWS_PROFILE",
+        "expiring env keys",
+        "no keys",
+        "config file",
+        "no endpoint",
+        "virtual-host style",
+    ],
+)
+def test_everything_else_goes_through_botocore(monkeypatch, tmp_path, case) -> None:
+    config_file = tmp_path / "config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "EAK")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "es")
+    config, kwargs = LOCAL, {}
+    if case == "half keys":
+        kwargs = {"access_key": "AK"}
+    elif case == "profile":
+        kwargs = {"profile": "other"}
+    elif case == "AWS_PROFILE":
+        monkeypatch.setenv("AWS_PROFILE", "other")
+    elif case == "expiring env keys":
+        monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T00:00:00Z")
+    elif case == "no keys":
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    elif case == "config file":  # it may name the region (or more) for this profile
+        config_file.write_text("[default]\nregion = eu-west-1\n")
+    elif case == "no endpoint":
+        config = ConnectConfig(region="us-east-1")
+    elif case == "virtual-host style":
+        config = ConnectConfig(endpoint_url="http://127.0.0.1:8333", path_style=False)
+    assert start(config, **kwargs) is None
+    if case == "config file":  # with the region given, the file cannot change it
+        assert start(ConnectConfig(endpoint_url="http://127.0.0.1:8333", region="x")) is not None
