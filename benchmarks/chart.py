@@ -26,8 +26,10 @@ def draw(figs: list[Figure], plan: Plan, path: Path) -> str | None:
         rows = sorted((f for f in figs if f.scenario == name), key=lambda f: f.tool + f.variant)
         labels = [f"{f.tool} {f.variant}" for f in rows]
         med = [f.median or 0.0 for f in rows]
-        err = [[m - (f.low or m) for m, f in zip(med, rows, strict=True)],
-               [(f.high or m) - m for m, f in zip(med, rows, strict=True)]]
+        err = [
+            [m - (f.low or m) for m, f in zip(med, rows, strict=True)],
+            [(f.high or m) - m for m, f in zip(med, rows, strict=True)],
+        ]
         colors = ["tab:red" if f.tool == "s3flow" else "tab:blue" for f in rows]
         ax.barh(labels, med, xerr=err, color=colors)
         for y, f in enumerate(rows):

@@ -21,9 +21,11 @@ def generate(root: Path, scenario: Scenario, *, seed: int = 20261128) -> dict[st
     base = root / scenario.dataset
     base.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"{seed}-{scenario.dataset}")
-    names = [SINGLE_NAME] if not scenario.many else [
-        f"d{i // 1000:03d}/f{i:06d}.bin" for i in range(scenario.count)
-    ]
+    names = (
+        [SINGLE_NAME]
+        if not scenario.many
+        else [f"d{i // 1000:03d}/f{i:06d}.bin" for i in range(scenario.count)]
+    )
     digests = {}
     for name in names:
         path = base / name
@@ -52,7 +54,8 @@ def verify_tree(root: Path, expected: dict[str, str]) -> str | None:
     """None if ``root`` holds exactly the expected files with the expected bytes, else why not."""
     found = {
         Path(dirpath, name).relative_to(root).as_posix()
-        for dirpath, _, names in os.walk(root) for name in names
+        for dirpath, _, names in os.walk(root)
+        for name in names
     }
     missing, extra = set(expected) - found, found - set(expected)
     if missing or extra:

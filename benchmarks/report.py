@@ -53,8 +53,10 @@ def progress_line(r: RunResult) -> str:
     if not r.ok:
         return f"{head} failed: {r.error}"
     unit = "files/s" if r.files > 1 else "MiB/s"
-    return (f"{head} {_rate(r):8.1f} {unit:<7}  cpu {r.cpu_user_s + r.cpu_sys_s:5.2f} s  "
-            f"rss {r.max_rss_mib:6.0f} MiB  ({r.wall_s:.2f} s)")
+    return (
+        f"{head} {_rate(r):8.1f} {unit:<7}  cpu {r.cpu_user_s + r.cpu_sys_s:5.2f} s  "
+        f"rss {r.max_rss_mib:6.0f} MiB  ({r.wall_s:.2f} s)"
+    )
 
 
 def figures(results: list[RunResult]) -> list[Figure]:
@@ -65,23 +67,33 @@ def figures(results: list[RunResult]) -> list[Figure]:
     for (scenario, tool, variant), runs in groups.items():
         unit = "files/s" if runs[0].files > 1 else "MiB/s"
         bad = [r for r in runs if not r.ok]
-        base = {"scenario": scenario, "tool": tool, "variant": variant, "unit": unit,
-                "runs": len(runs), "failed": len(bad), "error": bad[0].error if bad else ""}
+        base = {
+            "scenario": scenario,
+            "tool": tool,
+            "variant": variant,
+            "unit": unit,
+            "runs": len(runs),
+            "failed": len(bad),
+            "error": bad[0].error if bad else "",
+        }
         if bad:  # a tool that failed or moved wrong bytes in any repetition gets no figures
             out.append(Figure(**base))
             continue
         rates = [_rate(r) for r in runs]
         gib = runs[0].total_bytes / GiB
-        out.append(Figure(
-            **base, median=statistics.median(rates), low=min(rates), high=max(rates),
-            mib_s=statistics.median(r.total_bytes / MiB / r.wall_s for r in runs),
-            cpu_s_per_gib=statistics.median((r.cpu_user_s + r.cpu_sys_s) / gib for r in runs),
-            peak_rss_mib=max(r.max_rss_mib for r in runs),
-        ))
+        out.append(
+            Figure(
+                **base,
+                median=statistics.median(rates),
+                low=min(rates),
+                high=max(rates),
+                mib_s=statistics.median(r.total_bytes / MiB / r.wall_s for r in runs),
+                cpu_s_per_gib=statistics.median((r.cpu_user_s + r.cpu_sys_s) / gib for r in runs),
+                peak_rss_mib=max(r.max_rss_mib for r in runs),
+            )
+        )
     ref = {(f.scenario, f.variant): f.median for f in out if f.tool == "s3flow"}
-    return [
-        _with_ratio(f, ref.get((f.scenario, f.variant))) for f in out
-    ]
+    return [_with_ratio(f, ref.get((f.scenario, f.variant))) for f in out]
 
 
 def _with_ratio(f: Figure, s3flow_median: float | None) -> Figure:
@@ -90,14 +102,26 @@ def _with_ratio(f: Figure, s3flow_median: float | None) -> Figure:
     return Figure(**{**asdict(f), "vs_s3flow": s3flow_median / f.median})
 
 
+_SEEDERS = {
+    "s5cmd": "s5cmd (no checksum: s3flow verifies every byte against the MD5 ETag)",
+    "boto3": "boto3 at its defaults (CRC32: s3flow verifies every byte against it)",
+}
+
+
 def _n(x: float | None, fmt: str = ".1f") -> str:
     return "—" if x is None else format(x, fmt)
 
 
-def markdown(figs: list[Figure], variants: list[Variant], plan: Plan, meta: dict[str, object],
-             notes: list[str]) -> str:
+def markdown(
+    figs: list[Figure],
+    variants: list[Variant],
+    plan: Plan,
+    meta: dict[str, object],
+    notes: list[str],
+) -> str:
     lines = [
-        "# s3flow benchmark results", "",
+        "# s3flow benchmark results",
+        "",
         f"- command: `{meta['command']}` ({plan.repetitions} repetition(s), tools interleaved)",
         f"- machine: {meta['machine']}; Python {meta['python']}; {meta['server']}",
         f"- started: {meta['started']}",
@@ -110,33 +134,47 @@ def markdown(figs: list[Figure], variants: list[Variant], plan: Plan, meta: dict
         if not rows:
             continue
         unit = rows[0].unit
-        lines += ["", f"## {s.name}", "",
-                  f"| tool | variant | {unit} median | min | max | MiB/s | CPU-s/GiB | peak RSS MiB "
-                  "| s3flow ÷ this | status |",
-                  "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"]
+        lines += ["", f"## {s.name}", ""]
+        if s.direction == "download":
+            lines += [f"Objects uploaded by {_SEEDERS[s.seeder]}.", ""]
+        lines += [
+            f"| tool | variant | {unit} median | min | max | MiB/s | CPU-s/GiB | peak RSS MiB "
+            "| s3flow ÷ this | status |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        ]
         for f in sorted(rows, key=lambda f: -(f.median or -1)):
             status = "ok" if not f.failed else f"failed {f.failed}/{f.runs}: {f.error}"
             lines.append(
                 f"| {f.tool} | {f.variant} | {_n(f.median)} | {_n(f.low)} | {_n(f.high)} "
                 f"| {_n(f.mib_s)} | {_n(f.cpu_s_per_gib, '.2f')} | {_n(f.peak_rss_mib, '.0f')} "
-                f"| {_n(f.vs_s3flow, '.2f')} | {status.replace('|', '/')} |")
+                f"| {_n(f.vs_s3flow, '.2f')} | {status.replace('|', '/')} |"
+            )
     lines += ["", "## Configurations", "", "| tool | variant | what was set |", "|---|---|---|"]
     lines += [f"| {v.tool} | {v.variant} | {v.config} |" for v in variants]
     return "\n".join(lines) + "\n"
 
 
-def write(results: list[RunResult], variants: list[Variant], plan: Plan,
-          meta: dict[str, object], notes: list[str], out: Path) -> None:
+def write(
+    results: list[RunResult],
+    variants: list[Variant],
+    plan: Plan,
+    meta: dict[str, object],
+    notes: list[str],
+    out: Path,
+) -> None:
     figs = figures(results)
     out.mkdir(parents=True, exist_ok=True)
     text = markdown(figs, variants, plan, meta, notes)
     print("\n" + text)
     (out / "latest.md").write_text(text)
     doc = {
-        "meta": meta, "notes": notes, "repetitions": plan.repetitions,
+        "meta": meta,
+        "notes": notes,
+        "repetitions": plan.repetitions,
         "scenarios": [asdict(s) for s in plan.scenarios],
         "configs": [{"tool": v.tool, "variant": v.variant, "config": v.config} for v in variants],
-        "figures": [asdict(f) for f in figs], "runs": [asdict(r) for r in results],
+        "figures": [asdict(f) for f in figs],
+        "runs": [asdict(r) for r in results],
     }
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
     from benchmarks.chart import draw

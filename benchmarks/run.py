@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks import data, report, s3admin
-from benchmarks.anchors import ensure_anchors
+from benchmarks.anchors import Anchors, ensure_anchors
 from benchmarks.measure import run_child
 from benchmarks.scenarios import MiB, Plan, Scenario, build_plan
 from benchmarks.tools import Endpoint, Job, ToolContext, Variant, all_variants
@@ -72,7 +72,7 @@ def _run_one(
     else:
         local = work / tag
         local.mkdir(parents=True)
-        key = f"seed/{s.dataset}/" + ("" if s.many else data.SINGLE_NAME)
+        key = s.seed_prefix + ("" if s.many else data.SINGLE_NAME)
         if not s.many:
             local = local / data.SINGLE_NAME
     job = Job(scenario=s, endpoint=endpoint, bucket=BUCKET, key=key, local=local)
@@ -133,26 +133,39 @@ def _check(job: Job, code: int, tail: str, server: S3Server, digests: dict[str, 
     return None
 
 
-def _seed(
-    anchors_s5cmd: Path | None, endpoint: Endpoint, src: Path, s: Scenario, server: S3Server
-) -> None:
-    if anchors_s5cmd is None:
-        raise SystemExit("download scenarios need s5cmd to seed the objects")
-    argv = (
-        str(anchors_s5cmd),
-        "--endpoint-url",
-        endpoint.url,
-        "cp",
-        f"{src / s.dataset}/*",
-        f"s3://{BUCKET}/seed/{s.dataset}/",
-    )
+_BOTO3_SEED = """
+import sys, pathlib, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+for path in sorted(pathlib.Path(sys.argv[2]).iterdir()):
+    s3.upload_file(str(path), sys.argv[3], sys.argv[4] + path.name)  # defaults: CRC32
+"""
+
+
+def _seed(anchors: Anchors, endpoint: Endpoint, src: Path, s: Scenario, server: S3Server) -> None:
+    if s.seeder == "s5cmd" and anchors.s5cmd is not None:
+        dst = f"s3://{BUCKET}/{s.seed_prefix}"
+        argv = (
+            str(anchors.s5cmd),
+            "--endpoint-url",
+            endpoint.url,
+            "cp",
+            f"{src / s.dataset}/*",
+            dst,
+        )
+    elif s.seeder == "boto3" and anchors.python is not None:
+        argv = (str(anchors.python), "-c", _BOTO3_SEED, endpoint.url, str(src / s.dataset))
+        argv += (BUCKET, s.seed_prefix)
+    else:
+        raise SystemExit(
+            f"{s.name} needs {s.seeder} (benchmarks/.venv-anchors) to seed its objects"
+        )
     child = run_child(argv, env=endpoint.env(), timeout=600)
-    listed = s3admin.list_sizes(server, BUCKET, f"seed/{s.dataset}/")
+    listed = s3admin.list_sizes(server, BUCKET, s.seed_prefix)
     if child.returncode != 0 or len(listed) != s.count:
-        raise SystemExit(f"seeding {s.dataset} failed: {child.output_tail[-500:]}")
+        raise SystemExit(f"seeding {s.seed_prefix} failed: {child.output_tail[-500:]}")
 
 
-def run(plan: Plan, variants: list[Variant], anchors_s5cmd: Path | None) -> list[RunResult]:
+def run(plan: Plan, variants: list[Variant], anchors: Anchors) -> list[RunResult]:
     from s3flow.testing.servers import SeaweedFS
 
     results: list[RunResult] = []
@@ -175,9 +188,9 @@ def run(plan: Plan, variants: list[Variant], anchors_s5cmd: Path | None) -> list
             s3admin.create_bucket(server, BUCKET)
             seeded = set()
             for s in plan.scenarios:
-                if s.direction == "download" and s.dataset not in seeded:
-                    _seed(anchors_s5cmd, endpoint, src, s, server)
-                    seeded.add(s.dataset)
+                if s.direction == "download" and s.seed_prefix not in seeded:
+                    _seed(anchors, endpoint, src, s, server)
+                    seeded.add(s.seed_prefix)
             total = plan.repetitions * len(plan.scenarios) * len(variants)
             for rep in range(plan.repetitions):
                 order = variants[rep % len(variants) :] + variants[: rep % len(variants)]
@@ -234,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"note: {note}")
     started = time.time()
-    results = run(plan, variants, anchors.s5cmd)
+    results = run(plan, variants, anchors)
     meta = environment(anchors, argv if argv is not None else sys.argv[1:], started)
     report.write(results, variants, plan, meta, notes, args.out)
     return 0

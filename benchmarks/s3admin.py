@@ -55,9 +55,15 @@ def delete_prefix(server: S3Server, bucket: str, prefix: str) -> int:
         objects = "".join(f"<Object><Key>{escape(k)}</Key></Object>" for k in keys[i : i + 1000])
         body = f"<Delete><Quiet>true</Quiet>{objects}</Delete>".encode()
         md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # DeleteObjects requires it
-        resp = s3_request(server, "POST", f"/{bucket}", query={"delete": ""}, body=body,
-                          headers={"content-md5": md5, "content-type": "application/xml"},
-                          timeout=120)
+        resp = s3_request(
+            server,
+            "POST",
+            f"/{bucket}",
+            query={"delete": ""},
+            body=body,
+            headers={"content-md5": md5, "content-type": "application/xml"},
+            timeout=120,
+        )
         if resp.status != 200 or b"<Error>" in resp.body:
             raise AdminError(f"delete {bucket}/{prefix}: HTTP {resp.status} {resp.body[:300]!r}")
     return len(keys)

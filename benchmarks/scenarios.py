@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 KiB = 1024
@@ -10,6 +10,10 @@ MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 Direction = Literal["upload", "download"]
+# Who uploaded the objects a download reads: s5cmd sends no checksum (the
+# object has only its MD5 ETag); boto3 at its defaults (1.36+) sends CRC32s,
+# as every current AWS SDK does.
+Seeder = Literal["s5cmd", "boto3"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +27,7 @@ class Scenario:
     direction: Direction
     file_size: int
     count: int = 1
+    seeder: Seeder = "s5cmd"
 
     def __post_init__(self) -> None:
         if self.file_size <= 0 or self.count <= 0:
@@ -41,6 +46,11 @@ class Scenario:
     def dataset(self) -> str:
         """Name of the source data set; an upload and a download of the same shape share it."""
         return f"{self.count}x{self.file_size}"
+
+    @property
+    def seed_prefix(self) -> str:
+        """Where a download scenario's objects are (one copy per data set and seeder)."""
+        return f"seed-{self.seeder}/{self.dataset}/"
 
 
 def _label(nbytes: int) -> str:
@@ -71,15 +81,20 @@ def build_plan(
 ) -> Plan:
     """The default plan (1 GiB and 1,000 x 256 KiB, 3 repetitions) or the quick one.
 
-    ``small`` adds 10,000 x 4 KiB, ``huge`` adds a 5 GiB file (neither in quick mode).
+    The 1 GiB download runs twice: objects from s5cmd (MD5 ETag only) and
+    from boto3's defaults (CRC32). ``small`` adds 10,000 x 4 KiB, ``huge``
+    adds a 5 GiB file (neither in quick mode).
 
     >>> [s.name for s in build_plan(quick=True).scenarios]
     ['upload-256mib', 'download-256mib', 'upload-200x256k', 'download-200x256k']
+    >>> [s.name for s in build_plan().scenarios][:3]
+    ['upload-1gib', 'download-1gib', 'download-1gib-crc32']
     """
     if quick:
         scenarios = _pair(256 * MiB) + _pair(256 * KiB, 200)
     else:
-        scenarios = _pair(GiB) + _pair(256 * KiB, 1000)
+        crc = Scenario(name="download-1gib-crc32", direction="download", file_size=GiB)
+        scenarios = [*_pair(GiB), replace(crc, seeder="boto3"), *_pair(256 * KiB, 1000)]
         if small:
             scenarios += _pair(4 * KiB, 10_000)
         if huge:

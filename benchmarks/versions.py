@@ -39,8 +39,10 @@ def environment(anchors: Anchors, argv: list[str], started: float) -> dict[str, 
     except metadata.PackageNotFoundError:
         tools["s3flow"] = "not installed"
     if anchors.python:
-        code = ("from importlib.metadata import version as v;"
-                "print(' '.join(f'{p}={v(p)}' for p in ('boto3','awscrt','obstore')))")
+        code = (
+            "from importlib.metadata import version as v;"
+            "print(' '.join(f'{p}={v(p)}' for p in ('boto3','awscrt','obstore')))"
+        )
         for item in _first_line([str(anchors.python), "-c", code]).split():
             name, _, ver = item.partition("=")
             tools[name] = ver

@@ -131,7 +131,8 @@ def script_variants(
         return Command(argv=argv, env=job.endpoint.env())
 
     return [
-        Variant(tool=tool, variant="defaults", config=defaults,
-                build=lambda job: build(job, False)),
+        Variant(
+            tool=tool, variant="defaults", config=defaults, build=lambda job: build(job, False)
+        ),
         Variant(tool=tool, variant="tuned", config=tuned, build=lambda job: build(job, True)),
     ], None

@@ -10,7 +10,9 @@ from benchmarks.tools import ToolContext, Variant, script_variants
 
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     return script_variants(
-        ctx, tool="aws-crt", script="crt_xfer.py",
+        ctx,
+        tool="aws-crt",
+        script="crt_xfer.py",
         defaults="S3Client defaults (8 MiB parts, 10 Gbps target); every request submitted at once",
         tuned="16 MiB parts, throughput_target_gbps 2 (fewer connections for 2 cores)",
     )

@@ -22,8 +22,16 @@ def _build(job: Job, extra: tuple[str, ...]) -> Command:
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     note = None if os.access(EXE, os.X_OK) else f"s3flow: {EXE} missing (runs will fail)"
     return [
-        Variant(tool="s3flow", variant="defaults", config="s3flow cp, no options",
-                build=lambda job: _build(job, ())),
-        Variant(tool="s3flow", variant="tuned", config="--concurrency 32 --part-size 16MiB",
-                build=lambda job: _build(job, TUNED)),
+        Variant(
+            tool="s3flow",
+            variant="defaults",
+            config="s3flow cp, no options",
+            build=lambda job: _build(job, ()),
+        ),
+        Variant(
+            tool="s3flow",
+            variant="tuned",
+            config="--concurrency 32 --part-size 16MiB",
+            build=lambda job: _build(job, TUNED),
+        ),
     ], note

@@ -29,10 +29,16 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     if exe is None:
         return [], "s5cmd: not installed; skipped"
     return [
-        Variant(tool="s5cmd", variant="defaults",
-                config="cp (256 workers, concurrency 5, 50 MiB parts)",
-                build=lambda job: _build(str(exe), job, False)),
-        Variant(tool="s5cmd", variant="tuned",
-                config="large: cp -c 16 -p 16 (MiB); many: --numworkers 64",
-                build=lambda job: _build(str(exe), job, True)),
+        Variant(
+            tool="s5cmd",
+            variant="defaults",
+            config="cp (256 workers, concurrency 5, 50 MiB parts)",
+            build=lambda job: _build(str(exe), job, False),
+        ),
+        Variant(
+            tool="s5cmd",
+            variant="tuned",
+            config="large: cp -c 16 -p 16 (MiB); many: --numworkers 64",
+            build=lambda job: _build(str(exe), job, True),
+        ),
     ], None

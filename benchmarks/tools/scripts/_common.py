@@ -31,7 +31,7 @@ def local_files(root: Path, prefix: str) -> list[tuple[Path, str]]:
 
 
 def local_path(root: Path, prefix: str, key: str) -> Path:
-    path = root / key[len(prefix):]
+    path = root / key[len(prefix) :]
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -15,8 +15,12 @@ MiB = 1024 * 1024
 def main() -> None:
     a = parse_args()
     if a.tuned:
-        client = boto3.client("s3", endpoint_url=a.endpoint, region_name=a.region,
-                              config=Config(max_pool_connections=64))
+        client = boto3.client(
+            "s3",
+            endpoint_url=a.endpoint,
+            region_name=a.region,
+            config=Config(max_pool_connections=64),
+        )
         cfg = TransferConfig(multipart_chunksize=16 * MiB, max_concurrency=16)
         if a.many:  # each worker already is a thread: no nested pools
             cfg = TransferConfig(use_threads=False)
@@ -34,8 +38,9 @@ def main() -> None:
     else:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=a.bucket, Prefix=a.key)
         keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-        jobs = [(client.download_file, a.bucket, k, str(local_path(a.local, a.key, k)))
-                for k in keys]
+        jobs = [
+            (client.download_file, a.bucket, k, str(local_path(a.local, a.key, k))) for k in keys
+        ]
     if a.tuned:
         with ThreadPoolExecutor(32) as pool:
             for f in [pool.submit(fn, x, y, z, Config=cfg) for fn, x, y, z in jobs]:

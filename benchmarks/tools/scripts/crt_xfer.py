@@ -19,8 +19,13 @@ def _client(a, tuned: bool) -> s3.S3Client:  # type: ignore[no-untyped-def]
     provider = auth.AwsCredentialsProvider.new_static(ak, sk)
     signing = s3.create_default_s3_signing_config(region=a.region, credential_provider=provider)
     extra = {"part_size": 16 * MiB, "throughput_target_gbps": 2.0} if tuned else {}
-    return s3.S3Client(bootstrap=bootstrap, region=a.region, signing_config=signing,
-                       tls_mode=s3.S3RequestTlsMode.DISABLED, **extra)
+    return s3.S3Client(
+        bootstrap=bootstrap,
+        region=a.region,
+        signing_config=signing,
+        tls_mode=s3.S3RequestTlsMode.DISABLED,
+        **extra,
+    )
 
 
 def _request(method: str, host: str, path: str, size: int | None = None) -> http.HttpRequest:
@@ -39,9 +44,12 @@ def _list(client: s3.S3Client, host: str, bucket: str, prefix: str) -> list[str]
             query["continuation-token"] = token
         body = bytearray()
         req = _request("GET", host, f"/{bucket}?{urllib.parse.urlencode(query)}")
-        client.make_request(type=s3.S3RequestType.DEFAULT, operation_name="ListObjectsV2",
-                            request=req, on_body=lambda chunk, _b=body, **_: _b.extend(chunk),
-                            ).finished_future.result()
+        client.make_request(
+            type=s3.S3RequestType.DEFAULT,
+            operation_name="ListObjectsV2",
+            request=req,
+            on_body=lambda chunk, _b=body, **_: _b.extend(chunk),
+        ).finished_future.result()
         root = ET.fromstring(bytes(body))
         keys += [el.findtext(f"{_NS}Key") or "" for el in root.iter(f"{_NS}Contents")]
         token = root.findtext(f"{_NS}NextContinuationToken")
@@ -60,16 +68,21 @@ def main() -> None:
     if a.direction == "upload":
         pairs = local_files(a.local, a.key) if a.many else [(a.local, a.key)]
         requests = [
-            client.make_request(type=s3.S3RequestType.PUT_OBJECT, send_filepath=str(p),
-                                request=_request("PUT", host, path(k), p.stat().st_size))
+            client.make_request(
+                type=s3.S3RequestType.PUT_OBJECT,
+                send_filepath=str(p),
+                request=_request("PUT", host, path(k), p.stat().st_size),
+            )
             for p, k in pairs
         ]
     else:
         keys = _list(client, host, a.bucket, a.key) if a.many else [a.key]
         requests = [
             client.make_request(
-                type=s3.S3RequestType.GET_OBJECT, request=_request("GET", host, path(k)),
-                recv_filepath=str(local_path(a.local, a.key, k) if a.many else a.local))
+                type=s3.S3RequestType.GET_OBJECT,
+                request=_request("GET", host, path(k)),
+                recv_filepath=str(local_path(a.local, a.key, k) if a.many else a.local),
+            )
             for k in keys
         ]
     for r in requests:

@@ -19,8 +19,15 @@ MiB = 1024 * 1024
 
 def _store(a) -> S3Store:  # type: ignore[no-untyped-def]
     ak, sk = credentials()
-    return S3Store(a.bucket, endpoint=a.endpoint, allow_http=True, region=a.region,
-                   access_key_id=ak, secret_access_key=sk, virtual_hosted_style_request=False)
+    return S3Store(
+        a.bucket,
+        endpoint=a.endpoint,
+        allow_http=True,
+        region=a.region,
+        access_key_id=ak,
+        secret_access_key=sk,
+        virtual_hosted_style_request=False,
+    )
 
 
 async def _upload(store: S3Store, path: Path, key: str, tuned: bool) -> None:
@@ -43,10 +50,12 @@ async def _download_ranged(store: S3Store, key: str, path: Path) -> None:
     sem = asyncio.Semaphore(8)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
+
         async def one(start: int) -> None:
             async with sem:
                 data = await obstore.get_range_async(
-                    store, key, start=start, end=min(start + 16 * MiB, size))
+                    store, key, start=start, end=min(start + 16 * MiB, size)
+                )
             os.pwrite(fd, memoryview(data), start)
 
         async with asyncio.TaskGroup() as tg:
