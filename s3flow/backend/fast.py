@@ -29,7 +29,13 @@ from s3flow.backend import wire
 from s3flow.backend.answers import no_clobber
 from s3flow.backend.credentials import Credentials
 from s3flow.backend.protocol import pump
-from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_session
+from s3flow.backend.signed import (
+    Delegate,
+    SignedSession,
+    ca_bundle,
+    new_session,
+    read_in_bulk,
+)
 from s3flow.errors import RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
@@ -353,6 +359,8 @@ class FastBackend:
                 problem := wire.range_problem(response.status, got, start, end)
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
+            if response.content_length and response.content_length >= 4 * 1024 * 1024:
+                read_in_bulk(response)  # small bodies would only pay for bigger buffers
             await pump(response.content.readany, sink)
         return wire.head_info(key, got, whole_size=True)
 

@@ -358,3 +358,20 @@ async def test_fallbacks_and_200_errors(fake_s3) -> None:
         assert "s3cr3t" not in str(info.value)
         assert hits[-1] == "POST /b/k?uploadId=id"
         assert fast.supports_conditional_writes
+
+
+def test_read_in_bulk_raises_the_transport_read_size_only() -> None:
+    from types import SimpleNamespace
+
+    from s3flow.backend.signed import read_in_bulk
+
+    selector = SimpleNamespace(max_size=256 * 1024)
+    read_in_bulk(SimpleNamespace(connection=SimpleNamespace(transport=selector)))
+    assert selector.max_size == 1024 * 1024
+    bigger = SimpleNamespace(max_size=8 * 1024 * 1024)  # never lowered
+    read_in_bulk(SimpleNamespace(connection=SimpleNamespace(transport=bigger)))
+    assert bigger.max_size == 8 * 1024 * 1024
+    other = SimpleNamespace()  # e.g. uvloop's transport: left alone
+    read_in_bulk(SimpleNamespace(connection=SimpleNamespace(transport=other)))
+    assert not hasattr(other, "max_size")
+    read_in_bulk(SimpleNamespace(connection=None))  # released already: nothing to do
