@@ -140,7 +140,7 @@ async def open_without_botocore(
 ) -> AsyncIterator[FastBackend]:
     """A FastBackend whose botocore client is created only when a call needs it.
 
-    For a custom endpoint with static keys (see ``credentials.quick_start``),
+    For a custom endpoint with static keys (see :func:`quick_start`),
     importing botocore and building its client cost about 0.3 s of a CLI
     run's start-up, before the first byte moves; the hot calls never need it.
     """
@@ -347,7 +347,8 @@ class FastBackend:
         if_match: str | None = None,
     ) -> ObjectInfo:
         if end is None:
-            assert start == 0, "a whole-object GET starts at 0"
+            if start:
+                raise ValueError("a whole-object GET (end=None) starts at 0")
             headers = {"x-amz-checksum-mode": "ENABLED"}
         else:
             headers = {"range": f"bytes={start}-{end - 1}"}

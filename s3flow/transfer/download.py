@@ -465,17 +465,20 @@ async def _get_whole(t: Transfer, listed: ObjectInfo) -> tuple[list[bytes], Obje
 
     async def attempt() -> tuple[list[bytes], ObjectInfo]:
         chunks: list[bytes] = []
+        size = 0
 
         async def keep(batch: list[bytes]) -> None:
+            nonlocal size
             chunks.extend(batch)
-            if sum(len(c) for c in chunks) > listed.size:
+            size += sum(len(c) for c in batch)
+            if size > listed.size:
                 raise RetryableError("long body", bucket=t.bucket, key=t.key)
 
         with _replaced(t):
             got = await t.backend.stream_range(
                 t.bucket, t.key, start=0, end=None, sink=keep, if_match=listed.etag or None
             )
-        _check_length(t, sum(len(c) for c in chunks), listed.size)
+        _check_length(t, size, listed.size)
         return chunks, got
 
     return await t.retrying("GET", attempt, part_number=1)
