@@ -54,13 +54,22 @@ def _read_and_digest(
 
 
 async def upload_bytes(
-    t: Transfer, data: bytes, *, options: ObjectOptions | None = None, no_clobber: bool = False
+    t: Transfer,
+    data: bytes,
+    *,
+    options: ObjectOptions | None = None,
+    no_clobber: bool = False,
+    part: PartDigest | None = None,
 ) -> TransferResult:
-    """One PutObject with a server-verified checksum and its own retry budget."""
+    """One PutObject with a server-verified checksum and its own retry budget.
+
+    ``part``: the checksum already computed (with ``t.config.checksum``), if it was.
+    """
     started = time.monotonic()
     t.progress(TransferStarted(t.key, len(data), 1))
     algorithm = t.config.checksum
-    part = await anyio.to_thread.run_sync(digest, algorithm, data) if algorithm != "none" else None
+    if part is None and algorithm != "none":
+        part = await anyio.to_thread.run_sync(digest, algorithm, data)
     info = await t.retrying(
         "PutObject",
         lambda: t.backend.put_object(
@@ -95,14 +104,25 @@ async def upload_file(
     no_clobber: bool = False,
 ) -> TransferResult:
     """Upload ``path`` to ``s3://t.bucket/t.key``; see the module docstring."""
-    identity, data = await run_io(path, read_small, path, t.config.multipart_threshold)
+    limit, algorithm = t.config.multipart_threshold, t.config.checksum
+    identity, data, part = await run_io(path, _read_small_and_digest, path, limit, algorithm)
     if identity.size < 0:
         raise _changed(path, t)
     if data is not None:
-        return await upload_bytes(t, data, options=options, no_clobber=no_clobber)
+        return await upload_bytes(t, data, options=options, no_clobber=no_clobber, part=part)
     if no_clobber:
         await _refuse_existing(t)  # fail before sending gigabytes; the conditional write stays
     return await _multipart(t, path, identity, options, resume, no_clobber)
+
+
+def _read_small_and_digest(
+    path: Path, limit: int, algorithm: str
+) -> tuple[FileIdentity, bytes | None, PartDigest | None]:
+    """Blocking: :func:`read_small`, and the small file's checksum, in one thread hop."""
+    identity, data = read_small(path, limit)
+    if data is None or algorithm == "none":
+        return identity, data, None
+    return identity, data, digest(algorithm, data)
 
 
 async def _refuse_existing(t: Transfer) -> None:
