@@ -207,6 +207,8 @@ def run(plan: Plan, variants: list[Variant], anchors: Anchors) -> list[RunResult
                             digests=digests[s.dataset],
                         )
                         results.append(r)
+                        if s.direction == "upload":  # untimed: give the deleted bytes back
+                            weed.vacuum()
                         print(f"[{len(results):3d}/{total}] {report.progress_line(r)}", flush=True)
         finally:
             weed.stop(timeout=2.0)  # data dir is thrown away: no need for a clean filer stop

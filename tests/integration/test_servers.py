@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -54,6 +55,17 @@ def test_seaweedfs_stop_leaves_no_process_and_no_temp_dirs() -> None:
         data_dir = weed.log_path.parent
         assert server.endpoint_url.startswith("http://127.0.0.1:")
         assert s3_request(server, "PUT", "/stop-check").status == 200
+        # Deleted bytes stay in the volume files until a vacuum gives them back
+        # (the filer deletes chunks in the background, so allow it a few seconds).
+        assert s3_request(server, "PUT", "/stop-check/k", body=os.urandom(8 << 20)).status == 200
+        assert s3_request(server, "DELETE", "/stop-check/k").status == 204
+        before = _megabytes(data_dir)
+        for _ in range(30):
+            weed.vacuum()
+            if _megabytes(data_dir) < before - 6:
+                break
+            time.sleep(1)
+        assert _megabytes(data_dir) < before - 6, (before, _megabytes(data_dir))
     assert weed.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
@@ -81,3 +93,7 @@ def test_isolate_aws_env_and_payload(isolate_aws_env: Path, payload: Payload) ->
     assert not [k for k in os.environ if k.startswith(("BOTO_", "S3FLOW_", "AWS_ACCESS"))]
     assert payload(64, seed=3) == payload(64, seed=3) != payload(64, seed=4)
     assert len(payload(0)) == 0
+
+
+def _megabytes(directory: Path) -> float:
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file()) / 2**20
