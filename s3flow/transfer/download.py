@@ -327,20 +327,13 @@ async def download_file(
         and not _MULTI_ETAG.match(listed.etag)
         and listed.size <= t.config.part_size
     ):
-        t.progress(TransferStarted(t.key, listed.size, 1))
-        check = await _download_one_range(t, dest, listed, None, mtime, make_parents)
-        t.progress(PartDone(t.key, 1, listed.size))
-        t.progress(TransferDone(t.key, listed.size))
-        return _result(t, listed, check, 1, started, resumed=0)
+        return await _download_one_range(t, dest, listed, None, mtime, make_parents, started)
     info = await _head(t)
     layout, check = await _layout(t, info, streamed=True)
     ranges = layout.ranges
-    t.progress(TransferStarted(t.key, info.size, len(ranges)))
     if len(ranges) == 1:
-        await _download_one_range(t, dest, info, check, mtime, make_parents)
-        t.progress(PartDone(t.key, 1, info.size))
-        t.progress(TransferDone(t.key, info.size))
-        return _result(t, info, check, 1, started, resumed=0)
+        return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
+    t.progress(TransferStarted(t.key, info.size, len(ranges)))
     if make_parents:
         await run_io(dest.parent, os.makedirs, dest.parent, 0o777, True)
     algorithm = check.range_algorithm
@@ -435,13 +428,15 @@ async def _download_one_range(
     check: Check | None,
     mtime: float | None,
     make_parents: bool,
-) -> Check:
+    started: float,
+) -> TransferResult:
     """Small objects: fetch, then verify, write, fsync, rename and stamp in ONE thread hop.
 
     Each hop to a worker thread costs about as much CPU as a small object's
     own bytes; the general path takes six. ``check=None``: ``info`` is from a
     listing, not a HEAD; one plain GET fetches the object and its checksum.
     """
+    t.progress(TransferStarted(t.key, info.size, 1))
     await t.hold(info.size)
     try:
         if check is None:
@@ -457,7 +452,9 @@ async def _download_one_range(
         await run_io(dest, write_new_file, dest, chunks, verify, mtime, make_parents)
     finally:
         await t.unhold(info.size)
-    return check
+    t.progress(PartDone(t.key, 1, info.size))
+    t.progress(TransferDone(t.key, info.size))
+    return _result(t, info, check, 1, started, resumed=0)
 
 
 async def _get_whole(t: Transfer, listed: ObjectInfo) -> tuple[list[bytes], ObjectInfo]:
