@@ -360,8 +360,7 @@ class FastBackend:
                 problem := wire.range_problem(response.status, got, start, end)
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
-            if response.content_length and response.content_length >= 4 * 1024 * 1024:
-                read_in_bulk(response)  # small bodies would only pay for bigger buffers
+            read_in_bulk(response)
             await pump(response.content.readany, sink)
         return wire.head_info(key, got, whole_size=True)
 

@@ -365,13 +365,20 @@ def test_read_in_bulk_raises_the_transport_read_size_only() -> None:
 
     from s3flow.backend.signed import read_in_bulk
 
+    def response(transport, size=8 * 1024 * 1024):
+        connection = SimpleNamespace(transport=transport) if transport is not None else None
+        return SimpleNamespace(connection=connection, content_length=size)
+
     selector = SimpleNamespace(max_size=256 * 1024)
-    read_in_bulk(SimpleNamespace(connection=SimpleNamespace(transport=selector)))
+    read_in_bulk(response(selector))
     assert selector.max_size == 1024 * 1024
+    small = SimpleNamespace(max_size=256 * 1024)  # a 256 KiB body: not worth bigger buffers
+    read_in_bulk(response(small, size=256 * 1024))
+    assert small.max_size == 256 * 1024
     bigger = SimpleNamespace(max_size=8 * 1024 * 1024)  # never lowered
-    read_in_bulk(SimpleNamespace(connection=SimpleNamespace(transport=bigger)))
+    read_in_bulk(response(bigger))
     assert bigger.max_size == 8 * 1024 * 1024
     other = SimpleNamespace()  # e.g. uvloop's transport: left alone
-    read_in_bulk(SimpleNamespace(connection=SimpleNamespace(transport=other)))
+    read_in_bulk(response(other))
     assert not hasattr(other, "max_size")
-    read_in_bulk(SimpleNamespace(connection=None))  # released already: nothing to do
+    read_in_bulk(response(None))  # released already: nothing to do
