@@ -35,7 +35,7 @@ from s3flow.integrity import (
     multipart_etag,
 )
 from s3flow.journal import Journal, JournalHeader, journal_path
-from s3flow.localfs import open_temp, pwritev_all, run_io, write_new_file
+from s3flow.localfs import open_temp, pwritev_all, run_io, start_writeback, write_new_file
 from s3flow.models import CompletedPart, ObjectInfo, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
@@ -280,6 +280,7 @@ def _write_batch(
     # The digest is outside the lock, so writing and hashing overlap.
     with lock:
         pwritev_all(fd, chunks, offset)
+    start_writeback(fd, offset, sum(len(c) for c in chunks))
     if running is not None:
         running.update(chunks)
 

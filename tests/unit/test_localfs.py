@@ -1,0 +1,40 @@
+"""localfs helpers that need no server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from s3flow import localfs
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux-only")
+def test_writeback_hint_is_found_on_linux() -> None:
+    # Without it every download's final fsync writes the whole file back at the end.
+    assert localfs._sync_file_range() is not None
+
+
+def test_start_writeback_keeps_the_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    data = os.urandom(3 * 1024 * 1024)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        localfs.pwritev_all(fd, [data[:1000], data[1000:]], 0)
+        localfs.start_writeback(fd, 0, len(data))
+        localfs.start_writeback(fd, len(data), 4096)  # past the end: still only a hint
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == data
+
+
+def test_start_writeback_on_a_closed_descriptor_is_only_a_lost_hint(tmp_path: Path) -> None:
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o644)
+    os.close(fd)
+    localfs.start_writeback(fd, 0, 4096)  # EBADF: ignored, the fsync reports real errors
