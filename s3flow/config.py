@@ -119,7 +119,7 @@ class ConnectConfig:
     max_pool_connections: int = 64
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
-    fast_path: bool = True  # hot object calls over plain aiohttp (backend/fast.py)
+    fast_path: bool = True  # hot object calls over our own HTTP/1.1 client (backend/fast.py)
 
     def __post_init__(self) -> None:
         if self.endpoint_url is not None:

@@ -25,7 +25,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from s3flow import redact
 from s3flow.backend.answers import hint, no_clobber
 from s3flow.backend.credentials import Credentials, read_boto_credentials
-from s3flow.backend.protocol import ListPage, Version, pump
+from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.signed import ca_bundle
 from s3flow.errors import (
     ConfigError,
@@ -445,7 +445,7 @@ class AioBotocoreBackend:
         *,
         start: int,
         end: int | None,
-        sink: Callable[[list[bytes]], Awaitable[None]],
+        sink: Callable[[Chunks], Awaitable[None]],
         if_match: str | None = None,
     ) -> ObjectInfo:
         args: dict[str, Any] = {"ChecksumMode": "ENABLED"} if end is None else _range(start, end)

@@ -1,4 +1,4 @@
-"""FastBackend: the hot S3 calls over plain aiohttp, everything else via botocore.
+"""FastBackend: the hot S3 calls over our own HTTP/1.1 client, everything else via botocore.
 
 botocore's per-request machinery (serialisers, event hooks, endpoint rules,
 response parsers) costs more CPU than the transfer itself for small objects.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,14 +29,7 @@ from s3flow import redact
 from s3flow.backend import wire
 from s3flow.backend.answers import no_clobber
 from s3flow.backend.credentials import Credentials
-from s3flow.backend.protocol import pump
-from s3flow.backend.signed import (
-    Delegate,
-    SignedSession,
-    ca_bundle,
-    new_session,
-    read_in_bulk,
-)
+from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_session
 from s3flow.errors import RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
@@ -49,10 +43,9 @@ if TYPE_CHECKING:
         Sequence,
     )
 
-    import aiohttp
-
     from s3flow.backend.aws import AioBotocoreBackend
-    from s3flow.backend.protocol import ListPage
+    from s3flow.backend.http11 import HttpClient
+    from s3flow.backend.protocol import Chunks, ListPage
     from s3flow.config import ConnectConfig
     from s3flow.models import Checksum, ObjectOptions
 
@@ -202,18 +195,23 @@ class _Forward:
         return call
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+
+
 def _ascii(headers: Mapping[str, str]) -> None:
-    if not all(v.isascii() for v in headers.values()):
-        raise Delegate(sticky=False)  # botocore knows how S3 wants those encoded
+    if not all(v.isascii() for v in headers.values()) or not all(
+        _TOKEN.fullmatch(name) for name in headers
+    ):
+        raise Delegate(sticky=False)  # botocore knows how S3 wants those encoded (or refuses)
 
 
 class FastBackend:
-    """S3Backend: hot calls over one aiohttp session, the rest via ``slow``."""
+    """S3Backend: hot calls over one keep-alive pool, the rest via ``slow``."""
 
     def __init__(
         self,
         open_slow: Callable[[], Awaitable[AioBotocoreBackend]],
-        session: aiohttp.ClientSession,
+        session: HttpClient,
         credentials: Credentials,
         endpoint: str,
         region: str,
@@ -343,7 +341,7 @@ class FastBackend:
         *,
         start: int,
         end: int | None,
-        sink: Callable[[list[bytes]], Awaitable[None]],
+        sink: Callable[[Chunks], Awaitable[None]],
         if_match: str | None = None,
     ) -> ObjectInfo:
         if end is None:
@@ -360,8 +358,7 @@ class FastBackend:
                 problem := wire.range_problem(response.status, got, start, end)
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
-            read_in_bulk(response)
-            await pump(response.content.readany, sink)
+            await response.stream(sink)
         return wire.head_info(key, got, whole_size=True)
 
     @_or_slow

@@ -7,11 +7,12 @@ Errors are raised as :class:`s3flow.S3FlowError` subclasses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from s3flow.models import (
         Bucket,
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
         UploadInfo,
     )
 
-__all__ = ["STREAM_BATCH", "ListPage", "S3Backend", "Version", "pump"]
+__all__ = ["STREAM_BATCH", "Chunks", "ListPage", "S3Backend", "Version", "pump"]
+
+# What a stream_range sink is given: a batch of buffers, in order. The sink may keep them.
+Chunks = Sequence[bytes | bytearray]
 
 # Batches of about this size go to a stream_range sink: small enough that a batch is
 # still in the CPU cache when it is written and hashed, big enough that the
@@ -33,7 +37,7 @@ STREAM_BATCH = 1024 * 1024
 
 async def pump(
     read: Callable[[], Awaitable[bytes]],
-    sink: Callable[[list[bytes]], Awaitable[None]],
+    sink: Callable[[Chunks], Awaitable[None]],
     batch: int = STREAM_BATCH,
 ) -> None:
     """Feed ``read()``'s chunks to ``sink`` in order, in batches of at least ``batch`` bytes."""
@@ -119,7 +123,7 @@ class S3Backend(Protocol):
         *,
         start: int,
         end: int | None,
-        sink: Callable[[list[bytes]], Awaitable[None]],
+        sink: Callable[[Chunks], Awaitable[None]],
         if_match: str | None = None,
     ) -> ObjectInfo:
         """Hand bytes ``[start, end)`` to ``sink`` in order, as they arrive, in batches.

@@ -16,6 +16,7 @@ from s3flow.testing.memory import MemoryBackend
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
+    from s3flow.backend.protocol import Chunks
     from s3flow.models import Checksum, CompletedPart, ObjectInfo, ObjectOptions
 
 __all__ = ["FaultRule", "FaultyBackend"]
@@ -95,7 +96,7 @@ class FaultyBackend(MemoryBackend):
         *,
         start: int,
         end: int | None,
-        sink: Callable[[list[bytes]], Awaitable[None]],
+        sink: Callable[[Chunks], Awaitable[None]],
         if_match: str | None = None,
     ) -> ObjectInfo:
         self.range_starts.append(start)

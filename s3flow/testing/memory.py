@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import anyio.lowlevel
 
-from s3flow.backend.protocol import ListPage, Version
+from s3flow.backend.protocol import Chunks, ListPage, Version
 from s3flow.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
@@ -219,7 +219,7 @@ class MemoryBackend:
         *,
         start: int,
         end: int | None,
-        sink: Callable[[list[bytes]], Awaitable[None]],
+        sink: Callable[[Chunks], Awaitable[None]],
         if_match: str | None = None,
     ) -> ObjectInfo:
         data = await self.get_object(bucket, key, start=start, end=end, if_match=if_match)

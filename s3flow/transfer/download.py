@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from s3flow.backend.protocol import STREAM_BATCH
+from s3flow.backend.protocol import STREAM_BATCH, Chunks
 from s3flow.errors import ChecksumMismatch, PreconditionFailed, RetryableError, SourceChanged
 from s3flow.integrity import (
     Digester,
@@ -184,7 +184,7 @@ async def _stream_range(
     t: Transfer,
     info: ObjectInfo,
     part: PartPlan,
-    write: Callable[[list[bytes], int], Awaitable[None]],
+    write: Callable[[Chunks, int], Awaitable[None]],
 ) -> None:
     """Hand ``part``'s bytes to ``write(chunks, offset)`` in order, under its retry budget.
 
@@ -193,7 +193,7 @@ async def _stream_range(
     """
     done = 0
 
-    async def sink(chunks: list[bytes]) -> None:
+    async def sink(chunks: Chunks) -> None:
         nonlocal done
         size = sum(len(c) for c in chunks)
         if done + size > part.size:  # never write into the next range's bytes
@@ -239,11 +239,11 @@ def _check_length(t: Transfer, got: int, expected: int) -> None:
         )
 
 
-async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[bytes]:
+async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[bytes | bytearray]:
     """``part``'s bytes in memory, as the chunks they arrived in."""
-    chunks: list[bytes] = []
+    chunks: list[bytes | bytearray] = []
 
-    async def keep(batch: list[bytes], offset: int) -> None:
+    async def keep(batch: Chunks, offset: int) -> None:
         chunks.extend(batch)
 
     await _stream_range(t, info, part, keep)
@@ -273,7 +273,7 @@ def _file_md5(fd: int, part: PartPlan) -> PartDigest:
 
 
 def _write_batch(
-    fd: int, lock: threading.Lock, chunks: list[bytes], offset: int, running: Digester | None
+    fd: int, lock: threading.Lock, chunks: Chunks, offset: int, running: Digester | None
 ) -> None:
     # One writer at a time: concurrent pwrites to one file contend on the
     # inode lock, and the kernel's spinning on it cost more CPU than the copy.
@@ -369,10 +369,10 @@ async def download_file(
                     return
                 running = Digester(algorithm) if algorithm else None
 
-                async def write(chunks: list[bytes], offset: int) -> None:
+                async def write(chunks: Chunks, offset: int) -> None:
                     await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running)
 
-                # What is in flight per range: the batch being written and aiohttp's buffer.
+                # What is in flight per range: the batch being written and the next one filling.
                 held = min(part.size, 2 * STREAM_BATCH)
                 await t.hold(held)
                 try:
@@ -458,14 +458,14 @@ async def _download_one_range(
     return _result(t, info, check, 1, started, resumed=0)
 
 
-async def _get_whole(t: Transfer, listed: ObjectInfo) -> tuple[list[bytes], ObjectInfo]:
+async def _get_whole(t: Transfer, listed: ObjectInfo) -> tuple[list[bytes | bytearray], ObjectInfo]:
     """The whole object in one plain GET, and what its answer says (the checksum among it)."""
 
-    async def attempt() -> tuple[list[bytes], ObjectInfo]:
-        chunks: list[bytes] = []
+    async def attempt() -> tuple[list[bytes | bytearray], ObjectInfo]:
+        chunks: list[bytes | bytearray] = []
         size = 0
 
-        async def keep(batch: list[bytes]) -> None:
+        async def keep(batch: Chunks) -> None:
             nonlocal size
             chunks.extend(batch)
             size += sum(len(c) for c in batch)
@@ -516,7 +516,7 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
             for chunk in chunks:
                 if md5s:  # ranges come in order, so each part's MD5 is fed in order
                     md5s[layout.owner[part.number - 1]].update(chunk)
-                yield chunk
+                yield bytes(chunk) if isinstance(chunk, bytearray) else chunk
     if algorithm:
         _verify(t, check, _fold(check, layout, digests))
     elif md5s:

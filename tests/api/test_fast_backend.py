@@ -328,11 +328,11 @@ async def fake_s3():
 
 
 async def test_fallbacks_and_200_errors(fake_s3) -> None:
-    import aiohttp
+    from s3flow.backend.http11 import HttpClient
 
     endpoint, hits = fake_s3
     slow = FakeSlow()
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
+    async with HttpClient(limit=4, connect_timeout=5, read_timeout=5) as session:
 
         async def opened() -> FakeSlow:
             return slow
@@ -358,27 +358,3 @@ async def test_fallbacks_and_200_errors(fake_s3) -> None:
         assert "s3cr3t" not in str(info.value)
         assert hits[-1] == "POST /b/k?uploadId=id"
         assert fast.supports_conditional_writes
-
-
-def test_read_in_bulk_raises_the_transport_read_size_only() -> None:
-    from types import SimpleNamespace
-
-    from s3flow.backend.signed import read_in_bulk
-
-    def response(transport, size=8 * 1024 * 1024):
-        connection = SimpleNamespace(transport=transport) if transport is not None else None
-        return SimpleNamespace(connection=connection, content_length=size)
-
-    selector = SimpleNamespace(max_size=256 * 1024)
-    read_in_bulk(response(selector))
-    assert selector.max_size == 1024 * 1024
-    small = SimpleNamespace(max_size=256 * 1024)  # a 256 KiB body: not worth bigger buffers
-    read_in_bulk(response(small, size=256 * 1024))
-    assert small.max_size == 256 * 1024
-    bigger = SimpleNamespace(max_size=8 * 1024 * 1024)  # never lowered
-    read_in_bulk(response(bigger))
-    assert bigger.max_size == 8 * 1024 * 1024
-    other = SimpleNamespace()  # e.g. uvloop's transport: left alone
-    read_in_bulk(response(other))
-    assert not hasattr(other, "max_size")
-    read_in_bulk(response(None))  # released already: nothing to do

@@ -88,8 +88,8 @@ class Rule:
 
     ``limit`` caps how many times the rule fires (None: no cap). ``repeat=n`` applies the
     fault to the picked request and to its next ``n - 1`` re-sends (same method, target and
-    Range), without drawing: aiohttp silently re-sends an idempotent request once after a
-    reset, so only a second reset in a row reaches the caller.
+    Range), without drawing: the HTTP clients silently re-send a request once after a reset
+    on a reused connection, so only a second reset in a row reaches the caller.
     """
 
     fault: Fault

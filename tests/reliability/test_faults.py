@@ -67,8 +67,9 @@ async def stored_sha(direct: S3Client, bucket: str, key: str) -> str | None:
 
 
 def rule(fault: Fault, rate: float, kind: Kind) -> Rule:
-    # aiohttp re-sends an idempotent request once after a connection reset, so a single
-    # reset never reaches s3flow: reset the picked request and its one re-send.
+    # Both HTTP clients (aiohttp under botocore, backend/http11.py on the fast path) re-send
+    # a request once when a reused connection resets before any answer, so a single reset
+    # never reaches s3flow: reset the picked request and its one re-send.
     return Rule(fault, rate, kind=kind, repeat=2 if fault is Fault.RESET_REQUEST else 1)
 
 
