@@ -17,6 +17,7 @@ header values, so no signature or token reaches a log.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -35,6 +36,8 @@ _BASE = 64 * 1024  # a connection's own buffer, for heads and small or chunked b
 _HIGH = 256 * 1024  # unread bytes in our own buffer above which reading pauses
 _MAX_HEAD = 64 * 1024
 _IDLE_FOR = 12.0  # seconds a kept-alive connection may wait for reuse
+_DIGITS = re.compile(r"[0-9]{1,19}")  # str.isdigit() also takes "²", which int() refuses
+_HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
 
 
 class HttpError(Exception):
@@ -165,28 +168,43 @@ class Connection(asyncio.BufferedProtocol):
             raise HttpError(f"connection lost: {self._error}")
         if self._eof:
             raise HttpError("server closed the connection mid-answer")
-        loop = asyncio.get_running_loop()
-        self._waiter = waiter = loop.create_future()
-        timer = None
-        if self._read_timeout is not None:
-            timer = loop.call_later(self._read_timeout, self._stalled, waiter, self.received)
+        self._waiter = asyncio.get_running_loop().create_future()
         try:
-            await waiter
+            await self._until(self._waiter, self._read_progress, "no data")
         finally:
-            if timer is not None:
-                timer.cancel()
             self._waiter = None
 
-    def _stalled(self, waiter: asyncio.Future[None], seen: int) -> None:
-        # One timer per wait, not per read: if bytes came since, the wait is slow, not stalled.
-        if waiter.done() or self._read_timeout is None:
+    def _read_progress(self) -> int:
+        return self.received
+
+    def _write_progress(self) -> int:
+        return self._transport.get_write_buffer_size() if self._transport else 0
+
+    async def _until(
+        self, future: asyncio.Future[None], progress: Callable[[], int], stalled: str
+    ) -> None:
+        """Await ``future``; fail when ``progress()`` stays the same for the read timeout."""
+        if self._read_timeout is None:
+            await future
             return
-        if self.received != seen:
-            asyncio.get_running_loop().call_later(
-                self._read_timeout, self._stalled, waiter, self.received
-            )
-            return
-        waiter.set_exception(ReadTimeout(f"no data for {self._read_timeout:g} s (read timeout)"))
+        loop = asyncio.get_running_loop()
+        timeout = self._read_timeout
+        timers: list[asyncio.TimerHandle] = []
+
+        def check(seen: int) -> None:
+            # One timer per wait, not per read: after some progress it is re-armed.
+            if future.done():
+                return
+            if (now := progress()) != seen:
+                timers.append(loop.call_later(timeout, check, now))
+            else:
+                future.set_exception(ReadTimeout(f"{stalled} for {timeout:g} s (read timeout)"))
+
+        timers.append(loop.call_later(timeout, check, progress()))
+        try:
+            await future
+        finally:
+            timers[-1].cancel()
 
     async def send(self, head: bytes, body: bytes | bytearray | memoryview | None) -> None:
         """Write the request; a big body in slices, waiting while the socket is full.
@@ -194,10 +212,10 @@ class Connection(asyncio.BufferedProtocol):
         Handed over whole, asyncio (before 3.12) copies every byte the kernel
         does not take at once into its own buffer: one more copy of each part.
         """
+        self.received = 0
         transport = self._transport
         if transport is None or not self.usable:
             raise HttpError("connection closed before the request was sent")
-        self.received = 0
         transport.write(head)
         if body is None:
             return
@@ -206,7 +224,7 @@ class Connection(asyncio.BufferedProtocol):
             transport.write(view[start : start + _SLICE])
             if self._write_paused:
                 self._drained = asyncio.get_running_loop().create_future()
-                await self._drained
+                await self._until(self._drained, self._write_progress, "server read nothing")
                 if not self.usable:
                     raise HttpError("connection lost while sending the request body")
 
@@ -273,7 +291,7 @@ def _parse_head(head: bytes) -> tuple[int, str, dict[str, str], bool]:
     lines = head[:-4].decode("latin-1").split("\r\n")
     version, _, rest = lines[0].partition(" ")
     code, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/1.") or not code.isdigit():
+    if not version.startswith("HTTP/1.") or not _DIGITS.fullmatch(code):
         raise HttpError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -316,7 +334,7 @@ class Response:
             self.content_length = 0
         elif "chunked" in headers.get("transfer-encoding", "").lower():
             self._chunked = True
-        elif (length := headers.get("content-length", "")).isdigit():
+        elif _DIGITS.fullmatch(length := headers.get("content-length", "")):
             self.content_length = int(length)
         else:
             self.keep_alive = False  # the body ends when the server closes
@@ -344,12 +362,16 @@ class Response:
         sink: Callable[[Sequence[bytes | bytearray]], Awaitable[None]],
         batch: int = 1024 * 1024,
     ) -> None:
-        """Hand the body to ``sink`` in order, in buffers of ``batch`` bytes (the last one shorter).
+        """Hand the body to ``sink`` in order, about ``batch`` bytes per call.
 
-        With a known length, each buffer is a fresh ``bytearray`` the socket
-        filled directly, and the next one fills while ``sink`` runs. Buffers
-        are never reused, so ``sink`` may keep them.
+        With a known length, each call gets one fresh ``bytearray`` of
+        ``batch`` bytes (the last one shorter) that the socket filled
+        directly, and the next one fills while ``sink`` runs. Chunked or
+        close-ended bodies come as lists of pieces adding up to at least
+        ``batch``. Buffers are never reused, so ``sink`` may keep them.
         """
+        if batch < 1:
+            raise ValueError("batch must be at least 1 byte")
         conn = self._conn
         if self.content_length is not None:
             left = self.content_length
@@ -390,10 +412,9 @@ class Response:
             return
         while True:
             size_line = (await conn.line()).split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise HttpError("malformed chunk size in a chunked body") from None
+            if not _HEX.fullmatch(size_line):
+                raise HttpError("malformed chunk size in a chunked body")
+            size = int(size_line, 16)
             if size == 0:
                 while await conn.line():  # trailers, up to the blank line
                     pass
