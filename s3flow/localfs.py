@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import itertools
 import os
 import secrets
 import stat
@@ -191,8 +192,14 @@ async def open_for_read(path: Path) -> AsyncIterator[int]:
         os.close(fd)
 
 
+# A random prefix per process and a counter: unique names without a getrandom()
+# call per file (O_EXCL catches the unlikely clash with another process).
+_TEMP_PREFIX = secrets.token_hex(4)
+_TEMP_COUNT = itertools.count()
+
+
 def temp_path_for(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}{TEMP_MARKER}{secrets.token_hex(4)}")
+    return dest.with_name(f".{dest.name}{TEMP_MARKER}{_TEMP_PREFIX}{next(_TEMP_COUNT):x}")
 
 
 @dataclass(slots=True)
@@ -208,19 +215,31 @@ class TempFile:
         await run_io(self.dest, os.replace, self.path, self.dest)
 
 
-def _open_temp(dest: Path, size: int, path: Path | None) -> tuple[Path, int]:
-    if dest.is_dir():
-        raise LocalFileError("is a directory; give a file path to download to", path=str(dest))
-    if dest.exists() and not dest.is_file():
-        # os.replace would swap a device, FIFO or socket for a regular file.
-        raise LocalFileError("is not a regular file; choose a file path", path=str(dest))
-    if not dest.parent.is_dir():
-        raise LocalFileError(
-            "destination directory does not exist; create it first", path=str(dest)
-        )
+def _open_temp(
+    dest: Path, size: int, path: Path | None, make_parents: bool = False
+) -> tuple[Path, int]:
+    # One stat of dest, not four: small-file downloads run this per file.
+    try:
+        mode = os.stat(dest).st_mode
+    except FileNotFoundError:
+        pass
+    else:
+        if stat.S_ISDIR(mode):
+            raise LocalFileError("is a directory; give a file path to download to", path=str(dest))
+        if not stat.S_ISREG(mode):
+            # os.replace would swap a device, FIFO or socket for a regular file.
+            raise LocalFileError("is not a regular file; choose a file path", path=str(dest))
     temp = path or temp_path_for(dest)
     flags = os.O_RDWR | os.O_CREAT | (0 if path else os.O_EXCL)
-    fd = os.open(temp, flags, 0o644)
+    try:
+        fd = os.open(temp, flags, 0o644)
+    except FileNotFoundError:
+        if not make_parents:
+            raise LocalFileError(
+                "destination directory does not exist; create it first", path=str(dest)
+            ) from None
+        os.makedirs(dest.parent, exist_ok=True)  # only when missing: the common case skips it
+        fd = os.open(temp, flags, 0o644)
     try:
         if size and os.fstat(fd).st_size != size:
             # Fail before downloading anything when the disk cannot hold the file.
@@ -248,10 +267,8 @@ def write_new_file(
 
     The whole small-object publish in one call, so it costs one worker-thread hop.
     """
-    if make_parents:
-        os.makedirs(dest.parent, exist_ok=True)
     verify(dest)  # before anything touches the disk
-    temp, fd = _open_temp(dest, 0, None)
+    temp, fd = _open_temp(dest, 0, None, make_parents)
     try:
         pwritev_all(fd, chunks, 0)
         os.fsync(fd)
