@@ -103,21 +103,26 @@ class ByteBudget:
     def __init__(self, limit: int, *, pool_limit: int = 128 * 1024 * 1024) -> None:
         self.limit = limit
         self.in_use = 0
-        self._changed = anyio.Condition()
+        self._freed: anyio.Event | None = None  # set by the next release, while someone waits
         self._pool: dict[int, list[bytearray]] = {}
         self._pooled = 0
         self._pool_limit = min(limit, pool_limit)
 
     async def acquire(self, nbytes: int) -> None:
-        async with self._changed:
-            while self.in_use and self.in_use + nbytes > self.limit:
-                await self._changed.wait()
-            self.in_use += nbytes
+        # One event-loop thread: nothing runs between the check and the increment, so
+        # no lock is needed (a lock cost more than a small file's own bytes).
+        while self.in_use and self.in_use + nbytes > self.limit:
+            if self._freed is None:
+                self._freed = anyio.Event()
+            await self._freed.wait()
+        self.in_use += nbytes
 
-    async def release(self, nbytes: int) -> None:
-        async with self._changed:
-            self.in_use -= nbytes
-            self._changed.notify_all()
+    def release(self, nbytes: int) -> None:
+        """Give ``nbytes`` back. Never waits, so a cancelled task needs no shield to call it."""
+        self.in_use -= nbytes
+        if self._freed is not None:
+            self._freed.set()  # every waiter checks again
+            self._freed = None
 
     async def take(self, size: int) -> bytearray:
         """A buffer of exactly ``size`` bytes (contents undefined), counted against the budget."""
@@ -128,13 +133,13 @@ class ByteBudget:
             return free.pop()
         return bytearray(size)
 
-    async def give(self, buffer: bytearray) -> None:
+    def give(self, buffer: bytearray) -> None:
         """Return a buffer from :meth:`take`; kept for reuse while the pool has room."""
         size = len(buffer)
         if self._pooled + size <= self._pool_limit:
             self._pool.setdefault(size, []).append(buffer)
             self._pooled += size
-        await self.release(size)
+        self.release(size)
 
 
 class AdaptiveLimit:

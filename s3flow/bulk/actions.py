@@ -134,7 +134,7 @@ class Mover:
         try:
             result = await upload_stream(target, iter_download(source))
         finally:
-            await self.budget.release(held)
+            self.budget.release(held)
         return result.size
 
     async def delete_local(self, key: str) -> None:

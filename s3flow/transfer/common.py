@@ -89,19 +89,17 @@ class Transfer:
         """A part buffer from the client's pool (counted against its memory budget)."""
         return await self.budget.take(size) if self.budget is not None else bytearray(size)
 
-    async def give_buffer(self, buffer: bytearray) -> None:
+    def give_buffer(self, buffer: bytearray) -> None:
         if self.budget is not None:
-            with anyio.CancelScope(shield=True):
-                await self.budget.give(buffer)
+            self.budget.give(buffer)
 
     async def hold(self, nbytes: int) -> None:
         if self.budget is not None:
             await self.budget.acquire(nbytes)
 
-    async def unhold(self, nbytes: int) -> None:
+    def unhold(self, nbytes: int) -> None:
         if self.budget is not None:
-            with anyio.CancelScope(shield=True):
-                await self.budget.release(nbytes)
+            self.budget.release(nbytes)
 
 
 async def create_upload(

@@ -378,7 +378,7 @@ async def download_file(
                 try:
                     await _stream_range(t, info, part, write)
                 finally:
-                    await t.unhold(held)
+                    t.unhold(held)
                 digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))
@@ -452,7 +452,7 @@ async def _download_one_range(
 
         await run_io(dest, write_new_file, dest, chunks, verify, mtime, make_parents)
     finally:
-        await t.unhold(info.size)
+        t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)

@@ -200,7 +200,7 @@ async def _multipart(
                         part_number=part.number,
                     )
                 finally:
-                    await t.give_buffer(buffer)
+                    t.give_buffer(buffer)
                 await journal.record(sent)
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent

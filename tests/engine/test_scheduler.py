@@ -79,7 +79,7 @@ async def test_byte_budget_caps_bytes_in_flight() -> None:
         await budget.acquire(4)
         peak = max(peak, budget.in_use)
         await anyio.sleep(0)
-        await budget.release(4)
+        budget.release(4)
 
     await run_bounded(range(20), work, limit=8)
     assert peak <= 10 and budget.in_use == 0
@@ -89,7 +89,7 @@ async def test_byte_budget_lets_one_oversized_request_through() -> None:
     budget = ByteBudget(10)
     with anyio.fail_after(1):
         await budget.acquire(50)
-    await budget.release(50)
+    budget.release(50)
 
 
 def test_adaptive_limit_halves_once_per_burst_and_recovers() -> None:
