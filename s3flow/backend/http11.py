@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from s3flow.backend.protocol import pump
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
@@ -392,16 +394,8 @@ class Response:
                 await sink([done])
             self.complete = True
             return
-        pending: list[bytes | bytearray] = []
-        size = 0
-        async for piece in self._pieces():
-            pending.append(piece)
-            size += len(piece)
-            if size >= batch:
-                await sink(pending)
-                pending, size = [], 0
-        if pending:
-            await sink(pending)
+        pieces = self._pieces()
+        await pump(lambda: anext(pieces, b""), sink, batch)
         self.complete = True
 
     async def _pieces(self) -> AsyncIterator[bytes]:
