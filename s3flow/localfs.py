@@ -172,11 +172,11 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     """Blocking: start writing ``fd``'s dirty pages in this span to disk, without waiting.
 
     A download fsyncs its file before the rename. Left to that fsync, the
-    whole file's writeback starts only then: 0.38-0.42 s for 1 GiB here, after
-    the last byte had arrived. Started as each batch lands, it overlaps the
-    download and the final fsync took 0.01 s (`sync_file_range`, Linux only;
-    elsewhere this does nothing and the fsync does it all). The pages stay
-    cached, unlike ``posix_fadvise(DONTNEED)``.
+    whole file's writeback starts only then, after the last byte has arrived:
+    0.53-0.55 s of a 1 GiB download here. Started as each batch lands, it
+    overlaps the download, and that fsync took 0.15-0.19 s
+    (`sync_file_range`, Linux only; elsewhere this does nothing and the fsync
+    does it all). The pages stay cached, unlike ``posix_fadvise(DONTNEED)``.
     """
     call = _sync_file_range()
     if call is not None:

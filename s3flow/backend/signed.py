@@ -1,4 +1,4 @@
-"""SignedSession: one keep-alive pool (our HTTP/1.1 client) that signs S3 requests and maps every failure.
+"""SignedSession: signs S3 requests, sends them over our HTTP/1.1 pool, maps every failure.
 
 The fast path's transport (:mod:`s3flow.backend.fast` builds S3 calls on it): SigV4
 by :mod:`s3flow.backend.sigv4`, path-style or virtual-hosted URLs, and the ONE place
@@ -100,7 +100,8 @@ class SignedSession:
         self._hostname = parts.hostname or ""
         self._port = parts.port or default
         port = parts.port
-        self.host = self._hostname + (f":{port}" if port and port != default else "")
+        named = f"[{self._hostname}]" if ":" in self._hostname else self._hostname  # IPv6
+        self.host = named + (f":{port}" if port and port != default else "")
 
     def __repr__(self) -> str:
         return f"SignedSession({self._scheme}://{self.host}, region={self.region!r})"
