@@ -518,7 +518,12 @@ class HttpClient:
                     conn = await self._connect(scheme, host, port)
                 response = Response(conn, method)
                 try:
-                    await conn.send(head, body)
+                    try:
+                        await conn.send(head, body)
+                    except (HttpError, OSError):
+                        if not conn.received:
+                            raise
+                        # It answered before taking the whole body (a 403, say): read that.
                     await response._start()
                 except (HttpError, OSError) as error:
                     conn.close()

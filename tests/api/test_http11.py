@@ -568,6 +568,26 @@ async def test_a_server_that_stops_reading_the_body_times_out() -> None:
                 await fetch(client, server, "PUT", body=bytes(32 * 1024 * 1024))
 
 
+@pytest.mark.parametrize("close", ["close", "reset"])
+async def test_an_early_answer_to_a_big_body_is_read_not_lost(close: str) -> None:
+    """A server that refuses a PUT before reading its body (a 403, say): its answer wins."""
+    refusal = b"<Error><Code>AccessDenied</Code></Error>"
+
+    async def handler(peer: Peer) -> None:
+        await peer.reader.readuntil(b"\r\n\r\n")
+        await peer.answer(refusal, "Connection: close", status="403 Forbidden")
+        await asyncio.sleep(0.2)  # the answer is on the wire before the connection goes
+        if close == "reset":
+            peer.reset()
+        else:
+            peer.writer.close()
+
+    async with serving(handler) as (server, client):
+        # 32 MiB: far more than the socket buffers, so the send is cut off mid-body
+        response, answer = await fetch(client, server, "PUT", body=bytes(32 * 1024 * 1024))
+    assert (response.status, answer) == (403, refusal)
+
+
 # 11. Malformed answers
 
 
