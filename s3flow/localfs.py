@@ -283,13 +283,15 @@ def write_new_file(
 
 
 @asynccontextmanager
-async def open_temp(dest: Path, size: int, *, reuse: Path | None = None) -> AsyncIterator[TempFile]:
+async def open_temp(
+    dest: Path, size: int, *, reuse: Path | None = None, make_parents: bool = False
+) -> AsyncIterator[TempFile]:
     """Open a temp file for ``dest``; remove it unless published.
 
-    ``reuse`` reopens an earlier temp file (resume). The temp file never
-    appears at ``dest`` unless published.
+    ``reuse`` reopens an earlier temp file (resume); ``make_parents`` creates
+    missing directories. The temp file never appears at ``dest`` unless published.
     """
-    temp, fd = await run_io(dest, _open_temp, dest, size, reuse)
+    temp, fd = await run_io(dest, _open_temp, dest, size, reuse, make_parents)
     handle = TempFile(temp, dest, fd)
     try:
         yield handle

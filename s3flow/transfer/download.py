@@ -335,8 +335,6 @@ async def download_file(
     if len(ranges) == 1:
         return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
-    if make_parents:
-        await run_io(dest.parent, os.makedirs, dest.parent, 0o777, True)
     algorithm = check.range_algorithm
     target = str(await anyio.Path(dest).absolute())
     journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
@@ -359,7 +357,7 @@ async def download_file(
     digests: dict[int, PartDigest | None] = {}
     lock = threading.Lock()
     try:
-        async with open_temp(dest, info.size, reuse=reuse) as temp:
+        async with open_temp(dest, info.size, reuse=reuse, make_parents=make_parents) as temp:
             if resumable and reuse is None:
                 await journal.start(replace(header, temp=str(temp.path)))
 

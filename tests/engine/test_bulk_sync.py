@@ -97,6 +97,18 @@ async def test_s3_to_local_round_trip_sets_mtime(tmp_path: Path, backend: Memory
     assert (again.copied, again.skipped) == (0, len(TREE))
 
 
+async def test_s3_to_local_creates_directories_for_ranged_downloads(
+    tmp_path: Path, backend: MemoryBackend
+) -> None:
+    big = os.urandom(12 * MiB)  # three 5 MiB ranges: the temp-file path, not the one-GET one
+    await backend.put_object("b", "src/x/y/big.bin", big)
+    summary = await sync(
+        S3Location("b", "src/"), tmp_path / "out", source_backend=backend, config=CONFIG
+    )
+    assert summary.failed == 0
+    assert read_tree(tmp_path / "out") == {"x/y/big.bin": big}
+
+
 async def test_s3_to_s3_same_endpoint_uses_server_side_copy(backend: MemoryBackend) -> None:
     for key, data in TREE.items():
         await backend.put_object("b", key, data)

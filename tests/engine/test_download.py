@@ -131,6 +131,10 @@ async def test_missing_object_and_bad_destination(client, tmp_path) -> None:
     await put(client, 10)
     with pytest.raises(LocalFileError, match="destination directory does not exist"):
         await client.download_file("b", "k", tmp_path / "missing" / "out")
+    await client.put_object("b", "big", random.Random(2).randbytes(12 * MiB))  # 3 ranges
+    with pytest.raises(LocalFileError, match="destination directory does not exist"):
+        await client.download_file("b", "big", tmp_path / "missing" / "big")
+    assert not (tmp_path / "missing").exists()
     (tmp_path / "dir").mkdir()
     with pytest.raises(LocalFileError, match="is a directory"):
         await client.download_file("b", "k", tmp_path / "dir")
