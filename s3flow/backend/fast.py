@@ -198,7 +198,7 @@ class _Forward:
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 
 
-def _ascii(headers: Mapping[str, str]) -> None:
+def _sendable(headers: Mapping[str, str]) -> None:
     if not all(v.isascii() for v in headers.values()) or not all(
         _TOKEN.fullmatch(name) for name in headers
     ):
@@ -307,7 +307,7 @@ class FastBackend:
         if_none_match: bool = False,
     ) -> ObjectInfo:
         headers = wire.object_headers(checksum, options)
-        _ascii(headers)
+        _sendable(headers)
         if if_none_match:
             headers["if-none-match"] = "*"
         with no_clobber(bucket, key, if_none_match):
@@ -404,7 +404,7 @@ class FastBackend:
         checksum_algorithm: str | None = None,
     ) -> str:
         headers = wire.object_headers(None, options)
-        _ascii(headers)
+        _sendable(headers)
         if checksum_algorithm in ("crc32c", "crc32"):
             headers["x-amz-checksum-algorithm"] = str(checksum_algorithm).upper()
         fields = await self._http.xml("POST", bucket, key, [("uploads", "")], headers)

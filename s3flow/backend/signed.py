@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Delegate", "SignedSession", "new_session"]
 
-_NETWORK_ERRORS = (HttpError, TimeoutError, OSError)
+_NETWORK_ERRORS = (HttpError, OSError)  # OSError covers TimeoutError and refused connects
 _DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # no dots: TLS wildcard
 
 

@@ -38,3 +38,27 @@ def test_start_writeback_on_a_closed_descriptor_is_only_a_lost_hint(tmp_path: Pa
     fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o644)
     os.close(fd)
     localfs.start_writeback(fd, 0, 4096)  # EBADF: ignored, the fsync reports real errors
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [1024 * 1024],  # one aligned MiB: four calls of 256 KiB
+        [3, 0, 5, 7],
+        [300_000, 5, 1024 * 1024 + 1],
+        [1] * 3000,  # more pieces than IOV_MAX
+    ],
+)
+def test_pwritev_all_writes_every_byte_in_steps(tmp_path: Path, sizes: list[int]) -> None:
+    chunks = [os.urandom(n) for n in sizes]
+    assert all(
+        sum(len(v) for v in group) <= localfs._WRITE_STEP and len(group) <= localfs._IOV_MAX
+        for group in localfs._groups(chunks)
+    )
+    path = tmp_path / "f"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        localfs.pwritev_all(fd, chunks, 10)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"\0" * 10 + b"".join(chunks)
