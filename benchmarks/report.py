@@ -2,7 +2,9 @@
 
 Rate is MiB/s for single-object scenarios and files/s for many-file ones (MiB/s is given too).
 ``s3flow ÷ this`` = s3flow's median rate at the same variant (defaults vs defaults, tuned vs
-tuned) divided by this row's median rate: above 1.00 s3flow was faster.
+tuned) divided by this row's median rate: above 1.00 s3flow was faster. The "Configurations"
+section lists every tuned candidate and, per tool and scenario, the sweep's rate for each and
+which one "tuned" was.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from benchmarks import sweep
 from benchmarks.scenarios import GiB, MiB
 
 if TYPE_CHECKING:
@@ -48,8 +51,27 @@ def _rate(r: RunResult) -> float:
     return r.total_bytes / MiB / r.wall_s
 
 
+def sweep_trials(runs: list[RunResult]) -> list[sweep.Trial]:
+    """The sweep's runs as the rates ``sweep.choose`` compares (None: the run failed)."""
+    return [
+        sweep.Trial(
+            tool=r.tool,
+            scenario=r.scenario,
+            candidate=r.candidate,
+            rate=_rate(r) if r.ok else None,
+            error=r.error,
+        )
+        for r in runs
+    ]
+
+
+def _variant(variant: str, candidate: int) -> str:
+    """``tuned #2`` for a tuned candidate, the variant's name otherwise."""
+    return variant + (f" #{candidate}" if candidate else "")
+
+
 def progress_line(r: RunResult) -> str:
-    head = f"{r.scenario:<22} {r.tool + ' ' + r.variant:<18}"
+    head = f"{r.scenario:<22} {r.tool + ' ' + _variant(r.variant, r.candidate):<18}"
     if not r.ok:
         return f"{head} failed: {r.error}"
     unit = "files/s" if r.files > 1 else "MiB/s"
@@ -118,6 +140,9 @@ def markdown(
     plan: Plan,
     meta: dict[str, object],
     notes: list[str],
+    trials: list[sweep.Trial],
+    *,
+    swept: bool,
 ) -> str:
     lines = [
         "# s3flow benchmark results",
@@ -150,8 +175,65 @@ def markdown(
                 f"| {_n(f.vs_s3flow, '.2f')} | {status.replace('|', '/')} |"
             )
     lines += ["", "## Configurations", "", "| tool | variant | what was set |", "|---|---|---|"]
-    lines += [f"| {v.tool} | {v.variant} | {v.config} |" for v in variants]
-    return "\n".join(lines) + "\n"
+    lines += [f"| {v.tool} | {_variant(v.variant, v.candidate)} | {v.config} |" for v in variants]
+    return "\n".join([*lines, "", *_tuned_section(variants, plan, trials, swept=swept)]) + "\n"
+
+
+def _tuned_section(
+    variants: list[Variant], plan: Plan, trials: list[sweep.Trial], *, swept: bool
+) -> list[str]:
+    """Which candidate "tuned" was per tool and scenario, and what the sweep measured."""
+    width = max((v.candidate for v in variants), default=0)
+    if not width:
+        return []
+    if not swept:
+        return [
+            "No sweep (`--no-sweep`, the default with `--quick`): tuned is each tool's "
+            "candidate #1 in every scenario."
+        ]
+    lines = [
+        "Tuned, per scenario: before the timed repetitions each candidate ran once (verified "
+        "like every run), and tuned is the fastest that passed (a tie goes to the lower "
+        "number). The sweep's rates, the chosen one in bold:",
+        "",
+        "| scenario | tool | tuned = | unit | "
+        + " | ".join(f"#{n}" for n in range(1, width + 1))
+        + " |",
+        "|---|---|---|---|" + "--:|" * width,
+    ]
+    chosen = sweep.choose(trials)
+    tried = {(t.scenario, t.tool, t.candidate): t for t in trials}
+    for s in plan.scenarios:
+        unit = "files/s" if s.many else "MiB/s"
+        for v in sweep.timed_variants(variants, s.name, chosen):
+            if v.variant != "tuned":
+                continue
+            cells = []
+            for n in range(1, width + 1):
+                t = tried.get((s.name, v.tool, n))
+                cell = "" if t is None else "failed" if t.rate is None else f"{t.rate:.1f}"
+                cells.append(f"**{cell}**" if chosen.get((v.tool, s.name)) == n else cell)
+            pick = f"#{v.candidate}" + ("" if (v.tool, s.name) in chosen else " (none passed)")
+            lines.append(f"| {s.name} | {v.tool} | {pick} | {unit} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _tuned_choices(
+    variants: list[Variant], plan: Plan, trials: list[sweep.Trial]
+) -> list[dict[str, object]]:
+    """Per scenario and tool, the candidate the timed "tuned" runs used."""
+    chosen = sweep.choose(trials)
+    return [
+        {
+            "scenario": s.name,
+            "tool": v.tool,
+            "candidate": v.candidate,
+            "by_sweep": (v.tool, s.name) in chosen,
+        }
+        for s in plan.scenarios
+        for v in sweep.timed_variants(variants, s.name, chosen)
+        if v.variant == "tuned"
+    ]
 
 
 def write(
@@ -161,10 +243,14 @@ def write(
     meta: dict[str, object],
     notes: list[str],
     out: Path,
+    *,
+    sweep_runs: list[RunResult],
+    swept: bool,
 ) -> None:
     figs = figures(results)
+    trials = sweep_trials(sweep_runs)
     out.mkdir(parents=True, exist_ok=True)
-    text = markdown(figs, variants, plan, meta, notes)
+    text = markdown(figs, variants, plan, meta, notes, trials, swept=swept)
     print("\n" + text)
     (out / "latest.md").write_text(text)
     doc = {
@@ -172,9 +258,18 @@ def write(
         "notes": notes,
         "repetitions": plan.repetitions,
         "scenarios": [asdict(s) for s in plan.scenarios],
-        "configs": [{"tool": v.tool, "variant": v.variant, "config": v.config} for v in variants],
+        "configs": [
+            {"tool": v.tool, "variant": v.variant, "candidate": v.candidate, "config": v.config}
+            for v in variants
+        ],
         "figures": [asdict(f) for f in figs],
         "runs": [asdict(r) for r in results],
+        "sweep": {
+            "ran": swept,
+            "tuned": _tuned_choices(variants, plan, trials),
+            "trials": [asdict(t) for t in trials],
+            "runs": [asdict(r) for r in sweep_runs],
+        },
     }
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
     from benchmarks.chart import draw

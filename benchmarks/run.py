@@ -1,9 +1,12 @@
 """``python -m benchmarks.run [--quick]``: every tool, every scenario, interleaved, verified.
 
 Starts SeaweedFS on loopback, generates the data, seeds the objects that download scenarios
-read, then for each repetition and scenario runs every tool variant once, in an order rotated
-per repetition. Each run starts from an empty upload prefix / an empty local directory and is
-verified (uploads: keys and sizes listed; downloads: every byte's SHA-256) before it counts.
+read. With ``--sweep`` (the default, not with ``--quick``) it then runs every tool's tuned
+candidates once per scenario and keeps the fastest as that scenario's "tuned" (``sweep.py``);
+without, tuned is each tool's first candidate. Then for each repetition and scenario it runs
+every tool variant once, in an order rotated per repetition. Each run starts from an empty
+upload prefix / an empty local directory and is verified (uploads: keys and sizes listed;
+downloads: every byte's SHA-256) before it counts, in the sweep as in the timed runs.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import data, report, s3admin
+from benchmarks import data, report, s3admin, sweep
 from benchmarks.anchors import Anchors, ensure_anchors
 from benchmarks.measure import run_child
 from benchmarks.scenarios import MiB, Plan, Scenario, build_plan
@@ -38,6 +41,7 @@ class RunResult:
 
     tool: str
     variant: str
+    candidate: int  # which of the tool's tuned candidates; 0 for defaults
     scenario: str
     rep: int
     ok: bool
@@ -64,8 +68,9 @@ def _run_one(
     src: Path,
     work: Path,
     digests: dict[str, str],
+    phase: str = "r",
 ) -> RunResult:
-    tag = f"{s.name}/r{rep}-{v.tool}-{v.variant}"
+    tag = f"{s.name}/{phase}{rep}-{v.tool}-{v.variant}{v.candidate or ''}"
     if s.direction == "upload":
         local = src / s.dataset if s.many else src / s.dataset / data.SINGLE_NAME
         key = f"runs/{tag}/" + ("" if s.many else data.SINGLE_NAME)
@@ -91,6 +96,7 @@ def _run_one(
     return RunResult(
         tool=v.tool,
         variant=v.variant,
+        candidate=v.candidate,
         scenario=s.name,
         rep=rep,
         ok=error is None,
@@ -165,10 +171,14 @@ def _seed(anchors: Anchors, endpoint: Endpoint, src: Path, s: Scenario, server: 
         raise SystemExit(f"seeding {s.seed_prefix} failed: {child.output_tail[-500:]}")
 
 
-def run(plan: Plan, variants: list[Variant], anchors: Anchors) -> list[RunResult]:
+def run(
+    plan: Plan, variants: list[Variant], anchors: Anchors, *, do_sweep: bool
+) -> tuple[list[RunResult], list[RunResult]]:
+    """The timed runs and the sweep's runs (none without ``do_sweep``)."""
     from s3flow.testing.servers import SeaweedFS
 
     results: list[RunResult] = []
+    sweep_runs: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="s3flow-bench-") as tmp:
         src, work = Path(tmp, "src"), Path(tmp, "work")
         digests: dict[str, dict[str, str]] = {}
@@ -191,28 +201,43 @@ def run(plan: Plan, variants: list[Variant], anchors: Anchors) -> list[RunResult
                 if s.direction == "download" and s.seed_prefix not in seeded:
                     _seed(anchors, endpoint, src, s, server)
                     seeded.add(s.seed_prefix)
-            total = plan.repetitions * len(plan.scenarios) * len(variants)
+
+            def measure(v: Variant, s: Scenario, rep: int, phase: str = "r") -> RunResult:
+                r = _run_one(
+                    v,
+                    s,
+                    rep,
+                    endpoint=endpoint,
+                    server=server,
+                    src=src,
+                    work=work,
+                    digests=digests[s.dataset],
+                    phase=phase,
+                )
+                if s.direction == "upload":  # untimed: give the deleted bytes back
+                    weed.vacuum()
+                return r
+
+            grid = sweep.sweep_order(variants) if do_sweep else []
+            for s in plan.scenarios:
+                for v in grid:
+                    sweep_runs.append(measure(v, s, 0, phase="sweep"))
+                    n = f"{len(sweep_runs):3d}/{len(grid) * len(plan.scenarios)}"
+                    print(f"[sweep {n}] {report.progress_line(sweep_runs[-1])}", flush=True)
+            chosen = sweep.choose(report.sweep_trials(sweep_runs))
+            timed = {s.name: sweep.timed_variants(variants, s.name, chosen) for s in plan.scenarios}
+            total = plan.repetitions * sum(len(vs) for vs in timed.values())
             for rep in range(plan.repetitions):
-                order = variants[rep % len(variants) :] + variants[: rep % len(variants)]
                 for s in plan.scenarios:
-                    for v in order:
-                        r = _run_one(
-                            v,
-                            s,
-                            rep,
-                            endpoint=endpoint,
-                            server=server,
-                            src=src,
-                            work=work,
-                            digests=digests[s.dataset],
-                        )
-                        results.append(r)
-                        if s.direction == "upload":  # untimed: give the deleted bytes back
-                            weed.vacuum()
-                        print(f"[{len(results):3d}/{total}] {report.progress_line(r)}", flush=True)
+                    vs = timed[s.name]
+                    k = rep % max(len(vs), 1)  # rotate the order by one each repetition
+                    for v in vs[k:] + vs[:k]:
+                        results.append(measure(v, s, rep))
+                        line = report.progress_line(results[-1])
+                        print(f"[{len(results):3d}/{total}] {line}", flush=True)
         finally:
             weed.stop(timeout=2.0)  # data dir is thrown away: no need for a clean filer stop
-    return results
+    return results, sweep_runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,8 +254,15 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="which configurations of each tool to run (default: both)",
     )
+    p.add_argument(
+        "--sweep",
+        action=argparse.BooleanOptionalAction,
+        help="before the timed runs, run each tool's tuned candidates once per scenario and "
+        "time the fastest as tuned (default: on, off with --quick); without: the first",
+    )
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = p.parse_args(argv)
+    do_sweep = not args.quick if args.sweep is None else args.sweep
     plan = build_plan(quick=args.quick, small=args.small, huge=args.huge, repetitions=args.reps)
     if args.scenarios:
         wanted = set(args.scenarios.split(","))
@@ -249,9 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"note: {note}")
     started = time.time()
-    results = run(plan, variants, anchors)
+    results, sweep_runs = run(plan, variants, anchors, do_sweep=do_sweep)
     meta = environment(anchors, argv if argv is not None else sys.argv[1:], started)
-    report.write(results, variants, plan, meta, notes, args.out)
+    report.write(
+        results, variants, plan, meta, notes, args.out, sweep_runs=sweep_runs, swept=do_sweep
+    )
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Every tool runs as a child process (see ``benchmarks.measure``), so client CPU and peak RSS
 are measured the same way for all. A module per tool exposes ``variants(ctx)``: the tool at
-its defaults and at one tuned configuration, or an empty list plus a note when unavailable.
+its defaults and a small grid of tuned candidates (``benchmarks.sweep`` picks one per
+scenario), or an empty list plus a note when unavailable.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from benchmarks.anchors import Anchors
     from benchmarks.scenarios import Scenario
@@ -74,12 +75,17 @@ class Command:
 
 @dataclass(frozen=True, kw_only=True)
 class Variant:
-    """A tool at one configuration; ``config`` says in words what was set."""
+    """A tool at one configuration; ``config`` says in words what was set.
+
+    A tuned variant is one candidate of its tool's sweep grid: ``candidate`` numbers them from
+    1 in the order declared, and candidate 1 is the fixed setting used when no sweep runs.
+    """
 
     tool: str
     variant: str  # "defaults" or "tuned"
     config: str
     build: Callable[[Job], Command]
+    candidate: int = 0  # tuned: 1, 2, …; defaults: 0
 
     @property
     def label(self) -> str:
@@ -91,16 +97,27 @@ class ToolContext:
     anchors: Anchors
 
 
-def script_args(job: Job, *, tuned: bool) -> list[str]:
-    """Arguments understood by every script in ``tools/scripts``."""
+def tuned_grid(tool: str, grid: Sequence[tuple[str, Callable[[Job], Command]]]) -> list[Variant]:
+    """A tool's tuned candidates from ``(config, build)`` pairs, numbered 1, 2, … in order."""
+    return [
+        Variant(tool=tool, variant="tuned", config=config, build=build, candidate=n)
+        for n, (config, build) in enumerate(grid, 1)
+    ]
+
+
+def knobs(**values: object) -> tuple[str, ...]:
+    """A script's tuning arguments: ``knobs(part_size_mib=16)`` is ``("--part-size-mib", "16")``."""
+    return tuple(arg for k, v in values.items() for arg in (f"--{k.replace('_', '-')}", str(v)))
+
+
+def script_args(job: Job, extra: Sequence[str] = ()) -> list[str]:
+    """Arguments understood by every script in ``tools/scripts``; ``extra``: tuning knobs."""
     ep = job.endpoint
     args = ["--endpoint", ep.url, "--region", ep.region, "--bucket", job.bucket]
     args += ["--key", job.key, "--local", str(job.local), "--direction", job.scenario.direction]
     if job.scenario.many:
         args.append("--many")
-    if tuned:
-        args.append("--tuned")
-    return args
+    return [*args, *extra]
 
 
 def all_variants(ctx: ToolContext) -> tuple[list[Variant], list[str]]:
@@ -118,21 +135,29 @@ def all_variants(ctx: ToolContext) -> tuple[list[Variant], list[str]]:
 
 
 def script_variants(
-    ctx: ToolContext, *, tool: str, script: str, defaults: str, tuned: str
+    ctx: ToolContext,
+    *,
+    tool: str,
+    script: str,
+    defaults: str,
+    tuned: Sequence[tuple[str, tuple[str, ...]]],
 ) -> tuple[list[Variant], str | None]:
-    """Variants for a Python-library tool driven by ``tools/scripts/<script>`` in the anchor venv."""
+    """Variants for a Python-library tool driven by ``tools/scripts/<script>`` in the anchor venv.
+
+    ``tuned`` is the grid: ``(config in words, the script's knob arguments)`` per candidate.
+    """
     python = ctx.anchors.python
     if python is None:
         return [], f"{tool}: anchor venv missing; skipped"
     path = str(SCRIPTS / script)
 
-    def build(job: Job, is_tuned: bool) -> Command:
-        argv = (str(python), path, *script_args(job, tuned=is_tuned))
-        return Command(argv=argv, env=job.endpoint.env())
+    def builder(extra: tuple[str, ...]) -> Callable[[Job], Command]:
+        def build(job: Job) -> Command:
+            argv = (str(python), path, *script_args(job, extra))
+            return Command(argv=argv, env=job.endpoint.env())
 
-    return [
-        Variant(
-            tool=tool, variant="defaults", config=defaults, build=lambda job: build(job, False)
-        ),
-        Variant(tool=tool, variant="tuned", config=tuned, build=lambda job: build(job, True)),
-    ], None
+        return build
+
+    grid = [(config, builder(extra)) for config, extra in tuned]
+    defaults_variant = Variant(tool=tool, variant="defaults", config=defaults, build=builder(()))
+    return [defaults_variant, *tuned_grid(tool, grid)], None

@@ -5,7 +5,11 @@ Never through boto3's ``preferred_transfer_client="crt"``: that ignores ``endpoi
 
 from __future__ import annotations
 
-from benchmarks.tools import ToolContext, Variant, script_variants
+from benchmarks.tools import ToolContext, Variant, knobs, script_variants
+
+# The tuned grid, (part size MiB, throughput target Gbps: the CRT sizes its connection pool
+# from it, for one file and for many); the first is the former fixed setting.
+GRID = ((16, 2), (32, 1), (8, 5))
 
 
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
@@ -14,5 +18,11 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
         tool="aws-crt",
         script="crt_xfer.py",
         defaults="S3Client defaults (8 MiB parts, 10 Gbps target); every request submitted at once",
-        tuned="16 MiB parts, throughput_target_gbps 2 (fewer connections for 2 cores)",
+        tuned=[
+            (
+                f"{size} MiB parts, throughput_target_gbps {gbps} (fewer connections for 2 cores)",
+                knobs(part_size_mib=size, throughput_gbps=gbps),
+            )
+            for size, gbps in GRID
+        ],
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks.tools import ToolContext, Variant, script_variants
+from benchmarks.tools import ToolContext, Variant, knobs, script_variants
+
+# The tuned grid, (part size MiB, parts in flight per upload, ranged GETs in flight per
+# download, files at a time for many files); the first is the former fixed setting.
+GRID = ((16, 16, 8, 64), (32, 8, 4, 32), (8, 32, 16, 128))
 
 
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
@@ -12,5 +16,12 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
         script="obstore_xfer.py",
         defaults="put/get defaults (5 MiB parts, 12 in flight, one streaming GET); "
         "many files: asyncio, 12 at a time",
-        tuned="16 MiB parts, 16 in flight, 8 ranged GETs in parallel; many files: 64 at a time",
+        tuned=[
+            (
+                f"{size} MiB parts, {puts} in flight, {gets} ranged GETs in parallel; "
+                f"many files: {files} at a time",
+                knobs(part_size_mib=size, concurrency=puts, get_concurrency=gets, workers=files),
+            )
+            for size, puts, gets, files in GRID
+        ],
     )

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from benchmarks.tools import Command, Job, ToolContext, Variant
+import functools
 
-TUNED_LARGE = (
-    "--s3-upload-concurrency",
-    "16",
-    "--s3-chunk-size",
-    "16M",
-    "--multi-thread-streams",
-    "8",
-    "--multi-thread-cutoff",
-    "64M",
-)
-TUNED_MANY = ("--transfers", "32", "--checkers", "32", "--s3-no-head")
+from benchmarks.tools import Command, Job, ToolContext, Variant, tuned_grid
+
+# The tuned grid, (upload streams, chunk MiB, download streams, transfers = checkers for many
+# files); the first is the former fixed setting.
+GRID = ((16, 16, 8, 32), (8, 32, 4, 16), (32, 8, 16, 64))
 
 
-def _build(exe: str, job: Job, tuned: bool) -> Command:
+def _knob_args(knobs: tuple[int, int, int, int], many: bool) -> tuple[str, ...]:
+    up, chunk, down, transfers = knobs
+    if many:
+        return ("--transfers", str(transfers), "--checkers", str(transfers), "--s3-no-head")
+    return (
+        "--s3-upload-concurrency",
+        str(up),
+        "--s3-chunk-size",
+        f"{chunk}M",
+        "--multi-thread-streams",
+        str(down),
+        "--multi-thread-cutoff",
+        "64M",
+    )
+
+
+def _build(exe: str, job: Job, knobs: tuple[int, int, int, int] | None) -> Command:
     ep = job.endpoint
     env = ep.env()  # built from scratch: AWS_CA_BUNDLE is never set for rclone
     env.update(
@@ -35,9 +45,7 @@ def _build(exe: str, job: Job, tuned: bool) -> Command:
     remote, local = f"bench:{job.bucket}/{job.key}", str(job.local)
     src, dst = (local, remote) if job.scenario.direction == "upload" else (remote, local)
     verb = "copy" if job.scenario.many else "copyto"
-    extra: tuple[str, ...] = ()
-    if tuned:
-        extra = TUNED_MANY if job.scenario.many else TUNED_LARGE
+    extra = _knob_args(knobs, job.scenario.many) if knobs is not None else ()
     return Command(argv=(exe, verb, *extra, src, dst), env=env)
 
 
@@ -45,18 +53,20 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     exe = ctx.anchors.rclone
     if exe is None:
         return [], "rclone: not available; skipped"
+    tuned = [
+        (
+            f"large: {up} upload streams of {chunk} MiB, {down} download streams; "
+            f"many: {n} transfers, {n} checkers, --s3-no-head",
+            functools.partial(_build, str(exe), knobs=(up, chunk, down, n)),
+        )
+        for up, chunk, down, n in GRID
+    ]
     return [
         Variant(
             tool="rclone",
             variant="defaults",
             config="copy/copyto (4 transfers, 4 upload streams of 5 MiB)",
-            build=lambda job: _build(str(exe), job, False),
+            build=lambda job: _build(str(exe), job, None),
         ),
-        Variant(
-            tool="rclone",
-            variant="tuned",
-            config="large: 16 upload streams of 16 MiB, 8 download streams; "
-            "many: 32 transfers, 32 checkers, --s3-no-head",
-            build=lambda job: _build(str(exe), job, True),
-        ),
+        *tuned_grid("rclone", tuned),
     ], None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
-from benchmarks.tools import REPO, Command, Job, ToolContext, Variant
+from benchmarks.tools import REPO, Command, Job, ToolContext, Variant, tuned_grid
 
 EXE = REPO / ".venv" / "bin" / "s3flow"
-TUNED = ("--concurrency", "32", "--part-size", "16MiB")
+# The tuned grid, (parts or files in flight, part size); the first is the former fixed setting.
+GRID = (("32", "16MiB"), ("16", "32MiB"), ("64", "8MiB"))
 
 
 def _build(job: Job, extra: tuple[str, ...]) -> Command:
@@ -21,6 +23,13 @@ def _build(job: Job, extra: tuple[str, ...]) -> Command:
 
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     note = None if os.access(EXE, os.X_OK) else f"s3flow: {EXE} missing (runs will fail)"
+    tuned = [
+        (
+            f"--concurrency {n} --part-size {size}",
+            functools.partial(_build, extra=("--concurrency", n, "--part-size", size)),
+        )
+        for n, size in GRID
+    ]
     return [
         Variant(
             tool="s3flow",
@@ -28,10 +37,5 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
             config="s3flow cp, no options",
             build=lambda job: _build(job, ()),
         ),
-        Variant(
-            tool="s3flow",
-            variant="tuned",
-            config="--concurrency 32 --part-size 16MiB",
-            build=lambda job: _build(job, TUNED),
-        ),
+        *tuned_grid("s3flow", tuned),
     ], note

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from benchmarks.tools import Command, Job, ToolContext, Variant
+import functools
 
-TUNED_LARGE = ("cp", "--concurrency", "16", "--part-size", "16")
-TUNED_MANY = ("--numworkers", "64", "cp")
+from benchmarks.tools import Command, Job, ToolContext, Variant, tuned_grid
+
+# The tuned grid, (parts in flight per file, part size in MiB, workers for many files);
+# the first is the former fixed setting.
+GRID = ((16, 16, 64), (8, 32, 32), (32, 8, 128))
 
 
-def _build(exe: str, job: Job, tuned: bool) -> Command:
+def _build(exe: str, job: Job, knobs: tuple[int, int, int] | None) -> Command:
     remote, local = job.s3_url, str(job.local)
     if job.scenario.many:  # directory ↔ prefix via wildcards
         local = local.rstrip("/") + "/"
@@ -18,8 +21,12 @@ def _build(exe: str, job: Job, tuned: bool) -> Command:
             remote += "*"  # cp 's3://bucket/prefix/*' dir/
     src, dst = (local, remote) if job.scenario.direction == "upload" else (remote, local)
     verb: tuple[str, ...] = ("cp",)
-    if tuned:
-        verb = TUNED_MANY if job.scenario.many else TUNED_LARGE
+    if knobs is not None:
+        parts, size, workers = knobs
+        if job.scenario.many:
+            verb = ("--numworkers", str(workers), "cp")
+        else:
+            verb = ("cp", "--concurrency", str(parts), "--part-size", str(size))
     argv = (exe, "--endpoint-url", job.endpoint.url, *verb, src, dst)
     return Command(argv=argv, env=job.endpoint.env())
 
@@ -28,17 +35,19 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     exe = ctx.anchors.s5cmd
     if exe is None:
         return [], "s5cmd: not installed; skipped"
+    tuned = [
+        (
+            f"large: cp -c {parts} -p {size} (MiB); many: --numworkers {workers}",
+            functools.partial(_build, str(exe), knobs=(parts, size, workers)),
+        )
+        for parts, size, workers in GRID
+    ]
     return [
         Variant(
             tool="s5cmd",
             variant="defaults",
             config="cp (256 workers, concurrency 5, 50 MiB parts)",
-            build=lambda job: _build(str(exe), job, False),
+            build=lambda job: _build(str(exe), job, None),
         ),
-        Variant(
-            tool="s5cmd",
-            variant="tuned",
-            config="large: cp -c 16 -p 16 (MiB); many: --numworkers 64",
-            build=lambda job: _build(str(exe), job, True),
-        ),
+        *tuned_grid("s5cmd", tuned),
     ], None

@@ -16,8 +16,20 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--local", required=True, type=Path)
     p.add_argument("--direction", choices=("upload", "download"), required=True)
     p.add_argument("--many", action="store_true")
-    p.add_argument("--tuned", action="store_true")
+    # Tuning knobs (benchmarks/tools/*.py passes each tuned candidate's); none given: defaults.
+    knobs = p.add_argument_group("tuning (each script reads the knobs its library has)")
+    knobs.add_argument("--part-size-mib", type=int, help="multipart part / ranged GET size")
+    knobs.add_argument("--concurrency", type=int, help="parts in flight for one large file")
+    knobs.add_argument("--get-concurrency", type=int, help="ranged GETs in flight (obstore)")
+    knobs.add_argument("--workers", type=int, help="files in flight with --many")
+    knobs.add_argument("--throughput-gbps", type=float, help="throughput target (aws-crt)")
     return p.parse_args()
+
+
+def tuned(a: argparse.Namespace) -> bool:
+    """True when any tuning knob was given (the tool's defaults otherwise)."""
+    names = ("part_size_mib", "concurrency", "get_concurrency", "workers", "throughput_gbps")
+    return any(getattr(a, name) is not None for name in names)
 
 
 def local_files(root: Path, prefix: str) -> list[tuple[Path, str]]:

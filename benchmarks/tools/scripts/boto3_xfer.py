@@ -1,11 +1,15 @@
-"""boto3 upload_file/download_file: defaults (sequential for many files) or tuned (thread pool)."""
+"""boto3 upload_file/download_file: defaults (sequential for many files) or tuned (thread pool).
+
+Tuned: ``--part-size-mib`` and ``--concurrency`` set the TransferConfig, ``--workers`` the
+thread pool for many files; every tuned run pools 64 connections (more if more threads).
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
-from _common import local_files, local_path, parse_args
+from _common import local_files, local_path, parse_args, tuned
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
@@ -14,15 +18,21 @@ MiB = 1024 * 1024
 
 def main() -> None:
     a = parse_args()
-    if a.tuned:
+    if tuned(a):
+        pool = max(64, a.concurrency or 0, a.workers or 0)
         client = boto3.client(
             "s3",
             endpoint_url=a.endpoint,
             region_name=a.region,
-            config=Config(max_pool_connections=64),
+            config=Config(max_pool_connections=pool),
         )
-        cfg = TransferConfig(multipart_chunksize=16 * MiB, max_concurrency=16)
-        if a.many:  # each worker already is a thread: no nested pools
+        knobs = {}
+        if a.part_size_mib:
+            knobs["multipart_chunksize"] = a.part_size_mib * MiB
+        if a.concurrency:
+            knobs["max_concurrency"] = a.concurrency
+        cfg = TransferConfig(**knobs)
+        if a.many and a.workers:  # each worker already is a thread: no nested pools
             cfg = TransferConfig(use_threads=False)
     else:
         client = boto3.client("s3", endpoint_url=a.endpoint, region_name=a.region)
@@ -41,8 +51,8 @@ def main() -> None:
         jobs = [
             (client.download_file, a.bucket, k, str(local_path(a.local, a.key, k))) for k in keys
         ]
-    if a.tuned:
-        with ThreadPoolExecutor(32) as pool:
+    if a.workers:
+        with ThreadPoolExecutor(a.workers) as pool:
             for f in [pool.submit(fn, x, y, z, Config=cfg) for fn, x, y, z in jobs]:
                 f.result()
     else:

@@ -12,13 +12,17 @@ MiB = 1024 * 1024
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
-def _client(a, tuned: bool) -> s3.S3Client:  # type: ignore[no-untyped-def]
+def _client(a) -> s3.S3Client:  # type: ignore[no-untyped-def]
     elg = io.EventLoopGroup()
     bootstrap = io.ClientBootstrap(elg, io.DefaultHostResolver(elg))
     ak, sk = credentials()
     provider = auth.AwsCredentialsProvider.new_static(ak, sk)
     signing = s3.create_default_s3_signing_config(region=a.region, credential_provider=provider)
-    extra = {"part_size": 16 * MiB, "throughput_target_gbps": 2.0} if tuned else {}
+    extra: dict[str, object] = {}  # tuned: the candidate's knobs; none given: the defaults
+    if a.part_size_mib:
+        extra["part_size"] = a.part_size_mib * MiB
+    if a.throughput_gbps:
+        extra["throughput_target_gbps"] = a.throughput_gbps
     return s3.S3Client(
         bootstrap=bootstrap,
         region=a.region,
@@ -59,7 +63,7 @@ def _list(client: s3.S3Client, host: str, bucket: str, prefix: str) -> list[str]
 
 def main() -> None:
     a = parse_args()
-    client = _client(a, a.tuned)
+    client = _client(a)
     host = urllib.parse.urlsplit(a.endpoint).netloc
 
     def path(key: str) -> str:

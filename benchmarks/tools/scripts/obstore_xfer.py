@@ -30,11 +30,9 @@ def _store(a) -> S3Store:  # type: ignore[no-untyped-def]
     )
 
 
-async def _upload(store: S3Store, path: Path, key: str, tuned: bool) -> None:
-    if tuned:
-        await obstore.put_async(store, key, path, chunk_size=16 * MiB, max_concurrency=16)
-    else:
-        await obstore.put_async(store, key, path)
+async def _upload(store: S3Store, path: Path, key: str, **knobs: int) -> None:
+    """One PutObject or multipart upload; ``knobs``: chunk_size, max_concurrency (tuned)."""
+    await obstore.put_async(store, key, path, **knobs)
 
 
 async def _download(store: S3Store, key: str, path: Path) -> None:
@@ -44,22 +42,22 @@ async def _download(store: S3Store, key: str, path: Path) -> None:
             f.write(chunk)
 
 
-async def _download_ranged(store: S3Store, key: str, path: Path) -> None:
-    """Tuned large download: 16 MiB ranges, 8 in flight, written with pwrite."""
+async def _download_ranged(store: S3Store, key: str, path: Path, part: int, n: int) -> None:
+    """Tuned large download: ``part``-byte ranges, ``n`` in flight, written with pwrite."""
     size = (await obstore.head_async(store, key))["size"]
-    sem = asyncio.Semaphore(8)
+    sem = asyncio.Semaphore(n)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
 
         async def one(start: int) -> None:
             async with sem:
                 data = await obstore.get_range_async(
-                    store, key, start=start, end=min(start + 16 * MiB, size)
+                    store, key, start=start, end=min(start + part, size)
                 )
             os.pwrite(fd, memoryview(data), start)
 
         async with asyncio.TaskGroup() as tg:
-            for start in range(0, size, 16 * MiB):
+            for start in range(0, size, part):
                 tg.create_task(one(start))
     finally:
         os.close(fd)
@@ -70,20 +68,26 @@ async def main() -> None:
     store = _store(a)
     if not a.many:
         if a.direction == "upload":
-            await _upload(store, a.local, a.key, a.tuned)
-        elif a.tuned:
-            await _download_ranged(store, a.key, a.local)
+            knobs = {}
+            if a.part_size_mib:
+                knobs["chunk_size"] = a.part_size_mib * MiB
+            if a.concurrency:
+                knobs["max_concurrency"] = a.concurrency
+            await _upload(store, a.local, a.key, **knobs)
+        elif a.get_concurrency:
+            part = (a.part_size_mib or 16) * MiB
+            await _download_ranged(store, a.key, a.local, part, a.get_concurrency)
         else:
             await _download(store, a.key, a.local)
         return
-    sem = asyncio.Semaphore(64 if a.tuned else 12)
+    sem = asyncio.Semaphore(a.workers or 12)
 
     async def bounded(coro) -> None:  # type: ignore[no-untyped-def]
         async with sem:
             await coro
 
     if a.direction == "upload":
-        coros = [_upload(store, p, k, False) for p, k in local_files(a.local, a.key)]
+        coros = [_upload(store, p, k) for p, k in local_files(a.local, a.key)]
     else:
         keys = [m["path"] async for batch in obstore.list(store, a.key) for m in batch]
         coros = [_download(store, k, local_path(a.local, a.key, k)) for k in keys]
