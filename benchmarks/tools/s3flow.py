@@ -8,16 +8,24 @@ import os
 from benchmarks.tools import REPO, Command, Job, ToolContext, Variant, tuned_grid
 
 EXE = REPO / ".venv" / "bin" / "s3flow"
-# The tuned grid, (parts or files in flight, part size); the first is the former fixed setting.
-GRID = (("32", "16MiB"), ("16", "32MiB"), ("64", "8MiB"))
+# The tuned grid, (parts in flight per file, part size, objects in flight for many files);
+# the first is the former fixed setting for one large file.
+GRID = (("32", "16MiB", "64"), ("16", "32MiB", "32"), ("64", "8MiB", "128"))
 
 
-def _build(job: Job, extra: tuple[str, ...]) -> Command:
+def _build(job: Job, knobs: tuple[str, str, str] | None) -> Command:
     src, dst = str(job.local), job.s3_url
     if job.scenario.direction == "download":
         src, dst = dst, src
-    recursive = ("--recursive",) if job.scenario.many else ()
-    argv = (str(EXE), "--endpoint-url", job.endpoint.url, "-q", *extra, "cp", *recursive, src, dst)
+    extra: tuple[str, ...] = ()
+    verb: tuple[str, ...] = ("cp",)
+    if job.scenario.many:
+        verb = ("cp", "--recursive")
+        if knobs is not None:
+            verb += ("--concurrency-objects", knobs[2])
+    elif knobs is not None:
+        extra = ("--concurrency", knobs[0], "--part-size", knobs[1])
+    argv = (str(EXE), "--endpoint-url", job.endpoint.url, "-q", *extra, *verb, src, dst)
     return Command(argv=argv, env=job.endpoint.env())
 
 
@@ -25,17 +33,17 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     note = None if os.access(EXE, os.X_OK) else f"s3flow: {EXE} missing (runs will fail)"
     tuned = [
         (
-            f"--concurrency {n} --part-size {size}",
-            functools.partial(_build, extra=("--concurrency", n, "--part-size", size)),
+            f"large: --concurrency {parts} --part-size {size}; many: cp -r --concurrency-objects {objects}",
+            functools.partial(_build, knobs=(parts, size, objects)),
         )
-        for n, size in GRID
+        for parts, size, objects in GRID
     ]
     return [
         Variant(
             tool="s3flow",
             variant="defaults",
             config="s3flow cp, no options",
-            build=lambda job: _build(job, ()),
+            build=lambda job: _build(job, None),
         ),
         *tuned_grid("s3flow", tuned),
     ], note

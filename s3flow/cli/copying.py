@@ -54,9 +54,12 @@ class CopyRequest:
     dst: S3Location | str
     recursive: bool
     no_clobber: bool
+    objects: int | None = None  # objects in flight with --recursive (None: SyncOptions' default)
 
 
-def plan(src: str, dst: str, *, recursive: bool, no_clobber: bool) -> CopyRequest:
+def plan(
+    src: str, dst: str, *, recursive: bool, no_clobber: bool, objects: int | None = None
+) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
     try:
         source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
@@ -67,6 +70,8 @@ def plan(src: str, dst: str, *, recursive: bool, no_clobber: bool) -> CopyReques
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
     if recursive and "-" in (source, dest):
         raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
+    if objects is not None and not recursive:
+        raise click.UsageError("--concurrency-objects needs --recursive (one object is one copy)")
     if recursive and no_clobber:
         raise click.UsageError(
             "--no-clobber cannot be used with --recursive; "
@@ -76,7 +81,7 @@ def plan(src: str, dst: str, *, recursive: bool, no_clobber: bool) -> CopyReques
         raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
-    return CopyRequest(source, dest, recursive, no_clobber)
+    return CopyRequest(source, dest, recursive, no_clobber, objects)
 
 
 def _is_dir_key(key: str) -> bool:
@@ -106,9 +111,10 @@ def local_target(root: Path, relative: str, *, bucket: str, key: str) -> Path:
 async def copy(options: Options, request: CopyRequest) -> None:
     """Run one checked cp request."""
     if request.recursive:
-        job = BulkJob(
-            src=str(request.src), dst=str(request.dst), options=SyncOptions(), copy_only=True
+        bulk = (
+            SyncOptions() if request.objects is None else SyncOptions(concurrency=request.objects)
         )
+        job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
         await run_job(options, job)
         return
     async with open_client(options) as s3:

@@ -76,7 +76,7 @@ def _transfer_config(concurrency: int | None, part_size: str | None) -> Transfer
     "--concurrency",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Parts (or files) in flight at once [default: 10].",
+    help="Parts (or ranges) in flight per file [default: 10].",
 )
 @click.option("--part-size", metavar="SIZE", help="Multipart part size, e.g. 8MiB or 64M.")
 @click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates (unsafe).")
@@ -155,8 +155,21 @@ def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
 @click.argument("dst")
 @click.option("-r", "--recursive", is_flag=True, help="Copy a directory or a whole prefix.")
 @click.option("-n", "--no-clobber", is_flag=True, help="Skip destinations that already exist.")
+@click.option(
+    "--concurrency-objects",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --recursive: objects in flight at once [default: 32].",
+)
 @click.pass_context
-def cp(ctx: click.Context, src: str, dst: str, recursive: bool, no_clobber: bool) -> None:
+def cp(
+    ctx: click.Context,
+    src: str,
+    dst: str,
+    recursive: bool,
+    no_clobber: bool,
+    concurrency_objects: int | None,
+) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
 
     A DST ending in / (or an existing local directory) receives the source
@@ -164,7 +177,9 @@ def cp(ctx: click.Context, src: str, dst: str, recursive: bool, no_clobber: bool
     --recursive copies every object under SRC, many at once; `s3flow sync`
     does the same but skips unchanged objects and can resume a killed job.
     """
-    request = plan(src, dst, recursive=recursive, no_clobber=no_clobber)
+    request = plan(
+        src, dst, recursive=recursive, no_clobber=no_clobber, objects=concurrency_objects
+    )
     run(copy, options_of(ctx), request)
 
 

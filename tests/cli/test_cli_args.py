@@ -23,6 +23,8 @@ from s3flow.errors import InvalidKey
         ["cp", "-", "s3://b/dir/"],  # stdin needs a key
         ["cp", "s3://b/dir/", "x"],  # a prefix without --recursive
         ["cp", "s3://", "x"],  # no bucket
+        ["cp", "--concurrency-objects", "4", "s3://b/k", "x"],  # objects in flight, one object
+        ["cp", "-r", "--concurrency-objects", "0", "s3://b/p/", "x"],
         ["mb", "s3://b/key"],
         ["mb", "not-a-url"],
         ["rm", "s3://bucket"],  # no key and no --recursive
@@ -39,6 +41,21 @@ def test_bad_arguments_exit_2(argv: list[str]) -> None:
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def test_cp_recursive_passes_objects_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    import s3flow.cli.copying as copying
+
+    jobs = []
+
+    async def run_job(options: object, job: object) -> None:
+        jobs.append(job)
+
+    monkeypatch.setattr(copying, "run_job", run_job)
+    for extra in ([], ["--concurrency-objects", "7"]):
+        result = CliRunner().invoke(main, ["cp", "-r", *extra, "s3://b/p/", "out"])
+        assert result.exit_code == 0, result.output
+    assert [job.options.concurrency for job in jobs] == [32, 7]
 
 
 def test_help_lists_every_verb_with_its_docstring() -> None:

@@ -173,6 +173,7 @@ def test_every_tool_has_defaults_and_two_or_three_numbered_candidates() -> None:
 # Candidate 1 is the fixed tuned setting from before the sweep, so --no-sweep changes nothing.
 FORMER_TUNED = {
     ("s3flow", False): ("--concurrency", "32", "--part-size", "16MiB"),
+    ("s3flow", True): ("cp", "--recursive", "--concurrency-objects", "64"),
     ("s5cmd", False): ("cp", "--concurrency", "16", "--part-size", "16"),
     ("s5cmd", True): ("--numworkers", "64", "cp"),
     ("rclone", False): (
