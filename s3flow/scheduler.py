@@ -55,11 +55,12 @@ async def run_stream(
     worker: Callable[[T], Awaitable[None]],
     *,
     limit: int,
+    gate: anyio.CapacityLimiter | None = None,
 ) -> None:
     """Like :func:`run_bounded` for an async source, consumed as it comes.
 
     Holds at most ``limit`` jobs at once, so a listing of millions of keys
-    never sits in memory.
+    never sits in memory. ``gate``, when given, is held around each job.
     """
     lock = anyio.Lock()  # async iterators may not be advanced concurrently
     iterator = aiter(jobs)
@@ -71,7 +72,11 @@ async def run_stream(
                     job = await anext(iterator)
                 except StopAsyncIteration:
                     return
-            await worker(job)
+            if gate is None:
+                await worker(job)
+            else:
+                async with gate:
+                    await worker(job)
 
     await _in_group(drain, limit)
 

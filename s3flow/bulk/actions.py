@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from s3flow.bulk.diff import DigestPlan
     from s3flow.config import TransferConfig
     from s3flow.progress import ProgressSink
-    from s3flow.scheduler import ByteBudget
+    from s3flow.scheduler import AdaptiveLimit, ByteBudget
 
 __all__ = ["Endpoint", "local_path", "safe_key"]
 
@@ -90,6 +90,7 @@ class Mover:
     budget: ByteBudget
     progress: ProgressSink
     server_side: bool
+    limit: AdaptiveLimit | None = None  # objects in flight: fed by every request's outcome
 
     def _transfer(self, end: Endpoint, key: str) -> Transfer:
         assert end.backend is not None
@@ -102,6 +103,7 @@ class Mover:
             key=s3_key,
             progress=self.progress,
             budget=self.budget,
+            feedback=self.limit,
         )
 
     async def copy(self, entry: Entry) -> int:

@@ -29,7 +29,7 @@ from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError, LocalFileError
 from s3flow.models import S3Location
 from s3flow.progress import ProgressSink, ignore
-from s3flow.scheduler import ByteBudget, run_bounded, run_stream
+from s3flow.scheduler import AdaptiveLimit, ByteBudget, run_bounded, run_stream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -143,11 +143,14 @@ async def sync(
     config: TransferConfig | None = None,
     options: SyncOptions | None = None,
     budget: ByteBudget | None = None,
+    limit: AdaptiveLimit | None = None,
 ) -> SyncSummary:
     """Make ``dst`` like ``src`` (a local directory or an ``S3Location`` prefix).
 
     Listings stream; per-object failures are collected, never raised. Raises
     ConfigError for a bad job, and listing errors (e.g. BucketNotFound).
+    ``limit``: the adaptive limit on objects in flight (by default a new one
+    whose maximum is ``options.concurrency``); pass one to share it between jobs.
     Example::
 
         summary = await sync(Path("photos"), S3Location("backup", "photos/"),
@@ -169,6 +172,10 @@ async def sync(
     server_side = options.server_side_copy
     if server_side is None:
         server_side = source_backend is not None and source_backend is dest_backend
+    # Objects in flight, halved when the server answers SlowDown (per-object
+    # backoff alone would keep every slot busy retrying) and grown back by one
+    # per window of successes.
+    limit = limit or AdaptiveLimit(options.concurrency)
     mover = Mover(
         src=source,
         dst=dest,
@@ -176,6 +183,7 @@ async def sync(
         budget=budget or ByteBudget(config.memory_limit),
         progress=options.progress,
         server_side=server_side,
+        limit=limit,
     )
     job = Job(mover=mover, options=options, started=started)
     await job.open(f"{src}", f"{dst}")
@@ -190,7 +198,7 @@ async def sync(
 
     async def consume() -> None:
         async with receive:
-            await run_stream(receive, job.run, limit=options.concurrency)
+            await run_stream(receive, job.run, limit=options.concurrency, gate=limit.gate)
 
     await run_bounded([produce_all, consume], lambda fn: fn(), limit=2)
     return await job.close()

@@ -48,6 +48,10 @@ class Transfer:
     progress: ProgressSink = ignore
     budget: ByteBudget | None = None
     limit: AdaptiveLimit | None = None
+    # Also told of throttling and successes, but never gates this transfer's
+    # parts: a bulk job's limit on objects in flight (gating both on one
+    # limiter would deadlock once objects hold every token).
+    feedback: AdaptiveLimit | None = None
     sleep: Sleep = anyio.sleep
     # One shared generator: seeding a new Random per transfer costs 0.2 ms of urandom.
     rng: random.Random = field(default_factory=lambda: _RNG)
@@ -61,8 +65,11 @@ class Transfer:
 
         def on_retry(n: int, error: S3FlowError) -> None:
             self.retries += 1
-            if self.limit is not None and isinstance(error, SlowDown):
-                self.limit.throttled()
+            if isinstance(error, SlowDown):
+                if self.limit is not None:
+                    self.limit.throttled()
+                if self.feedback is not None:
+                    self.feedback.throttled()
             self.progress(PartRetried(self.key, part_number or 0, n, str(error)))
 
         result = await with_retries(
@@ -78,6 +85,8 @@ class Transfer:
         )
         if self.limit is not None:
             self.limit.succeeded()
+        if self.feedback is not None:
+            self.feedback.succeeded()
         return result
 
     async def map(self, jobs: Iterable[T], worker: Callable[[T], Awaitable[R]]) -> list[R]:

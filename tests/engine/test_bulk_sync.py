@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
 from s3flow.bulk.filters import Filters
 from s3flow.bulk.runner import SyncOptions, copy_tree, sync
 from s3flow.bulk.sources import KeyRange
 from s3flow.config import MiB, TransferConfig
-from s3flow.errors import AccessDenied, BucketNotFound, ConfigError
-from s3flow.models import S3Location
+from s3flow.errors import AccessDenied, BucketNotFound, ConfigError, SlowDown
+from s3flow.models import ObjectInfo, S3Location
 from s3flow.progress import ObjectDone, ProgressEvent
+from s3flow.scheduler import AdaptiveLimit
+from s3flow.testing.faults import FaultRule, FaultyBackend
 from s3flow.testing.memory import MemoryBackend
 
 CONFIG = TransferConfig(part_size=5 * MiB, multipart_threshold=5 * MiB, max_concurrency=4)
@@ -435,3 +439,45 @@ async def test_wrong_listing_order_stops_before_any_delete(tmp_path: Path) -> No
     )
     assert (summary.copied, summary.skipped, summary.deleted) == (1, 1, 1)
     assert read_tree(tmp_path) == {"a.b": b"x", "a/b": b"x"}
+
+
+class SlowPuts(FaultyBackend):
+    """Puts that take a while, so objects overlap. Records, as each put starts, how many
+    objects are in flight: started and not yet stored, counting those backing off to retry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buckets["b"] = {}
+        self.active: set[str] = set()
+        self.seen: list[int] = []
+
+    async def put_object(self, bucket: str, key: str, *args: Any, **kwargs: Any) -> ObjectInfo:
+        self.active.add(key)
+        self.seen.append(len(self.active))
+        await anyio.sleep(0.01)
+        info = await super().put_object(bucket, key, *args, **kwargs)
+        self.active.discard(key)
+        return info
+
+
+async def test_slowdown_lowers_objects_in_flight(tmp_path: Path) -> None:
+    """A SlowDown burst halves the job's objects in flight; every object still lands."""
+    backend = SlowPuts()
+    backend.rules = [FaultRule(operation="put_object", times=4, error=lambda: SlowDown("503"))]
+    files = {f"f{i:02d}": bytes([i]) * 100 for i in range(24)}
+    make_tree(tmp_path / "src", files)
+    limit = AdaptiveLimit(8)
+    summary = await sync(
+        tmp_path / "src",
+        S3Location("b", "p/"),
+        dest_backend=backend,
+        config=CONFIG,
+        options=SyncOptions(concurrency=8),
+        limit=limit,
+    )
+    assert (summary.copied, summary.failed) == (24, 0)
+    assert stored(backend, "b", "p/") == files
+    assert backend.seen[:8] == list(range(1, 9))  # before the burst every slot was busy
+    # After it the limit is 4, the four objects backing off keep their slots, and
+    # it grows by one per window of successes: never all 8 again in this job.
+    assert max(backend.seen[8:]) < 8
