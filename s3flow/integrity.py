@@ -8,17 +8,16 @@ MD5 costs about ten times more CPU per byte.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import crc32c as _crc32c
-
 from s3flow.models import Checksum
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "CRC_ALGORITHMS",
@@ -50,6 +49,16 @@ class PartDigest:
         return Checksum(self.algorithm, base64.b64encode(raw).decode())
 
 
+@functools.cache
+def _crc32c() -> Callable[..., int]:
+    # On first use: the crc32c package looks its own version up through
+    # importlib.metadata when imported, about a tenth of the CLI's start-up,
+    # and MD5 or CRC32 objects never need it.
+    import crc32c
+
+    return crc32c.crc32c
+
+
 def digest(algorithm: str, data: bytes | bytearray | memoryview) -> PartDigest:
     """Checksum one buffer. Releases the GIL for large buffers, so call it in a thread.
 
@@ -57,7 +66,7 @@ def digest(algorithm: str, data: bytes | bytearray | memoryview) -> PartDigest:
     '4waSgw=='
     """
     if algorithm == "crc32c":
-        return PartDigest(algorithm, len(data), crc=_crc32c.crc32c(data))
+        return PartDigest(algorithm, len(data), crc=_crc32c()(data))
     if algorithm == "crc32":
         return PartDigest(algorithm, len(data), crc=zlib.crc32(data))
     if algorithm == "md5":
@@ -90,7 +99,7 @@ class Digester:
         self.size = 0
         self._crc = 0
         self._md5 = hashlib.md5() if algorithm == "md5" else None
-        self._crc_update = _crc32c.crc32c if algorithm == "crc32c" else zlib.crc32
+        self._crc_update = _crc32c() if algorithm == "crc32c" else zlib.crc32
 
     def update(self, chunks: Sequence[bytes | bytearray | memoryview]) -> None:
         for chunk in chunks:

@@ -15,26 +15,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
-
-from s3flow.progress import PartDone, PartRetried, ProgressEvent, TransferStarted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from rich.progress import Progress
+
     from s3flow.models import TransferResult
-    from s3flow.progress import ProgressSink
+    from s3flow.progress import ProgressEvent, ProgressSink
 
 __all__ = ["Reporter", "format_rate", "format_size"]
 
@@ -64,35 +52,6 @@ def _jsonable(value: object) -> object:
     return value
 
 
-class _SpeedColumn(ProgressColumn):
-    """Bytes per second in binary units, like the summary line."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(format_rate(speed) if speed else "?", style="progress.data.speed")
-
-
-class _Bar:
-    """A progress sink that drives one rich task; totals grow as transfers start."""
-
-    def __init__(self, progress: Progress, task: TaskID) -> None:
-        self._progress, self._task = progress, task
-        self.total = 0
-        self.retries = 0
-
-    def __call__(self, event: ProgressEvent, /) -> None:
-        match event:
-            case TransferStarted(total=total):
-                self.total += total
-                self._progress.update(self._task, total=self.total)
-            case PartDone(nbytes=nbytes):
-                self._progress.advance(self._task, nbytes)
-            case PartRetried():
-                self.retries += 1
-            case _:
-                pass
-
-
 def _ignore(event: ProgressEvent, /) -> None:
     """No bar: --quiet, --json, or stderr is not a terminal."""
 
@@ -109,7 +68,12 @@ class Reporter:
     def progress(self, label: str) -> Iterator[ProgressSink]:
         """A sink for the engine's events; a live bar (bytes, bytes/s, ETA) only on a TTY."""
         with self.live() as bar:
-            yield _ignore if bar is None else _Bar(bar, bar.add_task(label, total=None))
+            if bar is None:
+                yield _ignore
+            else:
+                from s3flow.cli.live import Bar
+
+                yield Bar(bar, bar.add_task(label, total=None))
 
     @contextmanager
     def live(self) -> Iterator[Progress | None]:
@@ -118,17 +82,9 @@ class Reporter:
         if not self.show_bar:
             yield None
             return
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(binary_units=True),
-            _SpeedColumn(),
-            TimeRemainingColumn(),
-        )
-        console = Console(stderr=True)
-        with Progress(
-            *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
-        ) as bar:
+        from s3flow.cli.live import new_display
+
+        with new_display() as bar:
             self._live = bar
             try:
                 yield bar

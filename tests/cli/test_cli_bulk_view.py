@@ -61,3 +61,30 @@ def test_summary_line_units_and_dry_run() -> None:
     assert summary_line(summary) == "copied 12 (3.4 MiB), skipped 5, deleted 1, failed 0 in 1.2 s"
     dry = SyncSummary(dry_run=True)
     assert summary_line(dry) == "(dryrun) copied 0 (0 B), skipped 0, deleted 0, failed 0 in 0.0 s"
+
+
+def test_the_live_bar_counts_bytes_and_keeps_lines_above_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a terminal the bar (rich, imported only then) follows the engine's events."""
+    from s3flow.cli.live import Bar
+
+    out = Reporter()
+    out.show_bar = True  # as on a TTY
+    with out.progress("big.bin") as sink:
+        assert isinstance(sink, Bar)
+        sink(TransferStarted("big.bin", 10, 2))
+        sink(PartDone("big.bin", 1, 4))
+        sink(PartDone("big.bin", 2, 6))
+        task = out._live.tasks[0] if out._live is not None else None
+        assert task is not None and (task.total, task.completed) == (10, 10)
+        out.say("upload: big.bin -> s3://b/big.bin")
+    assert out._live is None
+    assert "upload: big.bin -> s3://b/big.bin" in capsys.readouterr().out
+
+
+def test_no_bar_without_a_terminal() -> None:
+    out = Reporter(quiet=True)
+    with out.progress("x") as sink, out.live() as bar:
+        sink(PartDone("x", 1, 1))  # a no-op sink
+        assert bar is None
