@@ -5,11 +5,14 @@ Guarantees: the destination path only ever holds a complete, verified file
 ``If-Match`` on the ETag so an object replaced mid-download is detected;
 each range has its own retry budget, including torn or short bodies, which
 botocore never retries. Ranged GETs carry no server checksum, so we verify
-what we received against the object's checksum or ETag ourselves.
+what we received against the object's checksum or ETag ourselves. A
+mismatch is fetched once more in full (one checksum cannot say which range
+was damaged); a second mismatch fails, and nothing is published.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -154,8 +157,11 @@ def _fold(check: Check, layout: Layout, ranges: list[PartDigest]) -> list[PartDi
     return parts
 
 
-def _verify(t: Transfer, check: Check, digests: list[PartDigest]) -> None:
-    """``digests``: one per part of the layout (per-part CRCs, or MD5s; one MD5 for md5-whole)."""
+def _verify(t: Transfer, check: Check, digests: list[PartDigest], *, again: bool = False) -> None:
+    """``digests``: one per part of the layout (per-part CRCs, or MD5s; one MD5 for md5-whole).
+
+    ``again``: this was the second fetch, so the stored object is the likely culprit.
+    """
     if check.kind == "size":
         return
     if check.kind == "md5-whole":
@@ -168,9 +174,14 @@ def _verify(t: Transfer, check: Check, digests: list[PartDigest]) -> None:
         if got != check.expected:
             got = full_checksum(digests).value
     if got != check.expected:
+        advice = (
+            " twice; the stored object may be damaged, nothing was written"
+            if again
+            else "; nothing was written, retry the download"
+        )
         raise ChecksumMismatch(
             f"downloaded bytes do not match the object's {check.algorithm} "
-            f"({got} != {check.expected}); nothing was written, retry the download",
+            f"({got} != {check.expected}){advice}",
             bucket=t.bucket,
             key=t.key,
         )
@@ -382,18 +393,29 @@ async def download_file(
                     await journal.record(CompletedPart(part.number, "", None, part.size))
                 t.progress(PartDone(t.key, part.number, part.size))
 
+            async def verify(again: bool) -> None:
+                if algorithm:
+                    found = [d for p in ranges if (d := digests[p.number])]
+                    _verify(t, check, _fold(check, layout, found), again=again)
+                elif check.kind != "size":
+                    # Parts hash independently: one thread each, up to the cores we have.
+                    md5s = await run_bounded(
+                        layout.parts,
+                        lambda p: run_io(dest, _file_md5, temp.fd, p),
+                        limit=os.cpu_count() or 1,
+                    )
+                    _verify(t, check, md5s, again=again)
+
             await t.map(ranges, fetch)
-            if algorithm:
-                found = [d for p in ranges if (d := digests[p.number])]
-                _verify(t, check, _fold(check, layout, found))
-            elif check.kind != "size":
-                # Parts hash independently: one thread each, up to the cores we have.
-                md5s = await run_bounded(
-                    layout.parts,
-                    lambda p: run_io(dest, _file_md5, temp.fd, p),
-                    limit=os.cpu_count() or 1,
-                )
-                _verify(t, check, md5s)
+            try:
+                await verify(again=False)
+            except ChecksumMismatch:
+                # Damaged in transit, or on the disk a resume read back: every
+                # range again, overwriting the temp file in place.
+                t.retries += 1
+                finished = set()
+                await t.map(ranges, fetch)
+                await verify(again=True)
             await temp.publish()
     finally:
         if resumable:
@@ -437,23 +459,36 @@ async def _download_one_range(
     """
     t.progress(TransferStarted(t.key, info.size, 1))
     await t.hold(info.size)
-    try:
-        if check is None:
+    given = check
+
+    async def fetch_and_write(again: bool) -> Check:
+        if given is None:
             chunks, got = await _get_whole(t, info)
             check = _whole_check(t, got)
         else:
+            check = given
             chunks = await _get_range(t, info, PartPlan(1, 0, info.size))
-
-        def verify(written: Path) -> None:
-            if check.kind != "size":
-                _verify(t, check, [digest_chunks(check.algorithm, chunks)])
-
+        verify = functools.partial(_verify_chunks, t, check, chunks, again)
         await run_io(dest, write_new_file, dest, chunks, verify, mtime, make_parents)
+        return check
+
+    try:
+        try:
+            check = await fetch_and_write(again=False)
+        except ChecksumMismatch:  # fetched once more, as in the ranged path
+            t.retries += 1
+            check = await fetch_and_write(again=True)
     finally:
         t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)
+
+
+def _verify_chunks(t: Transfer, check: Check, chunks: Chunks, again: bool, written: Path) -> None:
+    """``write_new_file``'s check, before anything touches the disk."""
+    if check.kind != "size":
+        _verify(t, check, [digest_chunks(check.algorithm, chunks)], again=again)
 
 
 async def _get_whole(t: Transfer, listed: ObjectInfo) -> tuple[list[bytes | bytearray], ObjectInfo]:

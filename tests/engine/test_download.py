@@ -84,19 +84,40 @@ async def test_md5_etag_parts_are_hashed_as_they_stream(
     result = await client.download_file("b", "k", tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == data and result.parts == 5
     assert sorted(backend.range_starts) == [n * 6 * MiB for n in range(5)]
-    backend.rules = [FaultRule(operation="get_object", part_number=3, kind="corrupt")]
-    with pytest.raises(ChecksumMismatch, match="md5"):
+    backend.rules = [FaultRule(operation="get_object", part_number=3, kind="corrupt", times=2)]
+    with pytest.raises(ChecksumMismatch, match="md5 .* twice"):
         await client.download_file("b", "k", tmp_path / "out2")
     assert leftovers(tmp_path) == []
 
 
 async def test_corrupt_body_is_never_published(client, backend, tmp_path) -> None:
     await put(client, 12 * MiB)
-    backend.rules = [FaultRule(operation="get_object", part_number=1, kind="corrupt", times=1)]
+    backend.rules = [FaultRule(operation="get_object", part_number=1, kind="corrupt", times=2)]
     dest = tmp_path / "out"
-    with pytest.raises(ChecksumMismatch):
+    with pytest.raises(ChecksumMismatch, match="twice; the stored object may be damaged"):
         await client.download_file("b", "k", dest)
     assert not dest.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("size", [3 * MiB, 12 * MiB])  # one GET; three ranges
+@pytest.mark.parametrize("checksum", ["crc32c", "none"])  # CRC; MD5 ETag
+async def test_one_corrupted_fetch_is_fetched_again(backend, tmp_path, size, checksum) -> None:
+    """One damaged range cannot be told from the others: all are fetched once more."""
+    import dataclasses
+
+    from s3flow.client import S3Client
+    from tests.engine.conftest import CONFIG
+
+    client = S3Client(backend, dataclasses.replace(CONFIG, checksum=checksum))
+    data = await put(client, size)
+    backend.rules = [FaultRule(operation="get_object", part_number=1, kind="corrupt", times=1)]
+    calls = backend.calls.get("get_object", 0)
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data
+    assert backend.rules[0].times == 0 and result.retries == 1
+    ranges = -(-size // CONFIG.part_size)
+    assert backend.calls["get_object"] - calls == 2 * ranges
+    assert leftovers(tmp_path) == []
 
 
 async def test_budget_exhausted_leaves_nothing(client, backend, tmp_path) -> None:
@@ -302,7 +323,7 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
     )
     assert b"".join([c async for c in client.iter_object("b", "k")]) == data
     assert await client.get_object("b", "k") == data
-    backend.rules = [FaultRule(operation="get_object", part_number=4, kind="corrupt", times=1)]
+    backend.rules = [FaultRule(operation="get_object", part_number=4, kind="corrupt", times=2)]
     with pytest.raises(ChecksumMismatch):
         await client.download_file("b", "k", tmp_path / "out2")
 
@@ -343,6 +364,11 @@ async def test_listed_small_object_is_one_get_and_verified(backend, tmp_path, ch
 
     (tmp_path / "out").unlink()
     backend.rules = [FaultRule(operation="get_object", kind="corrupt")]
+    assert (await listed_download(client, tmp_path, listed)).retries == 1  # fetched again
+    assert (tmp_path / "out").read_bytes() == data
+
+    (tmp_path / "out").unlink()
+    backend.rules = [FaultRule(operation="get_object", kind="corrupt", times=2)]
     with pytest.raises(ChecksumMismatch):
         await listed_download(client, tmp_path, listed)
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
