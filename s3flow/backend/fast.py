@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from s3flow.backend.http11 import HttpClient
     from s3flow.backend.protocol import Chunks, ListPage
     from s3flow.config import ConnectConfig
-    from s3flow.models import Checksum, ObjectOptions
+    from s3flow.models import Bucket, Checksum, ObjectOptions
 
 __all__ = ["FastBackend", "open_without_botocore", "quick_start", "with_fast_path"]
 
@@ -281,7 +281,6 @@ class FastBackend:
         )
 
     # Served by botocore unchanged (one descriptor each: it learns its name).
-    list_buckets = _Forward()
     create_bucket = _Forward()
     delete_bucket = _Forward()
     head_bucket = _Forward()
@@ -370,6 +369,13 @@ class FastBackend:
         headers = {"x-amz-checksum-mode": "ENABLED"}
         async with self._http.send("HEAD", bucket, key, query, headers) as response:
             return wire.head_info(key, response.headers)
+
+    async def list_buckets(self) -> list[Bucket]:
+        try:
+            async with self._http.send("GET", "", None, [], {}) as response:
+                return wire.bucket_list(await response.read(), response.status)
+        except Delegate:
+            return await (await self.slow()).list_buckets()
 
     @_or_slow
     async def list_page(

@@ -118,7 +118,9 @@ class SignedSession:
     ) -> AsyncIterator[Response]:
         """Yield the 2xx response; raise S3FlowError for anything else (or Delegate)."""
         tail = "" if key is None else f"/{key}"
-        if self._path_style:
+        if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
+            host, hostname, path = self.host, self._hostname, "/"
+        elif self._path_style:
             host, hostname, path = self.host, self._hostname, quote_path(f"/{bucket}{tail}")
         elif _DNS_BUCKET.fullmatch(bucket):
             host, hostname = f"{bucket}.{self.host}", f"{bucket}.{self._hostname}"
@@ -154,12 +156,12 @@ class SignedSession:
                         raise Delegate(sticky=True)  # botocore follows region redirects
                     answer = await response.read()
                     raise wire.error_for_response(
-                        response.status, response.reason, answer, bucket, key
+                        response.status, response.reason, answer, bucket or None, key
                     )
                 yield response
         except _NETWORK_ERRORS as exc:
             text = f"{type(exc).__name__}: {exc}".split("\n")[0]
-            raise RetryableError(text, bucket=bucket, key=key) from exc
+            raise RetryableError(text, bucket=bucket or None, key=key) from exc
 
     async def xml(
         self,

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from s3flow.backend.answers import hint
 from s3flow.backend.protocol import ListPage
 from s3flow.errors import RetryableError, S3FlowError, error_for_code
-from s3flow.models import Checksum, ObjectInfo
+from s3flow.models import Bucket, Checksum, ObjectInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -260,6 +260,30 @@ def list_page(body: bytes, status: int, bucket: str) -> ListPage:
         prefixes=prefixes,
         next_token=fields.get("NextContinuationToken") if truncated else None,
     )
+
+
+def bucket_list(body: bytes, status: int) -> list[Bucket]:
+    """A ListBuckets answer.
+
+    >>> xml = (b'<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    ...        b"<Owner><ID>o</ID></Owner><Buckets><Bucket><Name>a</Name>"
+    ...        b"<CreationDate>2026-11-29T01:02:03.000Z</CreationDate></Bucket></Buckets>"
+    ...        b"</ListAllMyBucketsResult>")
+    >>> [(b.name, b.created.isoformat()) for b in bucket_list(xml, 200)]
+    [('a', '2026-11-29T01:02:03+00:00')]
+    """
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        raise RetryableError(f"malformed XML answer ({len(body)} bytes)") from None
+    if root.tag.rpartition("}")[2] == "Error":
+        raise error_for_response(status, None, body, None, None)
+    buckets: list[Bucket] = []
+    for element in root.iter():
+        if element.tag.rpartition("}")[2] == "Bucket":
+            fields = {c.tag.rpartition("}")[2]: c.text or "" for c in element}
+            buckets.append(Bucket(fields.get("Name", ""), _iso(fields.get("CreationDate"))))
+    return buckets
 
 
 def _iso(value: str | None) -> datetime | None:

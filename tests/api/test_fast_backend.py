@@ -90,11 +90,29 @@ async def test_hot_calls_do_not_touch_botocore(moto_server, bucket, tmp_path, pa
         assert await s3.get_object(bucket, "small") == b"hello"
         assert [o.key async for o in s3.list_objects(bucket)] == ["big", "small"]
         url = s3.presign(bucket, "small", expires_in=30)
+        assert bucket in [b.name for b in await s3.list_buckets()]
         assert s3.backend._slow is None
         async with aiohttp.ClientSession() as http, http.get(url) as response:
             assert await response.read() == b"hello"
-        assert bucket in [b.name for b in await s3.list_buckets()]  # botocore, opened now
+        await s3.delete_object(bucket, "small")  # botocore, opened now
         assert s3.backend._slow is not None
+
+
+async def test_list_buckets_answers_as_botocore_does(moto_server, bucket) -> None:
+    """ListBuckets on the fast path: the same names and creation times as through botocore."""
+    listed = []
+    for fast in (True, False):
+        async with s3flow.connect(
+            endpoint_url=moto_server.endpoint_url,
+            access_key=moto_server.access_key,
+            secret_key=moto_server.secret_key,
+            fast_path=fast,
+        ) as s3:
+            listed.append(sorted((b.name, b.created) for b in await s3.list_buckets()))
+            assert isinstance(s3.backend, FastBackend) == fast
+            assert not fast or s3.backend._slow is None
+    assert listed[0] == listed[1] and bucket in [name for name, _ in listed[0]]
+    assert all(created is not None and created.tzinfo is not None for _, created in listed[0])
 
 
 async def test_transfers_never_import_botocore(moto_server, bucket, tmp_path) -> None:
