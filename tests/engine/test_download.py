@@ -85,7 +85,7 @@ async def test_md5_etag_parts_are_hashed_as_they_stream(
     assert (tmp_path / "out").read_bytes() == data and result.parts == 5
     assert sorted(backend.range_starts) == [n * 6 * MiB for n in range(5)]
     backend.rules = [FaultRule(operation="get_object", part_number=3, kind="corrupt", times=2)]
-    with pytest.raises(ChecksumMismatch, match="md5 .* twice"):
+    with pytest.raises(ChecksumMismatch, match=r"md5 .* twice"):
         await client.download_file("b", "k", tmp_path / "out2")
     assert leftovers(tmp_path) == []
 
