@@ -21,7 +21,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from s3flow.transfer.common import Transfer
 
 __all__ = ["download_bytes", "download_file", "iter_download"]
+
+R = TypeVar("R")
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTI_ETAG = re.compile(r"^[0-9a-f]{32}-(\d+)$")
@@ -264,15 +266,18 @@ async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[byte
 async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
     """Whole object in memory, verified."""
     info = await _head(t)
-    data = b"".join(await _get_range(t, info, PartPlan(1, 0, info.size)))
-    if info.size:
-        layout, check = await _layout(t, info, streamed=False)
-        if check.kind != "size":
-            view = memoryview(data)
-            _verify(
-                t, check, [digest(check.algorithm, view[p.offset : p.end]) for p in layout.parts]
-            )
-    return data, info
+
+    async def fetch(again: bool) -> bytes:
+        data = b"".join(await _get_range(t, info, PartPlan(1, 0, info.size)))
+        if info.size:
+            layout, check = await _layout(t, info, streamed=False)
+            if check.kind != "size":
+                view = memoryview(data)
+                parts = [digest(check.algorithm, view[p.offset : p.end]) for p in layout.parts]
+                _verify(t, check, parts, again=again)
+        return data
+
+    return await _twice(t, fetch), info
 
 
 def _file_md5(fd: int, part: PartPlan) -> PartDigest:
@@ -406,16 +411,14 @@ async def download_file(
                     )
                     _verify(t, check, md5s, again=again)
 
-            await t.map(ranges, fetch)
-            try:
-                await verify(again=False)
-            except ChecksumMismatch:
-                # Damaged in transit, or on the disk a resume read back: every
-                # range again, overwriting the temp file in place.
-                t.retries += 1
-                finished = set()
+            async def fetch_all(again: bool) -> None:
+                nonlocal finished
+                if again:
+                    finished = set()  # every range again, over the temp file in place
                 await t.map(ranges, fetch)
-                await verify(again=True)
+                await verify(again)
+
+            await _twice(t, fetch_all)
             await temp.publish()
     finally:
         if resumable:
@@ -473,16 +476,25 @@ async def _download_one_range(
         return check
 
     try:
-        try:
-            check = await fetch_and_write(again=False)
-        except ChecksumMismatch:  # fetched once more, as in the ranged path
-            t.retries += 1
-            check = await fetch_and_write(again=True)
+        check = await _twice(t, fetch_and_write)
     finally:
         t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)
+
+
+async def _twice(t: Transfer, attempt: Callable[[bool], Awaitable[R]]) -> R:
+    """``attempt(False)``; after a checksum mismatch, ``attempt(True)`` once more.
+
+    One object checksum cannot say which range was damaged (in transit, or on
+    the disk a resume read back), so all of it is fetched again.
+    """
+    try:
+        return await attempt(False)
+    except ChecksumMismatch:
+        t.retries += 1
+        return await attempt(True)
 
 
 def _verify_chunks(t: Transfer, check: Check, chunks: Chunks, again: bool, written: Path) -> None:

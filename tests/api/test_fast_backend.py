@@ -42,15 +42,19 @@ CONFIG = TransferConfig(
 KEYS = ["dir/with space.txt", "plus+and=eq", "100%/pct%2F", "ünï/日本語.bin", "a~b!*'()", "x//y"]
 
 
-@pytest.fixture(params=[True, False], ids=["fast", "botocore"])
-async def s3(request, moto_server):
-    async with s3flow.connect(
+def connect_moto(moto_server, *, fast_path: bool = True):
+    return s3flow.connect(
         endpoint_url=moto_server.endpoint_url,
         access_key=moto_server.access_key,
         secret_key=moto_server.secret_key,
         config=CONFIG,
-        fast_path=request.param,
-    ) as client:
+        fast_path=fast_path,
+    )
+
+
+@pytest.fixture(params=[True, False], ids=["fast", "botocore"])
+async def s3(request, moto_server):
+    async with connect_moto(moto_server, fast_path=request.param) as client:
         yield client
 
 
@@ -75,12 +79,7 @@ async def test_hot_calls_do_not_touch_botocore(moto_server, bucket, tmp_path, pa
     """Keys and endpoint given: botocore's client is created only for a call that needs it."""
     import aiohttp
 
-    async with s3flow.connect(
-        endpoint_url=moto_server.endpoint_url,
-        access_key=moto_server.access_key,
-        secret_key=moto_server.secret_key,
-        config=CONFIG,
-    ) as s3:
+    async with connect_moto(moto_server) as s3:
         data = payload(11 * MiB)
         (tmp_path / "src").write_bytes(data)
         await s3.upload_file(tmp_path / "src", bucket, "big")
@@ -102,12 +101,7 @@ async def test_list_buckets_answers_as_botocore_does(moto_server, bucket) -> Non
     """ListBuckets on the fast path: the same names and creation times as through botocore."""
     listed = []
     for fast in (True, False):
-        async with s3flow.connect(
-            endpoint_url=moto_server.endpoint_url,
-            access_key=moto_server.access_key,
-            secret_key=moto_server.secret_key,
-            fast_path=fast,
-        ) as s3:
+        async with connect_moto(moto_server, fast_path=fast) as s3:
             listed.append(sorted((b.name, b.created) for b in await s3.list_buckets()))
             assert isinstance(s3.backend, FastBackend) == fast
             assert not fast or s3.backend._slow is None

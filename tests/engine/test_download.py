@@ -286,6 +286,15 @@ async def test_disk_full_before_and_during_download(client, backend, tmp_path, m
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
 
 
+async def test_get_object_fetches_a_corrupted_body_once_more(client, backend) -> None:
+    data = await put(client, 12 * MiB)
+    backend.rules = [FaultRule(operation="get_object", kind="corrupt", times=1)]
+    assert await client.get_object("b", "k") == data
+    backend.rules = [FaultRule(operation="get_object", kind="corrupt", times=2)]
+    with pytest.raises(ChecksumMismatch, match="twice"):
+        await client.get_object("b", "k")
+
+
 async def test_streamed_download_is_verified_at_the_end(client, backend) -> None:
     data = await put(client, 12 * MiB)
     assert b"".join([c async for c in client.iter_object("b", "k")]) == data
