@@ -175,7 +175,8 @@ async def sync(
     # Objects in flight, halved when the server answers SlowDown (per-object
     # backoff alone would keep every slot busy retrying) and grown back by one
     # per window of successes.
-    limit = limit or AdaptiveLimit(options.concurrency)
+    if limit is None:
+        limit = AdaptiveLimit(options.concurrency)
     mover = Mover(
         src=source,
         dst=dest,

@@ -1,7 +1,8 @@
 """The live progress bar (rich), imported only when one is shown.
 
-Importing rich costs about a sixth of the console script's start-up, and
-``--quiet``, ``--json`` and output that is not a terminal never draw a bar.
+Importing rich took about 25 of the console script's 210 ms of imports
+(``python -X importtime``), and ``--quiet``, ``--json`` and output that is
+not a terminal never draw a bar.
 """
 
 from __future__ import annotations
