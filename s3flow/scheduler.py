@@ -8,6 +8,7 @@ alone; a bug (not an ``S3FlowError``) still surfaces as an ExceptionGroup.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -16,6 +17,7 @@ from s3flow.errors import S3FlowError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
+    from contextlib import AbstractAsyncContextManager
 
 __all__ = ["AdaptiveLimit", "ByteBudget", "run_bounded", "run_stream"]
 
@@ -40,11 +42,8 @@ async def run_bounded(
 
     async def drain() -> None:
         for index, job in pending:
-            if gate is None:
+            async with _held(gate):
                 results[index] = await worker(job)
-            else:
-                async with gate:
-                    results[index] = await worker(job)
 
     await _in_group(drain, limit)
     return [results[i] for i in range(len(results))]
@@ -72,13 +71,14 @@ async def run_stream(
                     job = await anext(iterator)
                 except StopAsyncIteration:
                     return
-            if gate is None:
+            async with _held(gate):
                 await worker(job)
-            else:
-                async with gate:
-                    await worker(job)
 
     await _in_group(drain, limit)
+
+
+def _held(gate: anyio.CapacityLimiter | None) -> AbstractAsyncContextManager[object]:
+    return nullcontext() if gate is None else gate
 
 
 async def _in_group(drain: Callable[[], Coroutine[Any, Any, None]], workers: int) -> None:
