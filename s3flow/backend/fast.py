@@ -29,7 +29,6 @@ from s3flow import redact
 from s3flow.backend import wire
 from s3flow.backend.answers import no_clobber
 from s3flow.backend.credentials import Credentials
-from s3flow.backend.protocol import STREAM_BATCH
 from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_session
 from s3flow.errors import RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
@@ -358,7 +357,7 @@ class FastBackend:
                 problem := wire.range_problem(response.status, got, start, end)
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
-            await response.stream(sink, STREAM_BATCH)
+            await response.stream(sink)
         return wire.head_info(key, got, whole_size=True)
 
     @_or_slow

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from s3flow.backend.protocol import pump
+from s3flow.backend.protocol import STREAM_BATCH, pump
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -362,7 +362,7 @@ class Response:
     async def stream(
         self,
         sink: Callable[[Sequence[bytes | bytearray]], Awaitable[None]],
-        batch: int = 1024 * 1024,
+        batch: int = STREAM_BATCH,
     ) -> None:
         """Hand the body to ``sink`` in order, about ``batch`` bytes per call.
 
@@ -438,9 +438,8 @@ class HttpClient:
         read_timeout: float | None,
         tls: Callable[[], ssl.SSLContext] | None = None,
     ) -> None:
-        self._limit = asyncio.Semaphore(
-            limit
-        )  # asyncio-only module; cheaper per request than anyio's
+        # This module is asyncio-only, and asyncio's semaphore is cheaper per request than anyio's.
+        self._limit = asyncio.Semaphore(limit)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._tls = tls
