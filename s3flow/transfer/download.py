@@ -266,15 +266,16 @@ async def _get_range(t: Transfer, info: ObjectInfo, part: PartPlan) -> list[byte
 async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
     """Whole object in memory, verified."""
     info = await _head(t)
+    if not info.size:
+        return b"", info
+    layout, check = await _layout(t, info, streamed=False)  # once, not again per fetch
 
     async def fetch(again: bool) -> bytes:
         data = b"".join(await _get_range(t, info, PartPlan(1, 0, info.size)))
-        if info.size:
-            layout, check = await _layout(t, info, streamed=False)
-            if check.kind != "size":
-                view = memoryview(data)
-                parts = [digest(check.algorithm, view[p.offset : p.end]) for p in layout.parts]
-                _verify(t, check, parts, again=again)
+        if check.kind != "size":
+            view = memoryview(data)
+            parts = [digest(check.algorithm, view[p.offset : p.end]) for p in layout.parts]
+            _verify(t, check, parts, again=again)
         return data
 
     return await _twice(t, fetch), info
