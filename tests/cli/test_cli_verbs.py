@@ -67,7 +67,7 @@ def test_recursive_round_trip_and_rm(cli, moto_server, bucket, tmp_path: Path) -
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text("a")
     (tree / "sub" / "b.txt").write_text("b")
-    up = cli("cp", "-r", "tree", f"s3://{bucket}/p")
+    up = cli("cp", "-r", "--concurrency-objects", "2", "tree", f"s3://{bucket}/p")
     assert up.code == 0, up
     down = cli("--quiet", "cp", "-r", f"s3://{bucket}/p/", "copy")
     assert down.code == 0 and down.out == b"", down

@@ -237,6 +237,29 @@ async def test_download_all_corrupted_fails_and_keeps_the_old_file(
     assert intact
 
 
+async def test_one_corrupted_range_is_fetched_again(
+    proxy: FaultProxy, faulty, direct, bucket, key, tmp_path, source, reliability_row
+) -> None:
+    """One flipped byte in one ranged GET: the whole object is fetched once more and the right
+    bytes are published; the retry is counted."""
+    row = reliability_row(f"{Fault.CORRUPT} (download ranges, once)", "1 request")
+    src, data = source(1)
+    await direct.upload_file(src, bucket, key)
+    dest = tmp_path / "out" / "dst.bin"
+    dest.parent.mkdir()
+    proxy.configure([Rule(Fault.CORRUPT, 1.0, kind=Kind.RANGED_GET, limit=1)], seed=0)
+    row.tried += 1
+    async with faulty() as s3:
+        result = await s3.download_file(bucket, key, dest)
+    row.injected = sum(proxy.injected().values())
+    row.retries = result.retries
+    ok = sha256(dest.read_bytes()) == sha256(data)
+    row.completed_right_bytes += ok
+    row.bytes_lost += 0 if ok else SIZE
+    assert ok and leftovers(dest) == ["dst.bin"]
+    assert proxy.injected()[Fault.CORRUPT] == 1 and result.retries == 1
+
+
 # The indeterminate steps of a multipart upload.
 
 
