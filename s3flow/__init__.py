@@ -54,6 +54,7 @@ from s3flow.errors import (
 )
 from s3flow.models import (
     Bucket,
+    ClientStatistics,
     DeleteFailure,
     DeleteResult,
     ObjectInfo,
@@ -78,6 +79,7 @@ __all__ = [
     "BucketNotEmpty",
     "BucketNotFound",
     "ChecksumMismatch",
+    "ClientStatistics",
     "ClientClosed",
     "ConfigError",
     "ConnectConfig",

@@ -389,11 +389,8 @@ async def download_file(
 
                 # What is in flight per range: the batch being written and the next one filling.
                 held = min(part.size, 2 * STREAM_BATCH)
-                await t.hold(held)
-                try:
+                async with t.hold(held):
                     await _stream_range(t, info, part, write)
-                finally:
-                    t.unhold(held)
                 digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))
@@ -462,7 +459,6 @@ async def _download_one_range(
     listing, not a HEAD; one plain GET fetches the object and its checksum.
     """
     t.progress(TransferStarted(t.key, info.size, 1))
-    await t.hold(info.size)
     given = check
 
     async def fetch_and_write(again: bool) -> Check:
@@ -476,10 +472,8 @@ async def _download_one_range(
         await run_io(dest, write_new_file, dest, chunks, verify, mtime, make_parents)
         return check
 
-    try:
+    async with t.hold(info.size):
         check = await _twice(t, fetch_and_write)
-    finally:
-        t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)

@@ -187,8 +187,7 @@ async def _multipart(
             async def send(part: PartPlan) -> CompletedPart:
                 if part.number in done:
                     return done[part.number]
-                buffer = await t.take_buffer(part.size)
-                try:
+                async with t.buffer(part.size) as buffer:
                     data, dig = await run_io(path, _read_and_digest, fd, part, algorithm, buffer)
                     digests[part.number] = dig
                     checksum = dig.checksum()
@@ -199,8 +198,6 @@ async def _multipart(
                         ),
                         part_number=part.number,
                     )
-                finally:
-                    t.give_buffer(buffer)
                 await journal.record(sent)
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent

@@ -338,10 +338,10 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
 
 
 async def listed_download(client, tmp_path, listed):
-    from s3flow.progress import ignore
+    from s3flow.transfer.common import Transfer
     from s3flow.transfer.download import download_file
 
-    t = client._transfer("b", listed.key, ignore, None)
+    t = Transfer(backend=client.backend, config=client.config, bucket="b", key=listed.key)
     return await download_file(t, tmp_path / "out", listed=listed)
 
 
