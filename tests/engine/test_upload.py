@@ -140,7 +140,7 @@ async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
     import random
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     config = dataclasses.replace(CONFIG, max_concurrency=16, memory_limit=10 * MiB)
     client = S3Client(backend, config, rng=random.Random(0))
