@@ -315,6 +315,8 @@ async def _resume_state(
     if old is None:
         return None, set()
     temp = Path(old.temp)
+    if not temp.is_absolute():  # written before paths were made absolute: it is beside the dest
+        temp = Path(old.source).parent / temp.name
     if replace(old, temp="") == header and await anyio.Path(temp).is_file():
         return temp, set(recorded)
     await anyio.Path(temp).unlink(missing_ok=True)  # another version: start over
@@ -353,7 +355,11 @@ async def download_file(
         return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
     algorithm = check.range_algorithm
-    target = str(await anyio.Path(dest).absolute())
+    # One spelling of the destination from here on, whatever the working
+    # directory: the journal is found by it and names the temp file, so a
+    # rerun from elsewhere resumes (and leaves no temp file beside the result).
+    dest = await run_io(dest, _canonical, dest)
+    target = str(dest)
     journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
     header = JournalHeader(
         source=target,
@@ -425,6 +431,14 @@ async def download_file(
         await run_io(dest, os.utime, dest, (mtime, mtime))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, len(ranges), started, resumed=len(finished))
+
+
+def _canonical(dest: Path) -> Path:
+    """Blocking: ``dest`` absolute, its directory with symlinks and ``..`` resolved.
+
+    The name itself is kept: a destination that is a symlink is replaced, not followed.
+    """
+    return Path(os.path.realpath(dest.parent)) / dest.name
 
 
 def _result(
