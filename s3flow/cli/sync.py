@@ -12,7 +12,7 @@ from typing import Literal
 
 import click
 
-from s3flow.bulk.filters import Filters, RuleKind
+from s3flow.bulk.filters import Filters, RuleKind, Wildcard
 from s3flow.bulk.runner import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.runtime import cli_message, options_of, run
@@ -52,6 +52,13 @@ def check_sides(src: str, dst: str) -> None:
         raise click.BadParameter(str(exc)) from None
     if not urls:
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
+    for url in urls:
+        # A pattern read as a prefix lists nothing, and --delete would then empty DST.
+        if Wildcard.has(url.key):
+            raise click.BadParameter(
+                f"{url}: sync takes a prefix, not wildcards (* ?); "
+                "filter with --include/--exclude instead"
+            )
     if "-" in (src, dst):
         raise click.BadParameter("- (stdin/stdout) is not a directory or a prefix")
 
