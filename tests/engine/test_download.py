@@ -474,7 +474,7 @@ async def test_fsync_flushes_the_file_before_its_rename_and_the_directory_after(
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, dataclasses.replace(CONFIG, fsync=True))
     data = await put(client, size)

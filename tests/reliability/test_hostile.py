@@ -11,7 +11,7 @@ import pytest
 
 from s3flow import S3FlowError
 
-from .conftest import CONFIG, SIZE
+from .helpers import CONFIG, SIZE
 from .proxy import Fault, FaultProxy, Rule
 from .test_faults import orphans, sha256, stored_sha
 
