@@ -44,12 +44,14 @@ async def test_legacy_boto_file(moto_server, isolate_aws_env, monkeypatch, where
         path = isolate_aws_env / "elsewhere.cfg"
         path.write_text(text)
         monkeypatch.setenv("BOTO_CONFIG", str(path))
-    from s3flow.backend.aws import AioBotocoreBackend
+    from s3flow.backend.aws import AioBotocoreBackend, resolve
     from s3flow.config import ConnectConfig
 
-    async with AioBotocoreBackend.open(ConnectConfig(endpoint_url=moto_server.endpoint_url)) as b:
-        assert b._credentials is not None
-        assert b._credentials.access_key == moto_server.access_key
+    config = ConnectConfig(endpoint_url=moto_server.endpoint_url)
+    setup = await resolve(config)
+    assert setup.credentials is not None
+    assert setup.credentials.latest.access_key == moto_server.access_key
+    async with AioBotocoreBackend.open(config, setup) as b:
         assert isinstance(await b.list_buckets(), list)
 
 
