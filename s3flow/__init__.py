@@ -55,6 +55,7 @@ from s3flow.errors import (
 )
 from s3flow.models import (
     Bucket,
+    ClientStatistics,
     DeleteFailure,
     DeleteResult,
     ObjectInfo,
@@ -80,6 +81,7 @@ __all__ = [
     "BucketNotFound",
     "CertificateError",
     "ChecksumMismatch",
+    "ClientStatistics",
     "ClientClosed",
     "ConfigError",
     "ConnectConfig",

@@ -19,7 +19,7 @@ import anyio
 from s3flow.bulk import runner as bulk
 from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.errors import ClientClosed
-from s3flow.models import S3Location
+from s3flow.models import ClientStatistics, S3Location
 from s3flow.ops import buckets, listing, objects
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import AdaptiveLimit, ByteBudget
@@ -56,6 +56,9 @@ class S3Client:
     from s3flow.testing import MemoryBackend
     s3 = S3Client(MemoryBackend(), TransferConfig())
     await s3.create_bucket("demo")
+
+    ``sleep``, ``rng`` and ``clock`` (seconds, for the throttling cool-down) are
+    injected so tests of backoff and throttling never wait.
     """
 
     def __init__(
@@ -66,13 +69,14 @@ class S3Client:
         endpoint: str = "",
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config or TransferConfig()
         self._backend: S3Backend | None = backend
         self._endpoint = endpoint
         self._budget = ByteBudget(self.config.memory_limit)
         # Requests in flight across every transfer of this client; halves under SlowDown.
-        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4))
+        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4), clock=clock)
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -88,6 +92,19 @@ class S3Client:
 
     def close(self) -> None:
         self._backend = None
+
+    def statistics(self) -> ClientStatistics:
+        """What the client's shared limits allow and hold now.
+
+        Example: ``s3.statistics().requests_allowed`` drops after SlowDown answers.
+        """
+        return ClientStatistics(
+            requests_allowed=self._limit.current,
+            requests_max=self._limit.maximum,
+            requests_in_flight=int(self._limit.gate.borrowed_tokens),
+            bytes_held=self._budget.in_use,
+            memory_limit=self._budget.limit,
+        )
 
     def _transfer(
         self, bucket: str, key: str, progress: ProgressSink, config: TransferConfig | None

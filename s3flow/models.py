@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Bucket",
     "Checksum",
+    "ClientStatistics",
     "CompletedPart",
     "DeleteFailure",
     "DeleteResult",
@@ -121,6 +122,21 @@ class TransferResult:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientStatistics:
+    """A snapshot of the limits one client shares among its transfers.
+
+    Example: ``s3.statistics().requests_allowed``. Like anyio's
+    ``CapacityLimiter.statistics()``: read it, never change the client through it.
+    """
+
+    requests_allowed: int  # requests in flight allowed now; halves under SlowDown, then regrows
+    requests_max: int
+    requests_in_flight: int
+    bytes_held: int  # part buffers and streamed ranges counted against ``memory_limit``
+    memory_limit: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

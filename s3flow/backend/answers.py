@@ -9,21 +9,34 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from s3flow.errors import CertificateError, ObjectExists, PreconditionFailed
+from s3flow.errors import (
+    AccessDenied,
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    BucketNotFound,
+    CertificateError,
+    CredentialsError,
+    InvalidBucketName,
+    ObjectExists,
+    ObjectNotFound,
+    PreconditionFailed,
+    S3FlowError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from s3flow.errors import S3FlowError
-
 __all__ = ["certificate_error", "hint", "no_clobber"]
 
-_HINTS = {
-    "BucketNotFound": "bucket does not exist; create it with `s3flow mb`",
-    "ObjectNotFound": "object not found; check the key with `s3flow ls`",
-    "BucketNotEmpty": "bucket is not empty; use force=True (CLI: --force) to delete its contents",
-    "BucketAlreadyExists": "bucket already exists; choose another name",
-    "InvalidBucketName": "invalid bucket name; use 3-63 lowercase letters, digits, dots, hyphens",
+# What to do next, per error class; "{message}" stands for the server's own words.
+_HINTS: dict[type[S3FlowError], str] = {
+    CredentialsError: "the server refused the credentials ({message}); check the keys",
+    AccessDenied: "access denied ({message}); check the credentials' permissions",
+    BucketNotFound: "bucket does not exist; create it with `s3flow mb`",
+    ObjectNotFound: "object not found; check the key with `s3flow ls`",
+    BucketNotEmpty: "bucket is not empty; use force=True (CLI: --force) to delete its contents",
+    BucketAlreadyExists: "bucket already exists; choose another name",
+    InvalidBucketName: "invalid bucket name; use 3-63 lowercase letters, digits, dots, hyphens",
 }
 
 
@@ -34,11 +47,8 @@ def hint(cls: type[S3FlowError], message: str) -> str:
     >>> hint(AccessDenied, "no")
     "access denied (no); check the credentials' permissions"
     """
-    if cls.__name__ == "CredentialsError":
-        return f"the server refused the credentials ({message}); check the keys"
-    if cls.__name__ == "AccessDenied":
-        return f"access denied ({message}); check the credentials' permissions"
-    return _HINTS.get(cls.__name__, message)
+    template = _HINTS.get(cls)
+    return message if template is None else template.format(message=message)
 
 
 @contextmanager

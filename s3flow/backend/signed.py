@@ -43,7 +43,10 @@ class Delegate(Exception):  # control flow between fast.py and here, never escap
 
 
 def ca_bundle() -> str | None:
-    """The CA file botocore verifies TLS with (certifi's, else its own), found without importing it."""
+    """The CA file botocore verifies TLS with (``AWS_CA_BUNDLE``, certifi's, else its own),
+    found without importing it."""
+    if bundle := os.environ.get("AWS_CA_BUNDLE"):
+        return bundle
     try:
         import certifi
     except ImportError:

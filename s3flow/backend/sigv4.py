@@ -3,9 +3,8 @@
 The payload is never hashed: every body s3flow sends carries an
 ``x-amz-checksum-crc32c`` (or ``Content-MD5``) the server verifies, so the
 request says ``x-amz-content-sha256: UNSIGNED-PAYLOAD``, as botocore does with
-``payload_signing_enabled=False``. The algorithm is the one of
-:func:`s3flow.testing.servers.sign_v4`, copied here because the backend may not
-import from ``testing``.
+``payload_signing_enabled=False``. :func:`s3flow.testing.servers.sign_v4` (the
+test servers' readiness probe) signs with it too, so there is one signer.
 
 >>> import datetime as dt
 >>> h = sign("GET", "/b/k", [], {"host": "h"}, access_key="AK", secret_key="SK",

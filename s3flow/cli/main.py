@@ -40,8 +40,10 @@ def parse_size(text: str) -> int:
     return int(float(number) * 1024 ** _POWERS[unit.lower()])
 
 
-def _transfer_config(concurrency: int | None, part_size: str | None) -> TransferConfig:
-    config = TransferConfig()
+def _transfer_config(
+    concurrency: int | None, part_size: str | None, fsync: bool = False
+) -> TransferConfig:
+    config = TransferConfig(fsync=fsync)
     changes: dict[str, int] = {}
     if concurrency is not None:
         changes["max_concurrency"] = concurrency
@@ -85,6 +87,12 @@ def _transfer_config(concurrency: int | None, part_size: str | None) -> Transfer
     help="PEM file of CAs to trust for TLS (default: $AWS_CA_BUNDLE, the profile's ca_bundle).",
 )
 @click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates (unsafe).")
+@click.option(
+    "--fsync",
+    is_flag=True,
+    help="Flush each downloaded file to disk (fsync) before reporting it done "
+    "[default: atomic rename only, as aws s3 and s5cmd].",
+)
 @click.option("--debug", is_flag=True, help="Log every request at DEBUG level to stderr.")
 @click.version_option(package_name="s3flow")
 @click.pass_context
@@ -99,6 +107,7 @@ def main(
     part_size: str | None,
     ca_bundle: str | None,
     no_verify_ssl: bool,
+    fsync: bool,
     debug: bool,
 ) -> None:
     """s3flow: fast, resumable S3 transfers.
@@ -124,7 +133,7 @@ def main(
         region=region,
         verify_tls=not no_verify_ssl,
         ca_bundle=ca_bundle,
-        config=_transfer_config(concurrency, part_size),
+        config=_transfer_config(concurrency, part_size, fsync),
         out=reporter,
     )
 

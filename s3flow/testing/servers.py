@@ -1,7 +1,7 @@
 """Real S3 servers for tests, demos and benchmarks: SeaweedFS (a subprocess) and moto (a thread).
 
-Both bind to 127.0.0.1 on free ports only. A tiny stdlib SigV4 signer checks readiness with
-real signed requests, so this module needs neither botocore nor boto3::
+Both bind to 127.0.0.1 on free ports only. Readiness is checked with real signed requests,
+signed by s3flow's own SigV4 signer, so this module needs neither botocore nor boto3::
 
     with run_seaweedfs() as server:
         assert s3_request(server, "PUT", "/my-bucket").status == 200
@@ -20,7 +20,6 @@ import atexit
 import contextlib
 import datetime as dt
 import hashlib
-import hmac
 import ipaddress
 import json
 import logging
@@ -41,12 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from s3flow.backend import sigv4
+from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
 MOTO_ACCESS_KEY = "moto-access-key"
 MOTO_SECRET_KEY = "moto-secret-key-do-not-print"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _GRPC_OFFSET = 10000  # SeaweedFS: gRPC port = HTTP port + 10000
 _ACTIONS = ["Admin", "Read", "Write", "List", "Tagging"]
 _WEED_FLAGS = (  # noqa: SIM905 -- SERVERS.md: loopback only, no telemetry
@@ -100,14 +101,6 @@ class S3Response:
     body: bytes
 
 
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-def _quote(s: str, safe: str = "-_.~") -> str:
-    return urllib.parse.quote(s, safe=safe)
-
-
 def sign_v4(
     method: str,
     url: str,
@@ -116,51 +109,32 @@ def sign_v4(
     access_key: str,
     secret_key: str,
     region: str = "us-east-1",
-    service: str = "s3",
     payload_hash: str = UNSIGNED_PAYLOAD,
     now: dt.datetime | None = None,
 ) -> dict[str, str]:
     """Return ``headers`` plus host, x-amz-date, x-amz-content-sha256 and a SigV4 Authorization.
 
     ``url``'s path must already be percent-encoded as sent (S3 does not normalise paths);
-    every header given is signed.
+    every header given is signed. The signing is :func:`s3flow.backend.sigv4.sign`'s.
 
     >>> h = sign_v4("GET", "http://127.0.0.1:9/b/k", access_key="AK", secret_key="SK")
     >>> h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AK/")
     True
     """
     parts = urllib.parse.urlsplit(url)
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    out = {k.lower(): " ".join(str(v).split()) for k, v in (headers or {}).items()}
-    out.setdefault("host", parts.netloc)
-    out["x-amz-date"] = stamp
-    out["x-amz-content-sha256"] = payload_hash
-    query = sorted(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-    canonical_query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in query)
-    names = sorted(out)
-    canonical = "\n".join(
-        [
-            method.upper(),
-            parts.path or "/",
-            canonical_query,
-            "".join(f"{n}:{out[n]}\n" for n in names),
-            ";".join(names),
-            payload_hash,
-        ]
+    given = {"host": parts.netloc, **{k.lower(): str(v) for k, v in (headers or {}).items()}}
+    return sigv4.sign(
+        method.upper(),
+        parts.path,
+        urllib.parse.parse_qsl(parts.query, keep_blank_values=True),
+        given,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=None,
+        region=region,
+        now=now or dt.datetime.now(dt.UTC),
+        payload_hash=payload_hash,
     )
-    scope = f"{stamp[:8]}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    key = ("AWS4" + secret_key).encode()
-    for piece in (stamp[:8], region, service, "aws4_request"):
-        key = _hmac(key, piece)
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    out["authorization"] = (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
-        f"SignedHeaders={';'.join(names)}, Signature={signature}"
-    )
-    return out
 
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -183,7 +157,7 @@ def s3_request(
 
     Non-2xx answers are returned, not raised; network errors raise ``OSError``.
     """
-    url = server.endpoint_url.rstrip("/") + _quote(path, safe="/-_.~")
+    url = server.endpoint_url.rstrip("/") + sigv4.quote_path(path)
     if query:
         url += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
     data = body if body or method in ("PUT", "POST") else None  # PUT b"" sends Content-Length: 0
