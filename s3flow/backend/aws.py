@@ -112,8 +112,8 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
         ):
             raise
         # aiohttp refused the answer's head ("Content-Length: 12abc", bytes not UTF-8).
-        text = cause.message if isinstance(cause, aiohttp.ClientResponseError) else cause
-        what = str(text).split("\n")[0].rstrip(":")
+        said = cause.message if isinstance(cause, aiohttp.ClientResponseError) else str(cause)
+        what = said.split("\n")[0].rstrip(":")
         raise malformed(what, bucket=bucket, key=key) from None
     except ValueError as exc:
         if not _raised_by_botocore_parser(exc):
