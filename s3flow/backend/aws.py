@@ -25,9 +25,9 @@ from botocore.credentials import Credentials as BotoCredentials
 from s3flow import redact
 from s3flow.backend.answers import hint, no_clobber
 from s3flow.backend.credentials import Credentials, read_boto_credentials
-from s3flow.backend.numbers import malformed, reply_int
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.signed import ca_bundle
+from s3flow.backend.sizes import malformed, reply_int
 from s3flow.errors import (
     ConfigError,
     CredentialsError,

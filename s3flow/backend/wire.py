@@ -18,8 +18,8 @@ from urllib.parse import unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 from s3flow.backend.answers import hint
-from s3flow.backend.numbers import reply_int
 from s3flow.backend.protocol import ListPage
+from s3flow.backend.sizes import reply_int
 from s3flow.errors import RetryableError, S3FlowError, error_for_code
 from s3flow.models import Bucket, Checksum, ObjectInfo
 
