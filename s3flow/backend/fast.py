@@ -272,7 +272,7 @@ class FastBackend:
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
             await response.stream(sink)
-        return wire.head_info(key, got, whole_size=True)
+        return wire.head_info(key, got, whole_size=True, bucket=bucket)
 
     @_or_slow
     async def head_object(
@@ -281,7 +281,7 @@ class FastBackend:
         query = [("partNumber", str(part_number))] if part_number else []
         headers = {"x-amz-checksum-mode": "ENABLED"}
         async with self._http.send("HEAD", bucket, key, query, headers) as response:
-            return wire.head_info(key, response.headers)
+            return wire.head_info(key, response.headers, bucket=bucket)
 
     async def list_buckets(self) -> list[Bucket]:
         try:
