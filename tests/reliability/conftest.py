@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import s3flow
-from s3flow.backend.aws import AioBotocoreBackend
-from s3flow.client import S3Client
+from s3flow.client import S3Client, compose
 from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.testing.servers import s3_request
 
@@ -193,7 +192,7 @@ def faulty(seaweed_server: S3Server, proxy: FaultProxy):  # type: ignore[no-unty
 
     ``s3flow.connect`` takes no read timeout (ConnectConfig.read_timeout is fixed at its
     60 s default there), so a test that stalls responses builds the client from
-    ``AioBotocoreBackend.open(ConnectConfig(read_timeout=...))`` and ``S3Client`` instead.
+    ``s3flow.client.compose(ConnectConfig(read_timeout=...))`` and ``S3Client`` instead.
     """
 
     @asynccontextmanager
@@ -215,7 +214,7 @@ def faulty(seaweed_server: S3Server, proxy: FaultProxy):  # type: ignore[no-unty
             read_timeout=read_timeout,
             max_pool_connections=64,
         )
-        async with AioBotocoreBackend.open(
+        async with compose(
             connect_config,
             access_key=seaweed_server.access_key,
             secret_key=seaweed_server.secret_key,
