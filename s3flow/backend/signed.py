@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
-from s3flow.backend.http11 import HttpClient, HttpError, Response
-from s3flow.backend.sigv4 import canonical_query, quote_path, sign
-from s3flow.errors import RetryableError
+from s3flow.backend.http11 import BodyTooLarge, HttpClient, HttpError, Response
+from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD, canonical_query, quote_path, sign
+from s3flow.errors import RetryableError, ServiceError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -29,7 +29,12 @@ if TYPE_CHECKING:
     from s3flow.backend.credentials import Credentials
     from s3flow.config import ConnectConfig
 
-__all__ = ["Delegate", "SignedSession", "new_session"]
+__all__ = ["ERROR_BODY_LIMIT", "XML_BODY_LIMIT", "Delegate", "SignedSession", "new_session"]
+
+# S3's XML answers are small: a 1,000-key listing of 1,024-byte keys, url-encoded,
+# is under 4 MiB, an error document under 1 KiB. More is a broken or hostile server.
+XML_BODY_LIMIT = 8 * 1024 * 1024
+ERROR_BODY_LIMIT = 1024 * 1024
 
 _NETWORK_ERRORS = (HttpError, OSError)  # OSError covers TimeoutError and refused connects
 _DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # no dots: TLS wildcard
@@ -115,8 +120,13 @@ class SignedSession:
         query: list[tuple[str, str]],
         headers: dict[str, str],
         body: bytes | bytearray | None = None,
+        payload_hash: str = UNSIGNED_PAYLOAD,
     ) -> AsyncIterator[Response]:
-        """Yield the 2xx response; raise S3FlowError for anything else (or Delegate)."""
+        """Yield the 2xx response; raise S3FlowError for anything else (or Delegate).
+
+        ``payload_hash``: the body's SHA-256 (hex) when it is signed, for
+        bodies that carry no checksum header the server checks.
+        """
         tail = "" if key is None else f"/{key}"
         if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
             host, hostname, path = self.host, self._hostname, "/"
@@ -139,6 +149,7 @@ class SignedSession:
             session_token=creds.session_token,
             region=self.region,
             now=dt.datetime.now(dt.UTC),
+            payload_hash=payload_hash,
         )
         qs = canonical_query(query)
         target = f"{path}?{qs}" if qs else path
@@ -154,11 +165,15 @@ class SignedSession:
                     moved = response.headers.get("x-amz-bucket-region", self.region)
                     if response.status in (301, 307) or moved != self.region:
                         raise Delegate(sticky=True)  # botocore follows region redirects
-                    answer = await response.read()
+                    answer = await _error_body(response)
                     raise wire.error_for_response(
                         response.status, response.reason, answer, bucket or None, key
                     )
                 yield response
+        except BodyTooLarge as exc:
+            raise ServiceError(
+                f"{exc}; not an S3 answer (check the endpoint)", bucket=bucket or None, key=key
+            ) from None
         except _NETWORK_ERRORS as exc:
             text = f"{type(exc).__name__}: {exc}".split("\n")[0]
             raise RetryableError(text, bucket=bucket or None, key=key) from exc
@@ -171,7 +186,17 @@ class SignedSession:
         query: list[tuple[str, str]],
         headers: dict[str, str],
         body: bytes | None = None,
+        payload_hash: str = UNSIGNED_PAYLOAD,
     ) -> dict[str, str]:
         """Send, then the leaf fields of the XML answer (a 200 with ``<Error>`` raises)."""
-        async with self.send(method, bucket, key, query, headers, body) as response:
-            return wire.result_fields(await response.read(), response.status, bucket, key)
+        async with self.send(method, bucket, key, query, headers, body, payload_hash) as response:
+            answer = await response.read(XML_BODY_LIMIT)
+            return wire.result_fields(answer, response.status, bucket, key)
+
+
+async def _error_body(response: Response) -> bytes:
+    """An error answer's document; none when it is too large to be one (the status still tells)."""
+    try:
+        return await response.read(ERROR_BODY_LIMIT)
+    except BodyTooLarge:
+        return b""
