@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FileIdentity",
     "TempFile",
+    "describe",
     "identify",
     "open_for_read",
     "open_temp",

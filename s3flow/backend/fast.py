@@ -28,8 +28,9 @@ import anyio
 from s3flow import redact
 from s3flow.backend import wire
 from s3flow.backend.answers import no_clobber
+from s3flow.backend.blocking import Unframed
 from s3flow.backend.credentials import Credentials
-from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_session
+from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_blocking, new_session
 from s3flow.errors import RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     )
 
     from s3flow.backend.aws import AioBotocoreBackend
+    from s3flow.backend.blocking import BlockingClient
     from s3flow.backend.http11 import HttpClient
     from s3flow.backend.protocol import Chunks, ListPage
     from s3flow.config import ConnectConfig
@@ -70,11 +72,14 @@ async def with_fast_path(
     if base is None or credentials is None:
         return slow
     session = await stack.enter_async_context(new_session(config, ca_file))
+    blocking = new_blocking(config, ca_file)
+    if blocking is not None:
+        stack.callback(blocking.close)
 
     async def opened() -> AioBotocoreBackend:
         return slow
 
-    return FastBackend(opened, session, credentials, base, region, config)
+    return FastBackend(opened, session, credentials, base, region, config, blocking)
 
 
 def quick_start(
@@ -145,6 +150,9 @@ async def open_without_botocore(
     redact.register_secret(credentials.session_token)
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(new_session(config, ca_bundle()))
+        blocking = new_blocking(config, ca_bundle())
+        if blocking is not None:
+            stack.callback(blocking.close)
 
         async def open_slow() -> AioBotocoreBackend:
             from s3flow.backend.aws import AioBotocoreBackend
@@ -158,7 +166,7 @@ async def open_without_botocore(
             )
             return cast("AioBotocoreBackend", await stack.enter_async_context(opening))
 
-        yield FastBackend(open_slow, session, credentials, base, region, config)
+        yield FastBackend(open_slow, session, credentials, base, region, config, blocking)
 
 
 def _or_slow(method: F) -> F:
@@ -216,8 +224,10 @@ class FastBackend:
         endpoint: str,
         region: str,
         config: ConnectConfig,
+        blocking: BlockingClient | None = None,
     ) -> None:
         self._open_slow = open_slow
+        self._blocking = blocking
         self._slow: AioBotocoreBackend | None = None
         self._opening = anyio.Lock()
         self._http = SignedSession(session, credentials, endpoint, region, config.use_path_style)
@@ -358,6 +368,42 @@ class FastBackend:
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
             await response.stream(sink)
+        return wire.head_info(key, got, whole_size=True)
+
+    async def read_range_into(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        write: Callable[[memoryview], None],
+        if_match: str | None = None,
+    ) -> ObjectInfo | None:
+        """Bytes ``[start, end)`` handed to ``write`` by a worker thread (see :mod:`.blocking`).
+
+        ``write`` runs in that thread, gets views it must not keep, in order. ``None``:
+        nothing was fetched, send this range with :meth:`stream_range` instead
+        (no thread client, a bucket botocore serves, an answer without a length).
+        """
+        if self._blocking is None or bucket in self._slow_buckets:
+            return None
+        headers = {"range": f"bytes={start}-{end - 1}"}
+        if if_match:
+            headers["if-match"] = f'"{if_match}"'
+
+        def accept(status: int, got: Mapping[str, str]) -> None:
+            if problem := wire.range_problem(status, got, start, end):
+                raise RetryableError(problem, bucket=bucket, key=key)
+
+        try:
+            got = await self._http.get_into(self._blocking, bucket, key, headers, accept, write)
+        except Delegate as why:
+            if why.sticky:
+                self._slow_buckets.add(bucket)
+            return None
+        except Unframed:
+            return None
         return wire.head_info(key, got, whole_size=True)
 
     @_or_slow

@@ -19,17 +19,18 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
-from s3flow.backend.http11 import HttpClient, HttpError, Response
+from s3flow.backend.blocking import BlockingClient
+from s3flow.backend.http11 import Headers, HttpClient, HttpError, Response
 from s3flow.backend.sigv4 import canonical_query, quote_path, sign
 from s3flow.errors import RetryableError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from s3flow.backend.credentials import Credentials
     from s3flow.config import ConnectConfig
 
-__all__ = ["Delegate", "SignedSession", "new_session"]
+__all__ = ["Delegate", "SignedSession", "new_blocking", "new_session"]
 
 _NETWORK_ERRORS = (HttpError, OSError)  # OSError covers TimeoutError and refused connects
 _DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # no dots: TLS wildcard
@@ -56,13 +57,7 @@ def ca_bundle() -> str | None:
     return str(certifi.where())
 
 
-def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
-    """A keep-alive pool sized and timed like the botocore client (use it as a context manager).
-
-    The TLS context (botocore's CA bundle) is built on the first https
-    connection: loading the CAs cost 14 ms that a plain-http run never needs.
-    """
-
+def _tls(config: ConnectConfig, ca_file: str | None) -> Callable[[], ssl.SSLContext]:
     def tls() -> ssl.SSLContext:
         if not config.verify_tls:
             context = ssl.create_default_context()
@@ -71,11 +66,36 @@ def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
             return context
         return ssl.create_default_context(cafile=ca_file)
 
+    return tls
+
+
+def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
+    """A keep-alive pool sized and timed like the botocore client (use it as a context manager).
+
+    The TLS context (botocore's CA bundle) is built on the first https
+    connection: loading the CAs cost 14 ms that a plain-http run never needs.
+    """
     return HttpClient(
         limit=config.max_pool_connections,
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
-        tls=tls,
+        tls=_tls(config, ca_file),
+    )
+
+
+def new_blocking(config: ConnectConfig, ca_file: str | None) -> BlockingClient | None:
+    """The worker-thread GET client beside :func:`new_session`'s pool (close it after use).
+
+    ``S3FLOW_THREADED_GETS=0`` turns it off (every GET through the event loop),
+    to compare the two on one build.
+    """
+    if os.environ.get("S3FLOW_THREADED_GETS", "1") == "0":
+        return None
+    return BlockingClient(
+        limit=config.max_pool_connections,
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+        tls=_tls(config, ca_file),
     )
 
 
@@ -120,6 +140,35 @@ class SignedSession:
         body: bytes | bytearray | None = None,
     ) -> AsyncIterator[Response]:
         """Yield the 2xx response; raise S3FlowError for anything else (or Delegate)."""
+        host, hostname, target, signed = self._prepare(method, bucket, key, query, headers)
+        try:
+            async with self._session.request(
+                self._scheme, hostname, self._port, method, target, signed, body
+            ) as response:
+                if _log.isEnabledFor(logging.DEBUG):  # --debug: each request, as botocore logs
+                    _log.debug(
+                        "%s %s://%s%s -> %s", method, self._scheme, host, target, response.status
+                    )
+                if response.status >= 300:
+                    self._refuse(response.status, response.headers, bucket)
+                    answer = await response.read()
+                    raise wire.error_for_response(
+                        response.status, response.reason, answer, bucket or None, key
+                    )
+                yield response
+        except _NETWORK_ERRORS as exc:
+            text = f"{type(exc).__name__}: {exc}".split("\n")[0]
+            raise RetryableError(text, bucket=bucket or None, key=key) from exc
+
+    def _prepare(
+        self,
+        method: str,
+        bucket: str,
+        key: str | None,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+    ) -> tuple[str, str, str, dict[str, str]]:
+        """Host header, host to connect to, request target and signed headers."""
         tail = "" if key is None else f"/{key}"
         if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
             host, hostname, path = self.host, self._hostname, "/"
@@ -144,27 +193,43 @@ class SignedSession:
             now=dt.datetime.now(dt.UTC),
         )
         qs = canonical_query(query)
-        target = f"{path}?{qs}" if qs else path
+        return host, hostname, f"{path}?{qs}" if qs else path, signed
+
+    def _refuse(self, status: int, headers: Mapping[str, str], bucket: str) -> None:
+        moved = headers.get("x-amz-bucket-region", self.region)
+        if status in (301, 307) or moved != self.region:
+            raise Delegate(sticky=True)  # botocore follows region redirects
+
+    async def get_into(
+        self,
+        client: BlockingClient,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        accept: Callable[[int, Mapping[str, str]], None],
+        write: Callable[[memoryview], None],
+    ) -> Headers:
+        """A GET whose 2xx body a worker thread hands to ``write`` (see :mod:`.blocking`).
+
+        Its answer's headers; failures map as in :meth:`send`. ``Unframed`` passes through.
+        """
+        host, hostname, target, signed = self._prepare("GET", bucket, key, [], headers)
+        lines = [f"GET {target} HTTP/1.1", *(f"{n}: {v}" for n, v in signed.items())]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         try:
-            async with self._session.request(
-                self._scheme, hostname, self._port, method, target, signed, body
-            ) as response:
-                if _log.isEnabledFor(logging.DEBUG):  # --debug: each request, as botocore logs
-                    _log.debug(
-                        "%s %s://%s%s -> %s", method, self._scheme, host, target, response.status
-                    )
-                if response.status >= 300:
-                    moved = response.headers.get("x-amz-bucket-region", self.region)
-                    if response.status in (301, 307) or moved != self.region:
-                        raise Delegate(sticky=True)  # botocore follows region redirects
-                    answer = await response.read()
-                    raise wire.error_for_response(
-                        response.status, response.reason, answer, bucket or None, key
-                    )
-                yield response
+            answer = await client.get_into(
+                (self._scheme, hostname, self._port), head, accept, write
+            )
         except _NETWORK_ERRORS as exc:
             text = f"{type(exc).__name__}: {exc}".split("\n")[0]
-            raise RetryableError(text, bucket=bucket or None, key=key) from exc
+            raise RetryableError(text, bucket=bucket, key=key) from exc
+        got = Headers(answer.headers)
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("GET %s://%s%s -> %s", self._scheme, host, target, answer.status)
+        if answer.status >= 300:
+            self._refuse(answer.status, got, bucket)
+            raise wire.error_for_response(answer.status, answer.reason, answer.body, bucket, key)
+        return got
 
     async def xml(
         self,
