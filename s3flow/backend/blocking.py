@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -153,6 +154,7 @@ class BlockingClient:
             self._limiter = anyio.CapacityLimiter(self._limit)
         cancel = _Cancel()
         answer: Answer | None = None
+        failed: Exception | None = None
         async with anyio.create_task_group() as tg:
 
             async def watch() -> None:
@@ -162,10 +164,15 @@ class BlockingClient:
                     cancel.cancel()
 
             tg.start_soon(watch)
-            answer = await anyio.to_thread.run_sync(
-                self._get, key, head, accept, write, cancel, limiter=self._limiter
-            )
+            try:
+                answer = await anyio.to_thread.run_sync(
+                    self._get, key, head, accept, write, cancel, limiter=self._limiter
+                )
+            except Exception as error:  # raised below, not wrapped in an ExceptionGroup
+                failed = error
             tg.cancel_scope.cancel()
+        if failed is not None:
+            raise failed
         assert answer is not None
         return answer
 
@@ -190,7 +197,7 @@ class BlockingClient:
             except _WriteFailed as failed:
                 sock.close()
                 raise failed.error from None
-            except TimeoutError as error:
+            except (TimeoutError, BlockingIOError) as error:  # BlockingIOError: SO_RCVTIMEO
                 sock.close()
                 raise ReadTimeout(
                     f"no data for the read timeout ({self._read_timeout:g} s)"
@@ -248,10 +255,11 @@ class BlockingClient:
         if len(rest) > left:
             keep = False  # bytes past the body: never reuse this connection
         received = 0
+        flags = 0 if isinstance(sock, ssl.SSLSocket) else socket.MSG_WAITALL
         while left:
             want = min(STEP, left)
             while have < want:
-                n = sock.recv_into(view[have:want])
+                n = sock.recv_into(view[have:want], want - have, flags)
                 if not n:
                     raise HttpError("server closed the connection mid-body")
                 have += n
@@ -292,7 +300,18 @@ class BlockingClient:
                         )
                     context = self._tls_context
                 sock = context.wrap_socket(sock, server_hostname=host)
-            sock.settimeout(self._read_timeout)
+                sock.settimeout(self._read_timeout)
+            else:
+                # Blocking, with the read timeout kept by the kernel (SO_RCVTIMEO):
+                # recv(MSG_WAITALL) then fills a whole step in one call, where a
+                # Python-level timeout would poll() before every recv.
+                sock.settimeout(None)
+                if self._read_timeout is not None:
+                    whole = int(self._read_timeout)
+                    micro = int((self._read_timeout - whole) * 1e6)
+                    value = struct.pack("ll", whole, micro)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
         except BaseException:
             sock.close()
             raise
