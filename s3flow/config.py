@@ -122,6 +122,7 @@ class ConnectConfig:
     endpoint_url: str | None = None
     region: str | None = None
     verify_tls: bool = True
+    ca_bundle: str | None = None  # PEM file of CAs to trust instead of the default ones
     path_style: bool | None = None  # None: path-style for custom endpoints
     max_pool_connections: int = 64
     connect_timeout: float = 10.0

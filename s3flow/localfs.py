@@ -14,8 +14,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import hashlib
 import itertools
 import os
+import re
 import secrets
 import stat
 import sys
@@ -37,6 +39,7 @@ __all__ = [
     "TempFile",
     "describe",
     "identify",
+    "is_temp_name",
     "open_for_read",
     "open_temp",
     "pwritev_all",
@@ -205,8 +208,44 @@ _TEMP_PREFIX = secrets.token_hex(4)
 _TEMP_COUNT = itertools.count()
 
 
+# Longest file name (bytes) on Linux and macOS file systems (ext4, xfs, btrfs, APFS).
+NAME_MAX = 255
+_TEMP_NAME = re.compile(r"\..+\.s3flow-[0-9a-f]{9,}", re.DOTALL)
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is one of our download temp files (see :func:`temp_path_for`).
+
+    The pattern: ``.`` + a base name + ``.s3flow-`` + at least 9 lowercase hex digits.
+
+    >>> is_temp_name(".photo.jpg.s3flow-1a2b3c4d0"), is_temp_name("notes.s3flow-draft")
+    (True, False)
+    """
+    return _TEMP_NAME.fullmatch(name) is not None
+
+
 def temp_path_for(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}{TEMP_MARKER}{_TEMP_PREFIX}{next(_TEMP_COUNT):x}")
+    """A unique temp file beside ``dest``: ``.<name>.s3flow-<hex>``.
+
+    A name too long for that (a key's last part of 238-255 bytes) is cut, and
+    ``~`` and 8 hex digits of its hash stand for the rest, so the temp name
+    fits ``NAME_MAX`` and still matches :func:`is_temp_name`.
+    """
+    suffix = f"{TEMP_MARKER}{_TEMP_PREFIX}{next(_TEMP_COUNT):x}"
+    base = dest.name
+    encoded = os.fsencode(base)
+    if len(encoded) + len(suffix) + 1 > NAME_MAX:
+        tag = "~" + hashlib.sha256(encoded).hexdigest()[:8]
+        room = NAME_MAX - len(suffix) - 1 - len(tag)
+        kept, used = [], 0
+        for char in base:  # whole characters: never half of a UTF-8 sequence
+            size = len(os.fsencode(char))
+            if used + size > room:
+                break
+            kept.append(char)
+            used += size
+        base = "".join(kept) + tag
+    return dest.with_name(f".{base}{suffix}")
 
 
 @dataclass(slots=True)

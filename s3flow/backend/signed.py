@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
+from s3flow.backend.answers import certificate_error
 from s3flow.backend.blocking import BlockingClient
 from s3flow.backend.http11 import Headers, HttpClient, HttpError, Response
 from s3flow.backend.sigv4 import canonical_query, quote_path, sign
@@ -57,7 +58,25 @@ def ca_bundle() -> str | None:
     return str(certifi.where())
 
 
-def _tls(config: ConnectConfig, ca_file: str | None) -> Callable[[], ssl.SSLContext]:
+def new_session(config: ConnectConfig) -> HttpClient:
+    """A keep-alive pool sized and timed like the botocore client (use it as a context manager).
+
+    TLS trusts ``config.ca_bundle`` alone when given (as botocore does with
+    ``verify=<path>``), else botocore's CA bundle. The context is built on the
+    first https connection: loading the CAs cost 14 ms that a plain-http run
+    never needs.
+    """
+    return HttpClient(
+        limit=config.max_pool_connections,
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+        tls=_tls(config),
+    )
+
+
+def _tls(config: ConnectConfig) -> Callable[[], ssl.SSLContext]:
+    ca_file = config.ca_bundle or ca_bundle()
+
     def tls() -> ssl.SSLContext:
         if not config.verify_tls:
             context = ssl.create_default_context()
@@ -69,25 +88,11 @@ def _tls(config: ConnectConfig, ca_file: str | None) -> Callable[[], ssl.SSLCont
     return tls
 
 
-def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
-    """A keep-alive pool sized and timed like the botocore client (use it as a context manager).
-
-    The TLS context (botocore's CA bundle) is built on the first https
-    connection: loading the CAs cost 14 ms that a plain-http run never needs.
-    """
-    return HttpClient(
-        limit=config.max_pool_connections,
-        connect_timeout=config.connect_timeout,
-        read_timeout=config.read_timeout,
-        tls=_tls(config, ca_file),
-    )
-
-
-def new_blocking(config: ConnectConfig, ca_file: str | None) -> BlockingClient | None:
+def new_blocking(config: ConnectConfig) -> BlockingClient | None:
     """The worker-thread GET client beside :func:`new_session`'s pool (close it after use).
 
-    ``S3FLOW_THREADED_GETS=0`` turns it off (every GET through the event loop),
-    to compare the two on one build.
+    Same pool size, timeouts and TLS trust. ``S3FLOW_THREADED_GETS=0`` turns it
+    off (every GET through the event loop), to compare the two on one build.
     """
     if os.environ.get("S3FLOW_THREADED_GETS", "1") == "0":
         return None
@@ -95,7 +100,7 @@ def new_blocking(config: ConnectConfig, ca_file: str | None) -> BlockingClient |
         limit=config.max_pool_connections,
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
-        tls=_tls(config, ca_file),
+        tls=_tls(config),
     )
 
 
@@ -150,12 +155,14 @@ class SignedSession:
                         "%s %s://%s%s -> %s", method, self._scheme, host, target, response.status
                     )
                 if response.status >= 300:
-                    self._refuse(response.status, response.headers, bucket)
+                    self._refuse(response.status, response.headers)
                     answer = await response.read()
                     raise wire.error_for_response(
                         response.status, response.reason, answer, bucket or None, key
                     )
                 yield response
+        except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
+            raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
         except _NETWORK_ERRORS as exc:
             text = f"{type(exc).__name__}: {exc}".split("\n")[0]
             raise RetryableError(text, bucket=bucket or None, key=key) from exc
@@ -195,7 +202,7 @@ class SignedSession:
         qs = canonical_query(query)
         return host, hostname, f"{path}?{qs}" if qs else path, signed
 
-    def _refuse(self, status: int, headers: Mapping[str, str], bucket: str) -> None:
+    def _refuse(self, status: int, headers: Mapping[str, str]) -> None:
         moved = headers.get("x-amz-bucket-region", self.region)
         if status in (301, 307) or moved != self.region:
             raise Delegate(sticky=True)  # botocore follows region redirects
@@ -220,6 +227,8 @@ class SignedSession:
             answer = await client.get_into(
                 (self._scheme, hostname, self._port), head, accept, write
             )
+        except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
+            raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
         except _NETWORK_ERRORS as exc:
             text = f"{type(exc).__name__}: {exc}".split("\n")[0]
             raise RetryableError(text, bucket=bucket, key=key) from exc
@@ -227,7 +236,7 @@ class SignedSession:
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("GET %s://%s%s -> %s", self._scheme, host, target, answer.status)
         if answer.status >= 300:
-            self._refuse(answer.status, got, bucket)
+            self._refuse(answer.status, got)
             raise wire.error_for_response(answer.status, answer.reason, answer.body, bucket, key)
         return got
 

@@ -81,6 +81,11 @@ def _transfer_config(
     help="Parts (or ranges) in flight per file [default: 10].",
 )
 @click.option("--part-size", metavar="SIZE", help="Multipart part size, e.g. 8MiB or 64M.")
+@click.option(
+    "--ca-bundle",
+    metavar="FILE",
+    help="PEM file of CAs to trust for TLS (default: $AWS_CA_BUNDLE, the profile's ca_bundle).",
+)
 @click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates (unsafe).")
 @click.option(
     "--fsync",
@@ -100,6 +105,7 @@ def main(
     quiet: bool,
     concurrency: int | None,
     part_size: str | None,
+    ca_bundle: str | None,
     no_verify_ssl: bool,
     fsync: bool,
     debug: bool,
@@ -126,6 +132,7 @@ def main(
         profile=profile,
         region=region,
         verify_tls=not no_verify_ssl,
+        ca_bundle=ca_bundle,
         config=_transfer_config(concurrency, part_size, fsync),
         out=reporter,
     )

@@ -420,6 +420,8 @@ async def _resume_state(
     if old is None:
         return None, set()
     temp = Path(old.temp)
+    if not temp.is_absolute():  # written before paths were made absolute: it is beside the dest
+        temp = Path(old.source).parent / temp.name
     if replace(old, temp="") == header and await anyio.Path(temp).is_file():
         return temp, set(recorded)
     await anyio.Path(temp).unlink(missing_ok=True)  # another version: start over
@@ -458,7 +460,11 @@ async def download_file(
         return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
     algorithm = check.range_algorithm
-    target = str(await anyio.Path(dest).absolute())
+    # One spelling of the destination from here on, whatever the working
+    # directory: the journal is found by it and names the temp file, so a
+    # rerun from elsewhere resumes (and leaves no temp file beside the result).
+    dest = await run_io(dest, _canonical, dest)
+    target = str(dest)
     journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
     header = JournalHeader(
         source=target,
@@ -492,11 +498,8 @@ async def download_file(
                 sink = _FileSink(t, dest, temp.fd, lock, part, running, fsync)
                 # What is in flight per range: the batch being written and the next one filling.
                 held = min(part.size, 2 * STREAM_BATCH)
-                await t.hold(held)
-                try:
+                async with t.hold(held):
                     await _range_to_file(t, info, part, sink)
-                finally:
-                    t.unhold(held)
                 digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))
@@ -533,6 +536,14 @@ async def download_file(
     return _result(t, info, check, len(ranges), started, resumed=len(finished))
 
 
+def _canonical(dest: Path) -> Path:
+    """Blocking: ``dest`` absolute, its directory with symlinks and ``..`` resolved.
+
+    The name itself is kept: a destination that is a symlink is replaced, not followed.
+    """
+    return Path(os.path.realpath(dest.parent)) / dest.name
+
+
 def _result(
     t: Transfer, info: ObjectInfo, check: Check, parts: int, started: float, *, resumed: int
 ) -> TransferResult:
@@ -565,7 +576,6 @@ async def _download_one_range(
     listing, not a HEAD; one plain GET fetches the object and its checksum.
     """
     t.progress(TransferStarted(t.key, info.size, 1))
-    await t.hold(info.size)
     given = check
 
     async def fetch_and_write(again: bool) -> Check:
@@ -581,10 +591,8 @@ async def _download_one_range(
         )
         return check
 
-    try:
+    async with t.hold(info.size):
         check = await _twice(t, fetch_and_write)
-    finally:
-        t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)

@@ -140,7 +140,6 @@ def test_include_exclude_keep_their_order_across_flags() -> None:
         ["sync", "d", "s3://"],
         ["sync", "--size-only", "--checksum", "d", "s3://b/p"],
         ["sync", "--delete", "--from-list", "keys.txt", "d", "s3://b/p"],
-        ["sync", "--listing-order", "path", "--shards", "4", "d", "s3://b/p"],
         ["sync", "--listing-order", "lexical", "d", "s3://b/p"],
         ["cp", "-r", "-n", "d", "s3://b/p"],
         ["uploads", "abort", "s3://b", "--older-than", "soon"],

@@ -338,10 +338,10 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
 
 
 async def listed_download(client, tmp_path, listed):
-    from s3flow.progress import ignore
+    from s3flow.transfer.common import Transfer
     from s3flow.transfer.download import download_file
 
-    t = client._transfer("b", listed.key, ignore, None)
+    t = Transfer(backend=client.backend, config=client.config, bucket="b", key=listed.key)
     return await download_file(t, tmp_path / "out", listed=listed)
 
 
@@ -391,6 +391,52 @@ async def test_stale_listing_is_source_changed(client, backend, tmp_path) -> Non
     with pytest.raises(SourceChanged):
         await listed_download(client, tmp_path, stale)
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+async def test_killed_download_resumes_from_another_directory(
+    client, backend, tmp_path, monkeypatch
+) -> None:
+    """The journal names the temp file by its absolute path: a rerun from another working
+    directory (same destination, spelled differently) resumes it and leaves no temp file."""
+    import anyio
+
+    import s3flow.journal as journal
+    import s3flow.localfs as localfs
+
+    data = await put(client, 23 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")  # multipart: 5 ranges
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    real = backend.stream_range
+    served = 0
+
+    async def dying(*args, **kwargs):
+        nonlocal served
+        if served >= 2:
+            await anyio.sleep(10)
+        served += 1
+        return await real(*args, **kwargs)
+
+    backend.stream_range = dying
+    saved = localfs._remove, journal.Journal.remove  # kill -9: no cleanup runs
+    localfs._remove, journal.Journal.remove = (lambda path: None), (lambda self: None)
+    monkeypatch.chdir(here)
+    try:
+        with anyio.move_on_after(0.5):
+            await client.download_file("b", "k", "out")  # relative to here/
+    finally:
+        localfs._remove, journal.Journal.remove = saved
+        backend.stream_range = real
+    assert len(leftovers(here)) == 1
+    monkeypatch.chdir(there)
+    before = backend.calls["get_object"]
+    result = await client.download_file("b", "k", "../here/out")
+    assert (here / "out").read_bytes() == data
+    assert result.resumed_parts >= 2
+    assert backend.calls["get_object"] - before == 5 - result.resumed_parts
+    assert leftovers(here) == [] and leftovers(there) == []
 
 
 def _watch_fsyncs(monkeypatch) -> list[str]:
