@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.to_thread
 
-from s3flow.backend.http11 import HttpError, ReadTimeout, _parse_head
+from s3flow.backend.http11 import ReadTimeout
+from s3flow.backend.http_head import Head, HttpError, parse_head
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -191,9 +192,9 @@ class BlockingClient:
             got_any = False
             try:
                 sock.sendall(head)
-                raw, rest = _read_head(sock)
+                head_, rest = _read_head(sock)
                 got_any = True
-                answer, keep = self._body(sock, raw, rest, accept, write)
+                answer, keep = self._body(sock, head_, rest, accept, write)
             except _WriteFailed as failed:
                 sock.close()
                 raise failed.error from None
@@ -223,19 +224,15 @@ class BlockingClient:
     def _body(
         self,
         sock: socket.socket,
-        raw: bytes,
+        head: Head,
         rest: bytearray,
         accept: Callable[[int, Mapping[str, str]], None],
         write: Callable[[memoryview], None],
     ) -> tuple[Answer, bool]:
-        status, reason, headers, keep = _parse_head(raw)
-        length_text = headers.get("content-length", "")
-        if "chunked" in headers.get("transfer-encoding", "").lower() or not length_text.isascii():
+        status, reason, headers, keep = head.status, head.reason, head.headers, head.keep_alive
+        if head.length is None:  # chunked, or ends when the server closes
             raise Unframed
-        try:
-            length = int(length_text)
-        except ValueError:
-            raise Unframed from None
+        length = head.length
         if status >= 300:
             if length > _MAX_ERROR_BODY:
                 raise HttpError("error answer too long")
@@ -318,22 +315,22 @@ class BlockingClient:
         return sock
 
 
-def _read_head(sock: socket.socket) -> tuple[bytes, bytearray]:
-    """The response head (through the blank line) and the bytes read past it.
+def _read_head(sock: socket.socket) -> tuple[Head, bytearray]:
+    """The response head, parsed by http_head's rules, and the bytes read past it.
 
-    A 1xx interim head is skipped: the real answer follows it.
+    Interim (1xx) heads are skipped: the real answer follows them.
     """
     buf = bytearray()
     searched = 0
     while True:
         end = buf.find(b"\r\n\r\n", max(0, searched - 3))
         if end >= 0:
-            raw = bytes(buf[: end + 4])
-            if raw.startswith(b"HTTP/1.") and raw[9:10] == b"1":
-                del buf[: end + 4]
-                searched = 0
-                continue
-            return raw, buf[end + 4 :]
+            head = parse_head(bytes(buf[: end + 4]), "GET")
+            del buf[: end + 4]
+            searched = 0
+            if head.status >= 200:
+                return head, buf
+            continue
         if len(buf) > _MAX_HEAD:
             raise HttpError("response head longer than 64 KiB")
         searched = len(buf)
