@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from s3flow.client import S3Client
     from s3flow.progress import ProgressSink
 
-__all__ = ["CopyRequest", "copy", "local_target", "plan"]
+__all__ = ["CopyRequest", "copy", "interrupted", "local_target", "plan"]
 
 _UNSAFE_SEGMENT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 
@@ -82,6 +82,25 @@ def plan(
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
     return CopyRequest(source, dest, recursive, no_clobber, objects)
+
+
+def interrupted(request: CopyRequest) -> str:
+    """What Ctrl-C leaves behind for this cp, said truthfully (see ``runtime.run``)."""
+    src, dst = request.src, request.dst
+    if request.recursive:
+        return (
+            "interrupted; objects already copied are kept, unfinished ones were aborted or "
+            "removed (`s3flow sync` with the same arguments copies only what is missing)"
+        )
+    if dst == "-":
+        return "interrupted; the output on stdout is incomplete"
+    if isinstance(dst, str):
+        return (
+            "interrupted; the download was stopped and its partial file removed "
+            f"({dst} is unchanged)"
+        )
+    what = "upload" if isinstance(src, str) else "copy"
+    return f"interrupted; the {what} was stopped (a multipart {what} it began is aborted)"
 
 
 def _is_dir_key(key: str) -> bool:

@@ -16,7 +16,7 @@ import click
 
 from s3flow.cli import commands
 from s3flow.cli.commands import Options
-from s3flow.cli.copying import copy, plan
+from s3flow.cli.copying import copy, interrupted, plan
 from s3flow.cli.render import Reporter, SafeFormatter
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import sync
@@ -29,6 +29,7 @@ __all__ = ["main"]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+_STDOUT_CUT = "interrupted; the output on stdout is incomplete"
 
 
 def parse_size(text: str) -> int:
@@ -147,7 +148,8 @@ def mb(ctx: click.Context, url: S3Location) -> None:
 @click.pass_context
 def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     """Remove a bucket; it must be empty unless --force."""
-    run(commands.rb, options_of(ctx), _bucket_only(url), force)
+    emptied = "interrupted; the bucket may be partly emptied" if force else "interrupted"
+    run(commands.rb, options_of(ctx), _bucket_only(url), force, interrupted=emptied)
 
 
 @main.command()
@@ -180,7 +182,7 @@ def cp(
     request = plan(
         src, dst, recursive=recursive, no_clobber=no_clobber, objects=concurrency_objects
     )
-    run(copy, options_of(ctx), request)
+    run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
 
 @main.command()
@@ -191,7 +193,14 @@ def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
     """Delete an object, or with --recursive every object under a prefix."""
     if not recursive and not url.key:
         raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
-    run(commands.rm, options_of(ctx), url, recursive)
+    some = "interrupted; some of the keys may already be deleted"
+    run(
+        commands.rm,
+        options_of(ctx),
+        url,
+        recursive,
+        interrupted=some if recursive else "interrupted",
+    )
 
 
 @main.command()
@@ -199,7 +208,7 @@ def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
 @click.pass_context
 def cat(ctx: click.Context, url: S3Location) -> None:
     """Write an object to stdout."""
-    run(commands.cat, options_of(ctx), _key_required(url))
+    run(commands.cat, options_of(ctx), _key_required(url), interrupted=_STDOUT_CUT)
 
 
 @main.command()
