@@ -23,6 +23,7 @@ import click
 from s3flow.bulk.runner import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
+from s3flow.cli.render import printable
 from s3flow.config import MiB
 from s3flow.errors import (
     ConfigError,
@@ -65,7 +66,7 @@ def plan(
         source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
         dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
     except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(printable(str(exc))) from None
     if isinstance(source, str) and isinstance(dest, str):
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
     if recursive and "-" in (source, dest):
@@ -78,9 +79,13 @@ def plan(
             "`s3flow sync` copies only new and changed objects"
         )
     if source == "-" and isinstance(dest, S3Location) and _is_dir_key(dest.key):
-        raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
+        raise click.BadParameter(
+            printable(f"{dest} names no object; give the key to upload stdin to")
+        )
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
-        raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
+        raise click.BadParameter(
+            printable(f"{source} names no object; use --recursive to copy a prefix")
+        )
     return CopyRequest(source, dest, recursive, no_clobber, objects)
 
 

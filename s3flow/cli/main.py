@@ -17,7 +17,7 @@ import click
 from s3flow.cli import commands
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, interrupted, plan
-from s3flow.cli.render import Reporter, SafeFormatter
+from s3flow.cli.render import Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import sync
 from s3flow.cli.uploads import uploads
@@ -257,13 +257,17 @@ def acl_get(ctx: click.Context, url: S3Location) -> None:
 
 def _bucket_only(url: S3Location) -> S3Location:
     if url.key.strip("/"):
-        raise click.BadParameter(f"{url} names an object; give s3://bucket", param_hint="URL")
+        raise click.BadParameter(
+            printable(f"{url} names an object; give s3://bucket"), param_hint="URL"
+        )
     return S3Location(url.bucket)
 
 
 def _key_required(url: S3Location) -> S3Location:
     if not url.key or url.key.endswith("/"):
-        raise click.BadParameter(f"{url} names no object; give s3://bucket/key", param_hint="URL")
+        raise click.BadParameter(
+            printable(f"{url} names no object; give s3://bucket/key"), param_hint="URL"
+        )
     return url
 
 

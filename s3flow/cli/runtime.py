@@ -64,4 +64,4 @@ def location(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
             return tuple(S3Location.parse(v) for v in value)
         return S3Location.parse(value)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        raise click.BadParameter(printable(str(exc)), ctx=ctx, param=param) from None
