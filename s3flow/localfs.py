@@ -2,8 +2,11 @@
 
 Positional reads and writes (``pread``/``pwrite``) in worker threads, so
 parts are read in parallel with no shared cursor and the event loop never
-blocks. Downloads land in a temp file next to the destination, are fsynced,
-then ``os.replace``d into place: the destination has the old bytes or the new.
+blocks. Downloads land in a temp file next to the destination and are
+``os.replace``d into place once verified: the destination has the old bytes
+or the new, whatever happens to the process. With ``fsync`` the file is
+fsynced before the rename and its directory after, so it survives a power
+loss too (see the README's "Durability").
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "read_small",
     "run_io",
     "start_writeback",
+    "sync_dir",
     "temp_path_for",
     "write_new_file",
 ]
@@ -204,7 +208,9 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 def start_writeback(fd: int, offset: int, length: int) -> None:
     """Blocking: start writing ``fd``'s dirty pages in this span to disk, without waiting.
 
-    A download fsyncs its file before the rename. Left to that fsync, the
+    Only for a download that fsyncs its file before the rename (``fsync``):
+    without one it would only add disk-submission CPU to the client (1.08 s
+    sys against 0.45 s for 512 MiB, issue 14). Left to that fsync, the
     whole file's writeback starts only then, after the last byte has arrived:
     0.53-0.55 s of a 1 GiB download here. Started as each batch lands, it
     overlaps the download, and that fsync took 0.15-0.19 s
@@ -279,9 +285,26 @@ class TempFile:
     dest: Path
     fd: int
 
-    async def publish(self) -> None:
-        await run_io(self.dest, os.fsync, self.fd)
-        await run_io(self.dest, os.replace, self.path, self.dest)
+    async def publish(self, *, fsync: bool = False) -> None:
+        await run_io(self.dest, _publish, self.fd, self.path, self.dest, fsync)
+
+
+def _publish(fd: int, temp: Path, dest: Path, fsync: bool) -> None:
+    """Blocking: rename ``temp`` onto ``dest``; with ``fsync``, durably (file, rename, directory)."""
+    if fsync:
+        os.fsync(fd)
+    os.replace(temp, dest)
+    if fsync:
+        sync_dir(dest.parent)
+
+
+def sync_dir(path: Path) -> None:
+    """Blocking: fsync a directory, so the renames in it survive a power loss."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _open_temp(
@@ -331,17 +354,18 @@ def write_new_file(
     verify: Callable[[Path], None],
     mtime: float | None = None,
     make_parents: bool = False,
+    fsync: bool = False,
 ) -> None:
-    """Blocking: ``verify``, then write ``chunks`` to a temp file, fsync, rename onto ``dest``.
+    """Blocking: ``verify``, then write ``chunks`` to a temp file, rename onto ``dest``.
 
     The whole small-object publish in one call, so it costs one worker-thread hop.
+    ``fsync``: durably (see :func:`_publish`).
     """
     verify(dest)  # before anything touches the disk
     temp, fd = _open_temp(dest, 0, None, make_parents)
     try:
         pwritev_all(fd, chunks, 0)
-        os.fsync(fd)
-        os.replace(temp, dest)
+        _publish(fd, temp, dest, fsync)
     except BaseException:
         _remove(temp)
         raise

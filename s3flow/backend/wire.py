@@ -1,6 +1,6 @@
 """The S3 REST wire format for the fast path (:mod:`s3flow.backend.fast`): pure functions.
 
-Where requests may go (:func:`fast_endpoint`); request headers and XML bodies out; response headers, XML bodies and error
+Request headers and XML bodies out; response headers, XML bodies and error
 answers in. :func:`error_for_response` is the fast path's one mapping from an
 HTTP answer to an :class:`~s3flow.errors.S3FlowError`, with the same codes,
 classes and one-line hints as ``aws.translate_errors``.
@@ -9,12 +9,11 @@ classes and one-line hints as ``aws.translate_errors``.
 from __future__ import annotations
 
 import re
-import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote_plus
 from xml.sax.saxutils import escape
 
 from s3flow.backend.answers import hint
@@ -26,15 +25,12 @@ from s3flow.models import Bucket, Checksum, ObjectInfo
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from s3flow.backend.credentials import Credentials
-    from s3flow.config import ConnectConfig
     from s3flow.models import CompletedPart, ObjectOptions
 
 __all__ = [
     "complete_body",
     "completed_info",
     "error_for_response",
-    "fast_endpoint",
     "head_info",
     "list_page",
     "object_headers",
@@ -44,52 +40,10 @@ __all__ = [
     "result_fields",
 ]
 
-# Credentials that cannot change while we hold them. Anything else (assume-role,
-# SSO, instance or container roles, credential_process) is refreshed by botocore
-# mid-session; rather than re-implement refreshing, such clients stay slow.
-_STATIC_SOURCES = frozenset(
-    {"explicit", "env", "shared-credentials-file", "config-file", "boto-config"}
-)
 _XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _TAGS = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32"}
 _META = "x-amz-meta-"
 _DECIMAL = re.compile(r"[0-9]{1,19}")
-
-
-def fast_endpoint(
-    config: ConnectConfig,
-    credentials: Credentials | None,
-    resolved_endpoint: str,
-    region: str,
-    *,
-    accelerate: bool = False,
-) -> str | None:
-    """The base URL the fast path may use, or ``None`` to keep botocore for everything.
-
-    >>> from s3flow.config import ConnectConfig
-    >>> from s3flow.backend.credentials import Credentials
-    >>> cfg = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
-    >>> fast_endpoint(cfg, Credentials("a", "b"), "http://127.0.0.1:8333", "us-east-1")
-    'http://127.0.0.1:8333'
-    """
-    if not config.fast_path or credentials is None:
-        return None
-    if credentials.source.split(":")[0] not in _STATIC_SOURCES:
-        return None
-    if config.endpoint_url is not None:
-        base = config.endpoint_url.rstrip("/")
-        if not config.use_path_style or urlsplit(base).path:  # virtual-host on a custom host
-            return None
-    else:
-        base = f"https://s3.{region}.amazonaws.com"
-        aws = (base, "https://s3.amazonaws.com")  # not FIPS, dual-stack, China, or configured
-        if accelerate or resolved_endpoint.rstrip("/") not in aws:
-            return None
-    parts = urlsplit(base)
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-        return None  # botocore honours the proxy; keep one code path for that
-    return base
 
 
 def object_headers(

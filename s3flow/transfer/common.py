@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
+    from contextlib import AbstractAsyncContextManager
 
     from s3flow.backend.protocol import S3Backend
     from s3flow.config import TransferConfig
@@ -93,21 +95,17 @@ class Transfer:
         gate = self.limit.gate if self.limit is not None else None
         return await run_bounded(jobs, worker, limit=self.config.max_concurrency, gate=gate)
 
-    async def take_buffer(self, size: int) -> bytearray:
-        """A part buffer from the client's pool (counted against its memory budget)."""
-        return await self.budget.take(size) if self.budget is not None else bytearray(size)
+    def buffer(self, size: int) -> AbstractAsyncContextManager[bytearray]:
+        """``async with t.buffer(n) as buffer:`` a part buffer from the client's pool, for the block."""
+        return (
+            self.budget.buffer(size)
+            if self.budget is not None
+            else contextlib.nullcontext(bytearray(size))
+        )
 
-    def give_buffer(self, buffer: bytearray) -> None:
-        if self.budget is not None:
-            self.budget.give(buffer)
-
-    async def hold(self, nbytes: int) -> None:
-        if self.budget is not None:
-            await self.budget.acquire(nbytes)
-
-    def unhold(self, nbytes: int) -> None:
-        if self.budget is not None:
-            self.budget.release(nbytes)
+    def hold(self, nbytes: int) -> AbstractAsyncContextManager[object]:
+        """``async with t.hold(n):`` counts ``n`` bytes against the client's memory budget."""
+        return self.budget.hold(nbytes) if self.budget is not None else contextlib.nullcontext()
 
 
 async def create_upload(

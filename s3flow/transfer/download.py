@@ -300,14 +300,20 @@ def _file_md5(fd: int, part: PartPlan) -> PartDigest:
 
 
 def _write_batch(
-    fd: int, lock: threading.Lock, chunks: Chunks, offset: int, running: Digester | None
+    fd: int,
+    lock: threading.Lock,
+    chunks: Chunks,
+    offset: int,
+    running: Digester | None,
+    fsync: bool,
 ) -> None:
     # One writer at a time: concurrent pwrites to one file contend on the
     # inode lock, and the kernel's spinning on it cost more CPU than the copy.
     # The digest is outside the lock, so writing and hashing overlap.
     with lock:
         pwritev_all(fd, chunks, offset)
-    start_writeback(fd, offset, sum(len(c) for c in chunks))
+    if fsync:  # the fsync before the rename then finds most pages already written
+        start_writeback(fd, offset, sum(len(c) for c in chunks))
     if running is not None:
         running.update(chunks)
 
@@ -389,6 +395,7 @@ async def download_file(
     reuse, finished = await _resume_state(t, journal, header) if resumable else (None, set())
     digests: dict[int, PartDigest | None] = {}
     lock = threading.Lock()
+    fsync = t.config.fsync
     try:
         async with open_temp(dest, info.size, reuse=reuse, make_parents=make_parents) as temp:
             if resumable and reuse is None:
@@ -401,15 +408,12 @@ async def download_file(
                 running = Digester(algorithm) if algorithm else None
 
                 async def write(chunks: Chunks, offset: int) -> None:
-                    await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running)
+                    await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running, fsync)
 
                 # What is in flight per range: the batch being written and the next one filling.
                 held = min(part.size, 2 * STREAM_BATCH)
-                await t.hold(held)
-                try:
+                async with t.hold(held):
                     await _stream_range(t, info, part, write)
-                finally:
-                    t.unhold(held)
                 digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))
@@ -436,7 +440,7 @@ async def download_file(
                 await verify(again)
 
             await _twice(t, fetch_all)
-            await temp.publish()
+            await temp.publish(fsync=fsync)
     finally:
         if resumable:
             journal.remove()
@@ -479,14 +483,13 @@ async def _download_one_range(
     make_parents: bool,
     started: float,
 ) -> TransferResult:
-    """Small objects: fetch, then verify, write, fsync, rename and stamp in ONE thread hop.
+    """Small objects: fetch, then verify, write, rename and stamp in ONE thread hop.
 
     Each hop to a worker thread costs about as much CPU as a small object's
     own bytes; the general path takes six. ``check=None``: ``info`` is from a
     listing, not a HEAD; one plain GET fetches the object and its checksum.
     """
     t.progress(TransferStarted(t.key, info.size, 1))
-    await t.hold(info.size)
     given = check
 
     async def fetch_and_write(again: bool) -> Check:
@@ -497,13 +500,13 @@ async def _download_one_range(
             check = given
             chunks = await _get_range(t, info, PartPlan(1, 0, info.size))
         verify = functools.partial(_verify_chunks, t, check, chunks, again)
-        await run_io(dest, write_new_file, dest, chunks, verify, mtime, make_parents)
+        await run_io(
+            dest, write_new_file, dest, chunks, verify, mtime, make_parents, t.config.fsync
+        )
         return check
 
-    try:
+    async with t.hold(info.size):
         check = await _twice(t, fetch_and_write)
-    finally:
-        t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)

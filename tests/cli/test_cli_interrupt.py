@@ -8,7 +8,7 @@ import threading
 import time
 
 from s3flow.testing.servers import S3Server
-from tests.cli.conftest import start
+from tests.cli.helpers import start
 from tests.rawserver import RawServer, response
 
 SIZE = 64 * 1024 * 1024

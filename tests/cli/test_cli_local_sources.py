@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from s3flow.testing.servers import S3Server
-from tests.cli.conftest import Run, get, start
+from tests.cli.helpers import Run, get, start
 from tests.rawserver import RawServer, response
 
 HANG = 20  # seconds: far more than a refusal takes, far less than the suite's timeout

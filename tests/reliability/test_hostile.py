@@ -14,7 +14,7 @@ from s3flow import S3FlowError
 from tests.api.test_hostile_replies import CASES, server_for
 from tests.api.test_hostile_replies import CONFIG as RAW_CONFIG
 
-from .conftest import CONFIG, SIZE
+from .helpers import CONFIG, SIZE
 from .proxy import Fault, FaultProxy, Rule
 from .test_faults import orphans, sha256, stored_sha
 
