@@ -27,12 +27,14 @@ from s3flow.backend.answers import hint, no_clobber
 from s3flow.backend.credentials import Credentials, read_boto_credentials
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.signed import ca_bundle
+from s3flow.backend.wire import continuation, listed_size
 from s3flow.errors import (
     ConfigError,
     CredentialsError,
     InvalidBucketName,
     RetryableError,
     S3FlowError,
+    ServiceError,
     error_for_code,
 )
 from s3flow.models import (
@@ -104,6 +106,25 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
     except _RETRYABLE_IO as exc:
         text = f"{type(exc).__name__}: {exc}".split("\n")[0]
         raise RetryableError(text, bucket=bucket, key=key) from exc
+
+
+@contextmanager
+def malformed_listing(bucket: str) -> Iterator[None]:
+    """botocore raises a bare ValueError for a listing it cannot parse (``<Size>12abc``)."""
+    try:
+        yield
+    except S3FlowError:
+        raise
+    except ValueError as exc:
+        text = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ServiceError(f"malformed listing answer: {text}", bucket=bucket) from None
+
+
+def _listed(record: Mapping[str, Any], name: str, bucket: str) -> str:
+    value = record.get(name)
+    if not isinstance(value, str):
+        raise ServiceError(f"malformed listing answer: an entry without <{name}>", bucket=bucket)
+    return value
 
 
 def _etag(value: str | None) -> str:
@@ -351,20 +372,21 @@ class AioBotocoreBackend:
             args["ContinuationToken"] = token
         if start_after:
             args["StartAfter"] = start_after
-        with translate_errors(bucket):
+        with malformed_listing(bucket), translate_errors(bucket):
             r = await self._client.list_objects_v2(**args)
         objects = tuple(
             ObjectInfo(
-                key=o["Key"],
-                size=o.get("Size", 0),
+                key=_listed(o, "Key", bucket),
+                size=listed_size(o.get("Size"), bucket, o.get("Key")),
                 etag=_etag(o.get("ETag")),
                 last_modified=o.get("LastModified"),
                 storage_class=o.get("StorageClass"),
             )
             for o in r.get("Contents", [])
         )
-        prefixes = tuple(p["Prefix"] for p in r.get("CommonPrefixes", []))
-        next_token = r.get("NextContinuationToken") if r.get("IsTruncated") else None
+        prefixes = tuple(_listed(p, "Prefix", bucket) for p in r.get("CommonPrefixes", []))
+        token = r.get("NextContinuationToken")
+        next_token = continuation(bool(r.get("IsTruncated")), token, bucket)
         return ListPage(objects=objects, prefixes=prefixes, next_token=next_token)
 
     async def list_versions_page(

@@ -21,6 +21,7 @@ import anyio.to_thread
 
 from s3flow.bulk.diff import Entry, Order
 from s3flow.localfs import TEMP_MARKER, run_io
+from s3flow.ops.listing import PageGuard
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -169,6 +170,7 @@ async def list_s3(
     token: str | None = None
     start = prefix + span.after if span.after is not None else None
     cut, upto = len(prefix), span.upto
+    guard = PageGuard[str](bucket, prefix)
     while True:
         page = await backend.list_page(
             bucket, prefix=prefix, token=token, start_after=start if token is None else None
@@ -184,9 +186,9 @@ async def list_s3(
             return
         if entries:
             yield entries
-        if page.next_token is None:
+        token = guard.next(page.next_token, len(entries))
+        if token is None:
             return
-        token = page.next_token
 
 
 # --- key lists (--from-list, failures file) ------------------------------------------
