@@ -13,6 +13,7 @@ import errno
 import functools
 import itertools
 import os
+import re
 import secrets
 import stat
 import sys
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FileIdentity",
     "TempFile",
+    "file_entry",
     "identify",
+    "is_own_temp",
+    "make_durable",
     "open_for_read",
     "open_temp",
     "pwritev_all",
@@ -306,3 +310,85 @@ def _remove(path: Path) -> None:
     # Synchronous on purpose: it must run even while the task is being cancelled.
     with suppress(FileNotFoundError):
         os.unlink(path)
+
+
+# --- durability of bulk jobs (group commit) ----------------------------------------
+
+
+def file_entry(path: Path) -> tuple[int, float, float]:
+    """Blocking: a regular file's size, mtime and change time (seconds)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is not a regular file", str(path))
+    return st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int]
+    call.restype = ctypes.c_int
+    return call
+
+
+def make_durable(root: Path, paths: Sequence[Path]) -> None:
+    """Blocking: ``paths`` (files renamed into place under ``root``) and their directory
+    entries are on disk when this returns.
+
+    One ``syncfs`` of ``root``'s file system covers them all (Linux); files on another
+    file system (a mount inside the tree), or any file where ``syncfs`` is missing or
+    fails, are fsynced one by one, with their directories.
+    """
+    call = _syncfs()
+    synced, device = False, -1
+    if call is not None:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            synced = call(fd) == 0
+            device = os.fstat(fd).st_dev
+        finally:
+            os.close(fd)
+    parents: dict[Path, list[Path]] = {}
+    for path in paths:
+        parents.setdefault(path.parent, []).append(path)
+    for parent, files in parents.items():
+        try:
+            if synced and os.stat(parent).st_dev == device:
+                continue
+        except FileNotFoundError:
+            continue  # removed since (a later delete): nothing left to make durable
+        for path in files:
+            _fsync_path(path, os.O_RDONLY)
+        _fsync_path(parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync_path(path: Path, flags: int) -> None:
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- s3flow's own temp files ---------------------------------------------------------
+
+# Exactly what temp_path_for makes: "." + name + ".s3flow-" + 8 hex digits of the
+# process + a hex counter. Only such names are skipped as sources or cleaned up.
+_OWN_TEMP = re.compile(r"\..+" + re.escape(TEMP_MARKER) + r"[0-9a-f]{9,}", re.DOTALL)
+
+
+def is_own_temp(name: str) -> bool:
+    """True for a name s3flow gives its download temp files.
+
+    >>> is_own_temp(".a.txt.s3flow-0123abcd0"), is_own_temp("notes.s3flow-draft.txt")
+    (True, False)
+    """
+    return _OWN_TEMP.fullmatch(name) is not None

@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING
 import anyio
 
 from s3flow.bulk.actions import Endpoint, Mover
-from s3flow.bulk.diff import MODES, CompareMode, Delete, Order, Skip, check_order, step
+from s3flow.bulk.diff import (
+    MODES,
+    Check,
+    CompareMode,
+    Copy,
+    Delete,
+    Order,
+    Skip,
+    check_order,
+    step,
+)
 from s3flow.bulk.filters import Filters
 from s3flow.bulk.jobs import Job, Shard
 from s3flow.bulk.manifest import DeleteSpool
@@ -58,7 +68,10 @@ class SyncOptions:
       concurrently (``spans`` gives explicit ranges, e.g. a cluster shard).
     - ``from_list``: only the keys in this file (one per line).
     - ``failures_file``: write failed keys here, one per line.
-    - ``manifest``: journal of finished keys; a rerun skips them.
+    - ``manifest``: journal of settled keys and their sources' identity; a
+      rerun skips those whose source is unchanged where the listings alone
+      cannot tell (``compare="always"``, ``checksum``); failed keys are never
+      recorded (:mod:`s3flow.bulk.manifest`).
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
     - ``order``: how the S3 side lists keys: ``s3`` (AWS) or ``path``
@@ -253,7 +266,7 @@ async def _produce(
     pages, so only page boundaries wait.
     """
     shard = job.shard(span)
-    pages = job.listings(span)
+    pages = job.listings(shard, span)
     order = job.options.order
     src, dst = _Cursor(pages[0], "source", order), _Cursor(pages[1], "destination", order)
     await src.fill()
@@ -284,7 +297,10 @@ async def _merge(
     while src.head is not None or dst.head is not None:
         action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete, order=order)
         if action is not None:
-            if done is not None and done.covers(action.entry.key):
+            # The manifest only spares work the listings cannot settle: a copy with
+            # nothing to compare with, a content check. What the diff sees as new or
+            # changed is copied whatever an earlier run recorded.
+            if done is not None and _unsettled(action, mode) and done.covers(action.entry):
                 job.skip(action.entry, "manifest")
             elif isinstance(action, Skip):
                 job.skip(action.entry, "unchanged")
@@ -297,6 +313,12 @@ async def _merge(
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
+
+
+def _unsettled(action: Action, mode: CompareMode) -> bool:
+    """Whether the listings leave ``action`` to be settled by the manifest: a copy in
+    ``always`` mode (the destination is not listed), a content check."""
+    return isinstance(action, Check) or (mode == "always" and isinstance(action, Copy))
 
 
 class _Cursor:
