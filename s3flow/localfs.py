@@ -41,8 +41,10 @@ __all__ = [
     "open_temp",
     "pwritev_all",
     "read_small",
+    "remove_stale_temps",
     "run_io",
     "start_writeback",
+    "symlink_on_the_way",
     "temp_path_for",
     "write_new_file",
 ]
@@ -392,3 +394,48 @@ def is_own_temp(name: str) -> bool:
     (True, False)
     """
     return _OWN_TEMP.fullmatch(name) is not None
+
+
+def remove_stale_temps(directories: Sequence[Path], before: float) -> int:
+    """Blocking: remove s3flow's own temp files (exact names only, regular files, not
+    links) last written before ``before`` (epoch seconds) from ``directories``.
+
+    A bulk download run after this time did not leave them: they are what a killed
+    run left behind. Returns how many were removed.
+    """
+    removed = 0
+    for directory in directories:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # gone or unreadable: nothing of ours to find there
+        for item in entries:
+            if not is_own_temp(item.name):
+                continue
+            try:
+                st = item.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and st.st_mtime < before:
+                    os.unlink(item.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+def symlink_on_the_way(root: Path, path: Path, known: set[str]) -> str | None:
+    """Blocking: the first directory between ``root`` and ``path`` (both excluded) that is
+    a symbolic link, or None. ``known`` caches directories found to be real ones."""
+    relative = path.relative_to(root).parts[:-1]
+    current = str(root)
+    for part in relative:
+        current = os.path.join(current, part)
+        if current in known:
+            continue
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return None  # made by the download itself, as a real directory
+        if stat.S_ISLNK(st.st_mode):
+            return current
+        known.add(current)
+    return None

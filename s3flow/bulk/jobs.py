@@ -27,7 +27,7 @@ from s3flow.bulk.sources import (
     write_key_line,
 )
 from s3flow.errors import NotFound, S3FlowError
-from s3flow.localfs import make_durable, run_io
+from s3flow.localfs import make_durable, remove_stale_temps, run_io
 from s3flow.progress import ObjectDone, ignore
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class Job:
     deletes: list[tuple[Shard, int, Entry]] = field(default_factory=list)
     run_started: float = field(default_factory=time.time)  # wall clock: manifest intervals
     renamed: list[Path] = field(default_factory=list)  # local files written since the last flush
+    written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
 
     async def open(self, src: str, dst: str) -> None:
         opts = self.options
@@ -96,6 +97,14 @@ class Job:
         shard = Shard(Watermark(span.after, started=self.run_started))
         self.shards.append(shard)
         return shard
+
+    async def _remove_stale_temps(self) -> None:
+        """Temp files a killed run left where this one downloaded: ours by their exact
+        name, and not written since this run started, so no live download's."""
+        dirs, self.written_dirs = sorted(self.written_dirs), set()
+        for start in range(0, len(dirs), 1000):  # one worker-thread hop per 1,000
+            batch = dirs[start : start + 1000]
+            await run_io(batch[0], remove_stale_temps, batch, self.run_started)
 
     @property
     def marks(self) -> bool:
@@ -200,6 +209,8 @@ class Job:
                     return
                 action = Copy(entry, "checksum")
             if isinstance(action, Copy):
+                if isinstance(self.mover.dst.root, Path) and not dry:
+                    self.written_dirs.add(self.mover.dst.root.joinpath(*entry.key.split("/")[:-1]))
                 size = entry.size if dry else await self.mover.copy(entry)
                 if self.manifest is not None and isinstance(self.mover.dst.root, Path):
                     self.renamed.append(self.mover.dst.root.joinpath(*entry.key.split("/")))
@@ -295,6 +306,7 @@ class Job:
         from s3flow.bulk.runner import SyncSummary
 
         await self.flush_deletes()
+        await self._remove_stale_temps()
         if self.manifest is not None:
             for shard in self.shards:
                 mark = shard.mark
