@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3flow.backend.protocol import Version
-from s3flow.bulk.diff import Check, Copy, Delete, Entry
+from s3flow.bulk.diff import Check, Copy, Delete, Entry, Order
 from s3flow.bulk.manifest import (
     Done,
     LineWriter,
@@ -47,6 +47,8 @@ class Shard:
     mark: Watermark
     listed: bool = False
     since_mark: int = 0
+    # Watermarks cover whole-key ranges: they are only true while actions come in s3 order.
+    ordered: bool = True
 
 
 @dataclass(slots=True)
@@ -76,6 +78,7 @@ class Job:
     run_started: float = field(default_factory=time.time)  # wall clock: manifest intervals
     renamed: list[Path] = field(default_factory=list)  # local files written since the last flush
     written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
+    listing_failed: set[str] = field(default_factory=set)  # failures found while listing
 
     async def open(self, src: str, dst: str) -> None:
         opts = self.options
@@ -83,7 +86,7 @@ class Job:
             job = {"src": src, "dst": dst}
             if opts.filters.rules:  # a key filtered out was never copied: not the same job
                 job["filters"] = json.dumps([[r.kind, r.pattern] for r in opts.filters.rules])
-            self.done = await load_manifest(opts.manifest, job, order=opts.order)
+            self.done = await load_manifest(opts.manifest, job)  # watermarks: s3 order only
             durable = self._durable if self.mover.dst.is_local else None
             self.manifest = LineWriter(opts.manifest, before_flush=durable)
         if opts.failures_file is not None:
@@ -124,18 +127,22 @@ class Job:
     # --- listings ----------------------------------------------------------------
 
     def listings(
-        self, shard: Shard, span: KeyRange
+        self, shard: Shard, span: KeyRange, order: Order = "s3"
     ) -> tuple[AsyncIterator[list[Entry]], AsyncIterator[list[Entry]]]:
-        """Both sides' listings of one shard, as filtered pages in key order."""
+        """Both sides' listings of one shard, as filtered pages in key order (local
+        trees are walked in ``order``; S3 lists in the server's own order)."""
         src, dst = self.mover.src, self.mover.dst
-        source = self._listing(src, span, shard, for_local_dest=dst.is_local)
-        dest = self._listing(dst, span, None) if self.options.compare != "always" else _empty()
+        source = self._listing(src, span, order, shard, for_local_dest=dst.is_local)
+        dest = (
+            self._listing(dst, span, order, None) if self.options.compare != "always" else _empty()
+        )
         return source, dest
 
     async def _listing(
         self,
         end: Endpoint,
         span: KeyRange,
+        order: Order,
         shard: Shard | None,
         *,
         for_local_dest: bool = False,
@@ -149,7 +156,7 @@ class Job:
         if self.keys is not None:
             raw = self._by_keys(end, span, shard)
         elif isinstance(end.root, Path):
-            raw = walk_local(end.root, span, order=self.options.order, on_error=unreadable)
+            raw = walk_local(end.root, span, order=order, on_error=unreadable)
         else:
             assert end.backend is not None
             raw = list_s3(end.backend, end.location.bucket, end.location.key, span)
@@ -272,7 +279,11 @@ class Job:
         self, shard: Shard, entry: Entry, reason: str, *, subtree: bool = False
     ) -> None:
         """A failure found while listing the source (no action is queued for it): the
-        watermark must not pass it, nor, for a directory, anything under it."""
+        watermark must not pass it, nor, for a directory, anything under it. A shard
+        listed twice (its order found on the way) reports each one once."""
+        if entry.key in self.listing_failed:
+            return
+        self.listing_failed.add(entry.key)
         self.fail(entry, reason)
         if self.marks:
             shard.mark.gap(subtree_end(entry.key) if subtree else entry.key)
@@ -292,15 +303,18 @@ class Job:
         if self.manifest is None or not self.marks:
             return
         mark = shard.mark
-        if mark.finish(seq, failed=failed):
-            if mark.closed:
-                for line in mark.closed:
-                    self.manifest.add(line)
-                mark.closed.clear()
-            shard.since_mark += 1
-            if shard.since_mark >= WATERMARK_EVERY and mark.last is not None:
-                shard.since_mark = 0
-                await self.manifest.add_and_flush(mark.line())
+        if not mark.finish(seq, failed=failed):
+            return
+        if not shard.ordered:  # per-key records only (finish() still frees the slot)
+            mark.closed.clear()
+            return
+        for line in mark.closed:
+            self.manifest.add(line)
+        mark.closed.clear()
+        shard.since_mark += 1
+        if shard.since_mark >= WATERMARK_EVERY and mark.last is not None:
+            shard.since_mark = 0
+            await self.manifest.add_and_flush(mark.line())
 
     async def close(self) -> SyncSummary:
         from s3flow.bulk.runner import SyncSummary
@@ -310,7 +324,7 @@ class Job:
         if self.manifest is not None:
             for shard in self.shards:
                 mark = shard.mark
-                if self.marks and mark.low == mark.produced:  # all settled (failed ones apart)
+                if self.marks and shard.ordered and mark.low == mark.produced:
                     for line in mark.closed:
                         self.manifest.add(line)
                     if mark.last is not None:

@@ -21,7 +21,7 @@ import anyio.to_thread
 
 from s3flow.bulk.diff import Entry, Order
 from s3flow.errors import LocalFileError
-from s3flow.localfs import is_own_temp, run_io
+from s3flow.localfs import is_temp_name, run_io
 from s3flow.ops.listing import PageGuard
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def _scan(path: str) -> tuple[list[Scanned], list[tuple[str, str, bool]]]:
     with os.scandir(path) as it:
         for item in it:
             name = item.name
-            if is_own_temp(name):
+            if is_temp_name(name):
                 continue  # a download in progress (ours), never a source
             try:
                 is_dir = item.is_dir(follow_symlinks=False)
@@ -226,8 +226,11 @@ async def list_s3(
             print(len(page))
     """
     token: str | None = None
-    start = prefix + span.after if span.after is not None else None
-    cut, upto = len(prefix), span.upto
+    after, upto, cut = span.after, span.upto, len(prefix)
+    # A file-tree server (SeaweedFS) reads StartAfter "p/a" as "after the entry a",
+    # skipping the directory a/ and all of its keys; start just below the range and
+    # drop what is not in it here.
+    start = prefix + _just_below(after) if after else None
     guard = PageGuard[str](bucket, prefix)
     while True:
         page = await backend.list_page(
@@ -239,14 +242,22 @@ async def list_s3(
             )
             for o in page.objects
         ]
+        if after is not None:
+            entries = [e for e in entries if e.key > after]
         if upto is not None and entries and entries[-1].key > upto:
             yield [e for e in entries if e.key <= upto]
             return
         if entries:
             yield entries
-        token = guard.next(page.next_token, len(entries))
+        token = guard.next(page.next_token, len(page.objects))
         if token is None:
             return
+
+
+def _just_below(key: str) -> str:
+    """A string sorting before ``key`` but after every shorter-prefixed key below it."""
+    last = ord(key[-1])
+    return key[:-1] + chr(last - 1) if last > 1 else key[:-1]
 
 
 # --- key lists (--from-list, failures file) ------------------------------------------

@@ -1,7 +1,9 @@
 """File -> S3: one PutObject below the threshold, else a concurrent multipart upload.
 
 Guarantees: each part has its own retry budget; any failure or cancellation
-aborts the multipart upload (shielded), so none is left behind; the source
+aborts the multipart upload (shielded), so none is left behind (when the
+abort cannot reach the server, the journal is kept instead, so the rerun
+resumes that upload, or aborts it when not resuming); the source
 changing mid-upload fails the transfer; the completed object is checked
 against the locally computed composite checksum or multipart ETag; with a
 journal, a killed upload resumes without re-sending finished parts.
@@ -9,6 +11,7 @@ journal, a killed upload resumes without re-sending finished parts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import replace
@@ -30,6 +33,7 @@ from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResu
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
 from s3flow.transfer.common import Transfer, create_upload, shielded
+from s3flow.transfer.noclobber import Conditional
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,15 +74,27 @@ async def upload_bytes(
     algorithm = t.config.checksum
     if part is None and algorithm != "none":
         part = await anyio.to_thread.run_sync(digest, algorithm, data)
+    sent = part
+
+    async def ours(info: ObjectInfo) -> bool:
+        if sent is not None and sent.algorithm != "md5" and info.checksum == str(sent.checksum()):
+            return True
+        if sent is not None and sent.algorithm == "md5":
+            return info.etag == sent.md5.hex()
+        return info.etag == (await anyio.to_thread.run_sync(_md5, data)).hex()
+
+    conditional = Conditional(t, no_clobber, ours)
     info = await t.retrying(
         "PutObject",
-        lambda: t.backend.put_object(
-            t.bucket,
-            t.key,
-            data,
-            checksum=part.checksum() if part else None,
-            options=options,
-            if_none_match=no_clobber,
+        lambda: conditional.attempt(
+            lambda: t.backend.put_object(
+                t.bucket,
+                t.key,
+                data,
+                checksum=sent.checksum() if sent else None,
+                options=options,
+                if_none_match=no_clobber,
+            )
         ),
     )
     t.progress(PartDone(t.key, 1, len(data)))
@@ -113,6 +129,10 @@ async def upload_file(
     if no_clobber:
         await _refuse_existing(t)  # fail before sending gigabytes; the conditional write stays
     return await _multipart(t, path, identity, options, resume, no_clobber)
+
+
+def _md5(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
 
 
 def _read_small_and_digest(
@@ -187,8 +207,7 @@ async def _multipart(
             async def send(part: PartPlan) -> CompletedPart:
                 if part.number in done:
                     return done[part.number]
-                buffer = await t.take_buffer(part.size)
-                try:
+                async with t.buffer(part.size) as buffer:
                     data, dig = await run_io(path, _read_and_digest, fd, part, algorithm, buffer)
                     digests[part.number] = dig
                     checksum = dig.checksum()
@@ -199,8 +218,6 @@ async def _multipart(
                         ),
                         part_number=part.number,
                     )
-                finally:
-                    t.give_buffer(buffer)
                 await journal.record(sent)
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent
@@ -208,11 +225,13 @@ async def _multipart(
             parts = await t.map(plan, send)
         await _check_unchanged(path, identity, t)
         ordered = [digests[p.number] for p in plan]
-        info = await _complete(t, upload_id, parts, no_clobber)
+        info = await _complete(t, upload_id, parts, no_clobber, ordered)
         checksum = _verify_result(t, info, ordered, parts)
     except BaseException:
-        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
-        journal.remove()
+        if await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id)):
+            journal.remove()
+        # Else the upload is still on the server (which may be gone for now): the
+        # journal lets a rerun resume it, or abort it when resuming is off.
         raise
     journal.remove()
     t.progress(TransferDone(t.key, identity.size))
@@ -292,17 +311,28 @@ async def _confirm_finished(
 
 
 async def _complete(
-    t: Transfer, upload_id: str, parts: list[CompletedPart], no_clobber: bool
+    t: Transfer,
+    upload_id: str,
+    parts: list[CompletedPart],
+    no_clobber: bool,
+    digests: list[PartDigest],
 ) -> ObjectInfo:
     """CompleteMultipartUpload, resolving a lost reply by HEAD instead of failing."""
     attempts = 0
+
+    async def ours(info: ObjectInfo) -> bool:
+        return _is_ours(info, digests)
+
+    conditional = Conditional(t, no_clobber, ours)
 
     async def attempt() -> ObjectInfo:
         nonlocal attempts
         attempts += 1
         try:
-            return await t.backend.complete_multipart_upload(
-                t.bucket, t.key, upload_id, parts, if_none_match=no_clobber
+            return await conditional.attempt(
+                lambda: t.backend.complete_multipart_upload(
+                    t.bucket, t.key, upload_id, parts, if_none_match=no_clobber
+                )
             )
         except UploadNotFound:
             if attempts == 1:
@@ -311,6 +341,16 @@ async def _complete(
             return await t.backend.head_object(t.bucket, t.key)
 
     return await t.retrying("CompleteMultipartUpload", attempt)
+
+
+def _is_ours(info: ObjectInfo, digests: list[PartDigest]) -> bool:
+    """Whether the stored object provably has our parts (a positive match, not "no mismatch")."""
+    if digests[0].algorithm == "md5":
+        return info.etag == multipart_etag([d.md5 for d in digests])
+    algo, _, value = (info.checksum or "").partition(":")
+    value = value.split("-")[0]
+    mine = (composite_checksum(digests).value.split("-")[0], full_checksum(digests).value)
+    return algo == digests[0].algorithm and value in mine
 
 
 def _verify_result(

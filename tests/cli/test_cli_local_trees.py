@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from tests.cli.conftest import get
+from tests.cli.helpers import get
 
 if TYPE_CHECKING:
     from pathlib import Path

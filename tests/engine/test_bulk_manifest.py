@@ -57,7 +57,8 @@ class Dying(MemoryBackend):
 
 
 def run(compare: str, src: Path, backend: MemoryBackend, **options: Any) -> Any:
-    opts = SyncOptions(compare=compare, concurrency=8, **options)  # type: ignore[arg-type]
+    # order="s3": watermarks are written only while the listing order is known
+    opts = SyncOptions(compare=compare, concurrency=8, order="s3", **options)  # type: ignore[arg-type]
     job = copy_tree if compare == "always" else sync
     return job(src, S3Location("b", "dst/"), dest_backend=backend, options=opts)
 
@@ -131,7 +132,7 @@ async def test_a_changed_object_is_copied_despite_a_finished_manifest(tmp_path: 
     backend.buckets["b"], backend.buckets["c"] = {}, {}
     for i in range(300):
         await backend.put_object("b", f"k{i:03d}", b"old")
-    opts = SyncOptions(compare="always", manifest=tmp_path / "job.jsonl")
+    opts = SyncOptions(compare="always", manifest=tmp_path / "job.jsonl", order="s3")
     kw: dict[str, Any] = {"source_backend": backend, "dest_backend": backend, "options": opts}
     first = await copy_tree(S3Location("b"), S3Location("c"), **kw)
     assert first.copied == 300
@@ -242,7 +243,9 @@ async def test_old_objects_that_failed_are_not_under_a_watermark(tmp_path: Path)
     for key, obj in source.buckets["s"].items():
         source.buckets["s"][key] = replace(obj, modified=long_ago)
     dest = Dying(alive=150)
-    opts = SyncOptions(compare="always", concurrency=8, manifest=tmp_path / "job.jsonl")
+    opts = SyncOptions(
+        compare="always", concurrency=8, manifest=tmp_path / "job.jsonl", order="s3"
+    )
     kw: dict[str, Any] = {"source_backend": source, "dest_backend": dest, "options": opts}
     first = await copy_tree(S3Location("s"), S3Location("b", "dst/"), **kw)
     assert (first.copied, first.failed) == (150, 550)

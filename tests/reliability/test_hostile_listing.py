@@ -52,8 +52,8 @@ PAGES = {
     "repeated continuation token": (repeated_token, "twice"),
     "empty truncated pages forever": (empty_forever, "empty truncated pages"),
     "IsTruncated neither true nor false": (bad_truncated, "IsTruncated"),
-    "non-numeric Size": (entry("c", "12abc"), "malformed listing answer"),
-    "superscript digit Size": (entry("c", "\u00b2"), "malformed listing answer"),
+    "non-numeric Size": (entry("c", "12abc"), "is not a number"),
+    "superscript digit Size": (entry("c", "\u00b2"), "is not a number"),
     "Contents without Key": (entry(None, "1"), "without"),
 }
 BOTOCORE_LENIENT = {"IsTruncated neither true nor false"}  # botocore reads it as false
