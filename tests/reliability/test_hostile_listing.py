@@ -52,8 +52,8 @@ PAGES = {
     "repeated continuation token": (repeated_token, "twice"),
     "empty truncated pages forever": (empty_forever, "empty truncated pages"),
     "IsTruncated neither true nor false": (bad_truncated, "IsTruncated"),
-    "non-numeric Size": (entry("c", "12abc"), "is not a number"),
-    "superscript digit Size": (entry("c", "\u00b2"), "is not a number"),
+    "non-numeric Size": (entry("c", "12abc"), "not a number|invalid literal"),
+    "superscript digit Size": (entry("c", "\u00b2"), "not a number|invalid literal"),
     "Contents without Key": (entry(None, "1"), "without"),
 }
 BOTOCORE_LENIENT = {"IsTruncated neither true nor false"}  # botocore reads it as false
