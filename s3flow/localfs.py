@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FileIdentity",
     "TempFile",
+    "describe",
     "file_entry",
     "identify",
     "is_temp_name",

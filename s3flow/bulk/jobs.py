@@ -316,19 +316,25 @@ class Job:
             shard.since_mark = 0
             await self.manifest.add_and_flush(mark.line())
 
+    def _final_marks(self) -> list[str]:
+        """The watermark lines still to write, of shards whose every action settled."""
+        lines: list[str] = []
+        for shard in self.shards:
+            mark = shard.mark
+            if self.marks and shard.ordered and mark.low == mark.produced:
+                lines += mark.closed
+                if mark.last is not None:
+                    lines.append(mark.line())
+        return lines
+
     async def close(self) -> SyncSummary:
         from s3flow.bulk.runner import SyncSummary
 
         await self.flush_deletes()
         await self._remove_stale_temps()
         if self.manifest is not None:
-            for shard in self.shards:
-                mark = shard.mark
-                if self.marks and shard.ordered and mark.low == mark.produced:
-                    for line in mark.closed:
-                        self.manifest.add(line)
-                    if mark.last is not None:
-                        self.manifest.add(mark.line())
+            for line in self._final_marks():
+                self.manifest.add(line)
             await self.manifest.flush()
         if self.failures is not None:
             await self.failures.flush()

@@ -98,30 +98,32 @@ def _scan(path: str) -> tuple[list[Scanned], list[tuple[str, str, bool]]]:
     bad: list[tuple[str, str, bool]] = []
     with os.scandir(path) as it:
         for item in it:
-            name = item.name
-            if is_temp_name(name):
+            if is_temp_name(item.name):
                 continue  # a download in progress (ours), never a source
             try:
-                is_dir = item.is_dir(follow_symlinks=False)
-                if not _utf8(name):
-                    bad.append((_shown(name), "file name is not valid UTF-8; rename it", is_dir))
-                elif is_dir:
-                    found.append((name, True, 0, 0.0, 0.0))
-                elif item.is_file():
-                    st = item.stat()
-                    found.append(
-                        (name, False, st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9)
-                    )
-                elif item.is_symlink() and not os.path.exists(item.path):
-                    bad.append(
-                        (name, "symbolic link leads nowhere (dangling); fix or remove it", False)
-                    )
+                _classify(item, found, bad)
             except FileNotFoundError:  # removed while we looked
                 continue
             except OSError as error:  # a symlink loop (ELOOP), an unreadable entry
                 reason = error.strerror or str(error)
-                bad.append((_shown(name), f"cannot be read: {reason}", False))
+                bad.append((_shown(item.name), f"cannot be read: {reason}", False))
     return found, bad
+
+
+def _classify(
+    item: os.DirEntry[str], found: list[Scanned], bad: list[tuple[str, str, bool]]
+) -> None:
+    name = item.name
+    is_dir = item.is_dir(follow_symlinks=False)
+    if not _utf8(name):
+        bad.append((_shown(name), "file name is not valid UTF-8; rename it", is_dir))
+    elif is_dir:
+        found.append((name, True, 0, 0.0, 0.0))
+    elif item.is_file():
+        st = item.stat()
+        found.append((name, False, st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9))
+    elif item.is_symlink() and not os.path.exists(item.path):
+        bad.append((name, "symbolic link leads nowhere (dangling); fix or remove it", False))
 
 
 def _utf8(name: str) -> bool:
