@@ -38,14 +38,18 @@ __all__ = [
     "FileIdentity",
     "TempFile",
     "describe",
+    "file_entry",
     "identify",
     "is_temp_name",
+    "make_durable",
     "open_for_read",
     "open_temp",
     "pwritev_all",
     "read_small",
+    "remove_stale_temps",
     "run_io",
     "start_writeback",
+    "symlink_on_the_way",
     "sync_dir",
     "temp_path_for",
     "write_new_file",
@@ -400,3 +404,114 @@ def _remove(path: Path) -> None:
     # Synchronous on purpose: it must run even while the task is being cancelled.
     with suppress(FileNotFoundError):
         os.unlink(path)
+
+
+# --- durability of bulk jobs (group commit) ----------------------------------------
+
+
+def file_entry(path: Path) -> tuple[int, float, float]:
+    """Blocking: a regular file's size, mtime and change time (seconds)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is not a regular file", str(path))
+    return st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int]
+    call.restype = ctypes.c_int
+    return call
+
+
+def make_durable(root: Path, paths: Sequence[Path]) -> None:
+    """Blocking: ``paths`` (files renamed into place under ``root``) and their directory
+    entries are on disk when this returns.
+
+    One ``syncfs`` of ``root``'s file system covers them all (Linux); files on another
+    file system (a mount inside the tree), or any file where ``syncfs`` is missing or
+    fails, are fsynced one by one, with their directories.
+    """
+    call = _syncfs()
+    synced, device = False, -1
+    if call is not None:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            synced = call(fd) == 0
+            device = os.fstat(fd).st_dev
+        finally:
+            os.close(fd)
+    parents: dict[Path, list[Path]] = {}
+    for path in paths:
+        parents.setdefault(path.parent, []).append(path)
+    for parent, files in parents.items():
+        try:
+            if synced and os.stat(parent).st_dev == device:
+                continue
+        except FileNotFoundError:
+            continue  # removed since (a later delete): nothing left to make durable
+        for path in files:
+            _fsync_path(path, os.O_RDONLY)
+        _fsync_path(parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync_path(path: Path, flags: int) -> None:
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(directories: Sequence[Path], before: float) -> int:
+    """Blocking: remove s3flow's own temp files (exact names only, regular files, not
+    links) last written before ``before`` (epoch seconds) from ``directories``.
+
+    A bulk download run after this time did not leave them: they are what a killed
+    run left behind. Returns how many were removed.
+    """
+    removed = 0
+    for directory in directories:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # gone or unreadable: nothing of ours to find there
+        for item in entries:
+            if not is_temp_name(item.name):
+                continue
+            try:
+                st = item.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and st.st_mtime < before:
+                    os.unlink(item.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+def symlink_on_the_way(root: Path, path: Path, known: set[str]) -> str | None:
+    """Blocking: the first directory between ``root`` and ``path`` (both excluded) that is
+    a symbolic link, or None. ``known`` caches directories found to be real ones."""
+    relative = path.relative_to(root).parts[:-1]
+    current = str(root)
+    for part in relative:
+        current = os.path.join(current, part)
+        if current in known:
+            continue
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return None  # made by the download itself, as a real directory
+        if stat.S_ISLNK(st.st_mode):
+            return current
+        known.add(current)
+    return None

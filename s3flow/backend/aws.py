@@ -33,12 +33,14 @@ from s3flow.backend.credentials import (
 from s3flow.backend.presign import dns_compatible, presign_url
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.sizes import malformed, reply_int
+from s3flow.backend.wire import continuation, listed_size
 from s3flow.errors import (
     ConfigError,
     CredentialsError,
     InvalidBucketName,
     RetryableError,
     S3FlowError,
+    ServiceError,
     error_for_code,
 )
 from s3flow.models import (
@@ -162,6 +164,13 @@ class _HostCheckingSession(AIOHTTPSession):  # type: ignore[misc]
         context: ssl.SSLContext = super()._get_ssl_context()
         context.check_hostname = True  # only called when verifying at all
         return context
+
+
+def _listed(record: Mapping[str, Any], name: str, bucket: str) -> str:
+    value = record.get(name)
+    if not isinstance(value, str):
+        raise ServiceError(f"malformed listing answer: an entry without <{name}>", bucket=bucket)
+    return value
 
 
 def _etag(value: str | None) -> str:
@@ -479,16 +488,17 @@ class AioBotocoreBackend:
             r = await self._client.list_objects_v2(**args)
         objects = tuple(
             ObjectInfo(
-                key=o["Key"],
-                size=o.get("Size", 0),
+                key=_listed(o, "Key", bucket),
+                size=listed_size(o.get("Size"), bucket, o.get("Key")),
                 etag=_etag(o.get("ETag")),
                 last_modified=o.get("LastModified"),
                 storage_class=o.get("StorageClass"),
             )
             for o in r.get("Contents", [])
         )
-        prefixes = tuple(p["Prefix"] for p in r.get("CommonPrefixes", []))
-        next_token = r.get("NextContinuationToken") if r.get("IsTruncated") else None
+        prefixes = tuple(_listed(p, "Prefix", bucket) for p in r.get("CommonPrefixes", []))
+        token = r.get("NextContinuationToken")
+        next_token = continuation(bool(r.get("IsTruncated")), token, bucket)
         return ListPage(objects=objects, prefixes=prefixes, next_token=next_token)
 
     async def list_versions_page(

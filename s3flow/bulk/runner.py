@@ -22,6 +22,7 @@ import anyio
 from s3flow.bulk.actions import Endpoint, Mover
 from s3flow.bulk.diff import (
     MODES,
+    Check,
     CompareMode,
     Copy,
     Delete,
@@ -77,7 +78,10 @@ class SyncOptions:
       concurrently (``spans`` gives explicit ranges, e.g. a cluster shard).
     - ``from_list``: only the keys in this file (one per line).
     - ``failures_file``: write failed keys here, one per line.
-    - ``manifest``: journal of finished keys; a rerun skips them.
+    - ``manifest``: journal of settled keys and their sources' identity; a
+      rerun skips those whose source is unchanged where the listings alone
+      cannot tell (``compare="always"``, ``checksum``); failed keys are never
+      recorded (:mod:`s3flow.bulk.manifest`).
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
     - ``order``: how the S3 side lists keys: ``auto`` (default: assume
@@ -295,7 +299,7 @@ async def _produce(
     while True:
         held: list[Entry] | None = [] if adaptive else None
         spool = await DeleteSpool.open() if options.delete else None
-        src_pages, dst_pages = job.listings(span, order)
+        src_pages, dst_pages = job.listings(shard, span, order)
         src = _Cursor(src_pages, "source", order, check=not unordered, adaptive=adaptive)
         dst = _Cursor(dst_pages, "destination", order, check=not unordered, adaptive=adaptive)
         try:
@@ -385,7 +389,11 @@ async def _act(
     send: MemoryObjectSendStream[tuple[Shard, int, Action]],
     spool: DeleteSpool | None,
 ) -> None:
-    if job.done is not None and job.done.covers(action.entry.key):
+    # The manifest only spares work the listings cannot settle: a copy with nothing
+    # to compare with, a content check. What the diff sees as new or changed is
+    # copied whatever an earlier run recorded.
+    done = job.done
+    if done is not None and _unsettled(action, job.options.compare) and done.covers(action.entry):
         job.skip(action.entry, "manifest")
     elif isinstance(action, Skip):
         job.skip(action.entry, "unchanged")
@@ -394,6 +402,12 @@ async def _act(
         await spool.add(action.entry)
     else:
         await send.send((shard, job.track(shard, action.entry.key), action))
+
+
+def _unsettled(action: Action, mode: CompareMode) -> bool:
+    """Whether the listings leave ``action`` to be settled by the manifest: a copy in
+    ``always`` mode (the destination is not listed), a content check."""
+    return isinstance(action, Check) or (mode == "always" and isinstance(action, Copy))
 
 
 class _Cursor:
