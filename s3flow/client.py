@@ -17,7 +17,7 @@ import anyio
 from s3flow.bulk import runner as bulk
 from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.errors import ClientClosed
-from s3flow.models import S3Location
+from s3flow.models import ClientStatistics, S3Location
 from s3flow.ops import buckets, listing, objects
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import AdaptiveLimit, ByteBudget
@@ -25,7 +25,7 @@ from s3flow.transfer import copy, download, stream, upload
 from s3flow.transfer.common import Transfer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Iterable
+    from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
     from s3flow.backend.protocol import S3Backend
     from s3flow.bulk.cluster import Connection
@@ -51,6 +51,9 @@ class S3Client:
     from s3flow.testing import MemoryBackend
     s3 = S3Client(MemoryBackend(), TransferConfig())
     await s3.create_bucket("demo")
+
+    ``sleep``, ``rng`` and ``clock`` (seconds, for the throttling cool-down) are
+    injected so tests of backoff and throttling never wait.
     """
 
     def __init__(
@@ -61,13 +64,14 @@ class S3Client:
         endpoint: str = "",
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config or TransferConfig()
         self._backend: S3Backend | None = backend
         self._endpoint = endpoint
         self._budget = ByteBudget(self.config.memory_limit)
         # Requests in flight across every transfer of this client; halves under SlowDown.
-        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4))
+        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4), clock=clock)
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -83,6 +87,19 @@ class S3Client:
 
     def close(self) -> None:
         self._backend = None
+
+    def statistics(self) -> ClientStatistics:
+        """What the client's shared limits allow and hold now.
+
+        Example: ``s3.statistics().requests_allowed`` drops after SlowDown answers.
+        """
+        return ClientStatistics(
+            requests_allowed=self._limit.current,
+            requests_max=self._limit.maximum,
+            requests_in_flight=int(self._limit.gate.borrowed_tokens),
+            bytes_held=self._budget.in_use,
+            memory_limit=self._budget.limit,
+        )
 
     def _transfer(
         self, bucket: str, key: str, progress: ProgressSink, config: TransferConfig | None
@@ -372,6 +389,7 @@ async def connect(
     session_token: str | None = None,
     config: TransferConfig | None = None,
     verify_tls: bool = True,
+    ca_bundle: str | None = None,
     fast_path: bool = True,
 ) -> AsyncIterator[S3Client]:
     """Open a client over one long-lived connection pool. Example::
@@ -382,14 +400,18 @@ async def connect(
     Credentials: explicit keys, then the AWS chain (env, ~/.aws, ``profile``),
     then ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
     ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``; custom endpoints use
-    path-style addressing. ``fast_path=False`` sends every call through
+    path-style addressing. TLS trusts ``ca_bundle`` (a PEM file), else
+    ``AWS_CA_BUNDLE``, else ``ca_bundle`` in the AWS profile, else the
+    default CAs, on every path. ``fast_path=False`` sends every call through
     botocore (see :class:`s3flow.config.ConnectConfig`). With a custom
     endpoint and static keys (given, or in the environment), botocore is not
     even imported until a call needs it: transfers and listings never do.
     """
     from s3flow.backend.fast import open_without_botocore, quick_start
+    from s3flow.backend.profile import read_profile, resolve_ca_bundle
 
     transfer = config or TransferConfig()
+    settings = await anyio.to_thread.run_sync(read_profile, profile)
     endpoint = (
         endpoint_url or os.environ.get("S3FLOW_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
     )
@@ -397,6 +419,7 @@ async def connect(
         endpoint_url=endpoint,
         region=region,
         verify_tls=verify_tls,
+        ca_bundle=resolve_ca_bundle(ca_bundle, settings) if verify_tls else None,
         max_pool_connections=max(64, transfer.max_concurrency * 4),
         fast_path=fast_path,
     )

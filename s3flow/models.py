@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Bucket",
     "Checksum",
+    "ClientStatistics",
     "CompletedPart",
     "DeleteFailure",
     "DeleteResult",
@@ -119,6 +121,24 @@ class TransferResult:
         return self.size / self.elapsed if self.elapsed > 0 else 0.0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientStatistics:
+    """A snapshot of the limits one client shares among its transfers.
+
+    Example: ``s3.statistics().requests_allowed``. Like anyio's
+    ``CapacityLimiter.statistics()``: read it, never change the client through it.
+    """
+
+    requests_allowed: int  # requests in flight allowed now; halves under SlowDown, then regrows
+    requests_max: int
+    requests_in_flight: int
+    bytes_held: int  # part buffers and streamed ranges counted against ``memory_limit``
+    memory_limit: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObjectOptions:
     """Typed S3 parameters for writes. Example: ``ObjectOptions(content_type="text/plain")``."""
@@ -127,6 +147,19 @@ class ObjectOptions:
     acl: str | None = None
     storage_class: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # These travel as HTTP header values, sent exactly as given: a CR or LF
+        # would end the header (or smuggle another), so refuse them up front.
+        fields = [("content_type", self.content_type), ("acl", self.acl)]
+        fields += [("storage_class", self.storage_class)]
+        fields += [(f"metadata {name!r}", value) for name, value in self.metadata]
+        for what, value in fields:
+            if value is not None and (bad := _CONTROL.search(value)):
+                raise ConfigError(
+                    f"{what}: value contains the control character {bad.group()!r}; "
+                    "S3 header values cannot carry CR, LF or other control characters"
+                )
 
 
 @dataclass(frozen=True, slots=True)

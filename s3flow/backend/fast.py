@@ -31,13 +31,7 @@ from s3flow import redact
 from s3flow.backend import wire
 from s3flow.backend.answers import no_clobber
 from s3flow.backend.credentials import Credentials
-from s3flow.backend.signed import (
-    XML_BODY_LIMIT,
-    Delegate,
-    SignedSession,
-    ca_bundle,
-    new_session,
-)
+from s3flow.backend.signed import XML_BODY_LIMIT, Delegate, SignedSession, new_session
 from s3flow.errors import RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
@@ -71,13 +65,12 @@ async def with_fast_path(
     region: str,
     resolved_endpoint: str,
     accelerate: bool,
-    ca_file: str | None,
 ) -> AioBotocoreBackend | FastBackend:
     """Wrap ``slow`` in a FastBackend whose session closes with ``stack``, when allowed."""
     base = wire.fast_endpoint(config, credentials, resolved_endpoint, region, accelerate=accelerate)
     if base is None or credentials is None:
         return slow
-    session = await stack.enter_async_context(new_session(config, ca_file))
+    session = await stack.enter_async_context(new_session(config))
 
     async def opened() -> AioBotocoreBackend:
         return slow
@@ -152,7 +145,7 @@ async def open_without_botocore(
     redact.register_secret(credentials.secret_key)
     redact.register_secret(credentials.session_token)
     async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(new_session(config, ca_bundle()))
+        session = await stack.enter_async_context(new_session(config))
 
         async def open_slow() -> AioBotocoreBackend:
             from s3flow.backend.aws import AioBotocoreBackend

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
+from s3flow.backend.answers import certificate_error
 from s3flow.backend.http11 import BodyTooLarge, HttpClient, HttpError, Response
 from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD, canonical_query, quote_path, sign
 from s3flow.errors import RetryableError, ServiceError
@@ -48,7 +49,10 @@ class Delegate(Exception):  # control flow between fast.py and here, never escap
 
 
 def ca_bundle() -> str | None:
-    """The CA file botocore verifies TLS with (certifi's, else its own), found without importing it."""
+    """The CA file botocore verifies TLS with (``AWS_CA_BUNDLE``, certifi's, else its own),
+    found without importing it."""
+    if bundle := os.environ.get("AWS_CA_BUNDLE"):
+        return bundle
     try:
         import certifi
     except ImportError:
@@ -58,12 +62,15 @@ def ca_bundle() -> str | None:
     return str(certifi.where())
 
 
-def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
+def new_session(config: ConnectConfig) -> HttpClient:
     """A keep-alive pool sized and timed like the botocore client (use it as a context manager).
 
-    The TLS context (botocore's CA bundle) is built on the first https
-    connection: loading the CAs cost 14 ms that a plain-http run never needs.
+    TLS trusts ``config.ca_bundle`` alone when given (as botocore does with
+    ``verify=<path>``), else botocore's CA bundle. The context is built on the
+    first https connection: loading the CAs cost 14 ms that a plain-http run
+    never needs.
     """
+    ca_file = config.ca_bundle or ca_bundle()
 
     def tls() -> ssl.SSLContext:
         if not config.verify_tls:
@@ -174,6 +181,8 @@ class SignedSession:
             raise ServiceError(
                 f"{exc}; not an S3 answer (check the endpoint)", bucket=bucket or None, key=key
             ) from None
+        except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
+            raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
         except _NETWORK_ERRORS as exc:
             text = f"{type(exc).__name__}: {exc}".split("\n")[0]
             raise RetryableError(text, bucket=bucket or None, key=key) from exc

@@ -3,9 +3,8 @@
 The payload is never hashed: every body s3flow sends carries an
 ``x-amz-checksum-crc32c`` (or ``Content-MD5``) the server verifies, so the
 request says ``x-amz-content-sha256: UNSIGNED-PAYLOAD``, as botocore does with
-``payload_signing_enabled=False``. The algorithm is the one of
-:func:`s3flow.testing.servers.sign_v4`, copied here because the backend may not
-import from ``testing``.
+``payload_signing_enabled=False``. :func:`s3flow.testing.servers.sign_v4` (the
+test servers' readiness probe) signs with it too, so there is one signer.
 
 >>> import datetime as dt
 >>> h = sign("GET", "/b/k", [], {"host": "h"}, access_key="AK", secret_key="SK",
@@ -80,7 +79,9 @@ def sign(
     ``payload_hash`` is only for the AWS documentation vectors.
     """
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    out = {k.lower(): " ".join(v.split()) for k, v in headers.items()}
+    # Values are sent exactly as given; only the canonical form trims and
+    # collapses runs of whitespace (as botocore's signer does).
+    out = {k.lower(): v for k, v in headers.items()}
     out["x-amz-date"] = stamp
     out["x-amz-content-sha256"] = payload_hash
     if session_token:
@@ -92,7 +93,7 @@ def sign(
             method,
             url_path_quoted or "/",
             canonical_query(query),
-            "".join(f"{n}:{out[n]}\n" for n in names),
+            "".join(f"{n}:{' '.join(out[n].split())}\n" for n in names),
             signed_headers,
             payload_hash,
         )

@@ -86,11 +86,12 @@ def plan_shards(
     ...                 config=TransferConfig(), options=SyncOptions(), shards=4))
     4
     """
-    if options.order != "s3":
-        raise ConfigError("cluster shards are key ranges; they need order='s3'")
     if options.progress is not ignore:
         raise ConfigError("progress sinks do not cross processes; leave progress unset")
     spans: list[KeyRange] = list(options.spans or split_keyspace(shards))
+    # Each shard detects a path-order (file-tree) listing itself; that needs ranges
+    # that select the same keys in either order: one-character bounds.
+    dataclasses.replace(options, spans=tuple(spans))  # validates the spans for the order
     server_side = options.server_side_copy
     if server_side is None:
         server_side = source is not None and source == dest

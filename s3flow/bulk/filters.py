@@ -65,3 +65,45 @@ class Filters:
 
     def __bool__(self) -> bool:
         return bool(self.rules)
+
+
+WILDCARDS = "*?"
+
+
+@dataclass(frozen=True, slots=True)
+class Wildcard:
+    """An s5cmd-style key pattern: ``*`` matches any run of characters (``/``
+    included, so ``*`` and ``**`` both reach into sub-prefixes), ``?`` exactly one.
+
+    ``base`` is the literal part up to the last ``/`` before the first wildcard:
+    the prefix to list, and the root that matched keys are named relative to.
+
+    >>> w = Wildcard.parse("logs/2024-*/*.gz")
+    >>> w.base, w.matches("logs/2024-01/a.gz"), w.matches("logs/2023-01/a.gz")
+    ('logs/', True, False)
+    """
+
+    pattern: str
+    base: str
+    _regex: re.Pattern[str] = field(repr=False, compare=False)
+
+    @staticmethod
+    def has(key: str) -> bool:
+        """True when ``key`` contains a wildcard character."""
+        return any(c in key for c in WILDCARDS)
+
+    @classmethod
+    def parse(cls, pattern: str) -> Wildcard:
+        first = min(i for i in (pattern.find(c) for c in WILDCARDS) if i >= 0)
+        base = pattern[: pattern.rfind("/", 0, first) + 1]
+        parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        return cls(pattern, base, re.compile("".join(parts), re.DOTALL))
+
+    def matches(self, key: str) -> bool:
+        """True when the whole key matches the pattern."""
+        return self._regex.fullmatch(key) is not None
+
+    def filters(self) -> Filters:
+        """The same match as sync filters over keys relative to ``base``."""
+        relative = self.pattern[len(self.base) :].replace("[", "[[]")
+        return Filters.of(("exclude", "*"), ("include", relative))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3flow.backend.protocol import Version
-from s3flow.bulk.diff import Check, Copy, Delete, Entry
+from s3flow.bulk.diff import Check, Copy, Delete, Entry, Order
 from s3flow.bulk.manifest import Done, LineWriter, Watermark, key_record, load_manifest
 from s3flow.bulk.sources import (
     KeyRange,
@@ -39,6 +39,8 @@ class Shard:
     mark: Watermark
     listed: bool = False
     since_mark: int = 0
+    # Watermarks cover whole-key ranges: they are only true while actions come in s3 order.
+    ordered: bool = True
 
 
 @dataclass(slots=True)
@@ -86,21 +88,22 @@ class Job:
     # --- listings ----------------------------------------------------------------
 
     def listings(
-        self, span: KeyRange
+        self, span: KeyRange, order: Order = "s3"
     ) -> tuple[AsyncIterator[list[Entry]], AsyncIterator[list[Entry]]]:
-        """Both sides' listings of one shard, as filtered pages in key order."""
+        """Both sides' listings of one shard, as filtered pages in key order (local
+        trees are walked in ``order``; S3 lists in the server's own order)."""
         src, dst = self.mover.src, self.mover.dst
-        source = self._listing(src, span, for_local_dest=dst.is_local)
-        dest = self._listing(dst, span) if self.options.compare != "always" else _empty()
+        source = self._listing(src, span, order, for_local_dest=dst.is_local)
+        dest = self._listing(dst, span, order) if self.options.compare != "always" else _empty()
         return source, dest
 
     async def _listing(
-        self, end: Endpoint, span: KeyRange, *, for_local_dest: bool = False
+        self, end: Endpoint, span: KeyRange, order: Order, *, for_local_dest: bool = False
     ) -> AsyncIterator[list[Entry]]:
         if self.keys is not None:
             raw = self._by_keys(end, span, is_source=end is self.mover.src)
         elif isinstance(end.root, Path):
-            raw = walk_local(end.root, span, order=self.options.order)
+            raw = walk_local(end.root, span, order=order)
         else:
             assert end.backend is not None
             raw = list_s3(end.backend, end.location.bucket, end.location.key, span)
@@ -208,7 +211,7 @@ class Job:
     async def finished(self, shard: Shard, seq: int) -> None:
         if self.manifest is None:
             return
-        if shard.mark.finish(seq):
+        if shard.mark.finish(seq) and shard.ordered:
             shard.since_mark += 1
             if shard.since_mark >= WATERMARK_EVERY:
                 shard.since_mark = 0
@@ -220,7 +223,7 @@ class Job:
         await self.flush_deletes()
         if self.manifest is not None:
             for shard in self.shards:
-                if shard.mark.last is not None:
+                if shard.mark.last is not None and shard.ordered:
                     self.manifest.add(shard.mark.line())
             await self.manifest.flush()
         if self.failures is not None:

@@ -15,12 +15,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 
 from s3flow.bulk.actions import Endpoint, Mover
-from s3flow.bulk.diff import MODES, CompareMode, Delete, Order, Skip, check_order, step
+from s3flow.bulk.diff import (
+    MODES,
+    CompareMode,
+    Copy,
+    Delete,
+    Entry,
+    Order,
+    Skip,
+    before,
+    check_order,
+    step,
+)
 from s3flow.bulk.filters import Filters
 from s3flow.bulk.jobs import Job, Shard
 from s3flow.bulk.manifest import DeleteSpool
@@ -37,11 +48,19 @@ if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
     from s3flow.backend.protocol import S3Backend
-    from s3flow.bulk.diff import Action, Entry
+    from s3flow.bulk.diff import Action
 
 __all__ = ["SyncOptions", "SyncSummary", "copy_tree", "sync"]
 
 Side = Path | S3Location
+ListingOrder = Literal["auto", "s3", "path"]
+
+
+def _order_free(spans: tuple[KeyRange, ...] | None) -> bool:
+    """True when the ranges select the same keys in s3 and path order: bounds of one
+    character (as ``split_keyspace`` makes) split on the first character only."""
+    bounds = [b for span in spans or () for b in (span.after, span.upto) if b is not None]
+    return all(len(b) == 1 and b != "/" for b in bounds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,9 +80,11 @@ class SyncOptions:
     - ``manifest``: journal of finished keys; a rerun skips them.
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
-    - ``order``: how the S3 side lists keys: ``s3`` (AWS) or ``path``
-      (servers backed by a file tree, e.g. SeaweedFS); a wrong order is
-      detected and fails the job before it can mis-diff.
+    - ``order``: how the S3 side lists keys: ``auto`` (default: assume
+      ``s3`` and switch to ``path`` at the first inversion that only a
+      file-tree listing explains), ``s3`` (AWS, MinIO) or ``path`` (servers
+      backed by a file tree, e.g. SeaweedFS). Any other inversion fails the
+      job before it can mis-diff.
     """
 
     compare: CompareMode = "size_mtime"
@@ -77,7 +98,7 @@ class SyncOptions:
     failures_file: Path | None = None
     manifest: Path | None = None
     server_side_copy: bool | None = None
-    order: Order = "s3"
+    order: ListingOrder = "auto"
     max_failed_keys: int = 1000
     delete_batch: int = 1000
     progress: ProgressSink = ignore
@@ -91,8 +112,13 @@ class SyncOptions:
             raise ConfigError(f"delete_batch must be 1..1000, got {self.delete_batch}")
         if self.delete and self.compare == "always":
             raise ConfigError("delete needs a comparison; it cannot be used with compare='always'")
-        if self.order == "path" and (self.shards > 1 or self.spans):
-            raise ConfigError("shards need order='s3' (key ranges are whole-key ranges)")
+        if self.order not in ("auto", "s3", "path"):
+            raise ConfigError(f"order must be auto, s3 or path, got {self.order!r}")
+        if self.order == "path" and not _order_free(self.spans):
+            raise ConfigError(
+                "key ranges bounded by more than one character need order='s3' "
+                "(a file-tree listing does not follow whole-key order within them)"
+            )
         if self.delete and self.from_list is not None:
             raise ConfigError("delete cannot be combined with from_list")
 
@@ -250,26 +276,71 @@ async def _produce(
     """Diff one shard and queue its actions; skips are settled here.
 
     The merge is :func:`s3flow.bulk.diff.diff`'s (same :func:`step`), over
-    pages, so only page boundaries wait.
+    pages, so only page boundaries wait. With ``order="auto"`` the shard is
+    merged in s3 order until an inversion shows a file-tree (path order)
+    listing; then both sides are listed again in path order and the merge
+    resumes, acting only on the source keys the first pass had not reached.
     """
     shard = job.shard(span)
-    pages = job.listings(span)
-    order = job.options.order
-    src, dst = _Cursor(pages[0], "source", order), _Cursor(pages[1], "destination", order)
-    await src.fill()
-    await dst.fill()
-    deferred = job.options.delete and not job.options.dry_run
-    spool = await DeleteSpool.open() if deferred else None
-    try:
-        await _merge(job, shard, src, dst, send, spool)
-        if spool is not None:  # the listings were in order to the end: deleting is safe
-            async for batch in spool.drain():
-                for entry in batch:
-                    await send.send((shard, job.track(shard, entry.key), Delete(entry)))
-    finally:
-        if spool is not None:
-            spool.close()
+    options = job.options
+    # cp -r lists no destination and deletes nothing: the source's order is irrelevant.
+    unordered = options.compare == "always" and options.manifest is None and not options.delete
+    order: Order = "path" if options.order == "path" else "s3"
+    adaptive = options.order == "auto" and _order_free((span,))
+    # Until the order is known, actions are not in one order (new keys on a pair the
+    # two orders disagree on wait for the end), so a watermark could cover keys still
+    # to come: only per-key manifest records then.
+    shard.ordered = order == "s3" and not adaptive
+    seen: _Seen | None = None
+    while True:
+        held: list[Entry] | None = [] if adaptive else None
+        spool = await DeleteSpool.open() if options.delete else None
+        src_pages, dst_pages = job.listings(span, order)
+        src = _Cursor(src_pages, "source", order, check=not unordered, adaptive=adaptive)
+        dst = _Cursor(dst_pages, "destination", order, check=not unordered, adaptive=adaptive)
+        try:
+            await src.fill()
+            await dst.fill()
+            await _merge(job, shard, src, dst, send, spool, seen, held)
+            for entry in held or ():  # s3 order held to the end: these keys are new
+                await _act(job, shard, Copy(entry, "new"), send, spool)
+            if spool is not None:  # the listings were in order to the end: deleting is safe
+                async for batch in spool.drain():
+                    for entry in batch:
+                        await send.send((shard, job.track(shard, entry.key), Delete(entry)))
+            break
+        except _PathOrderSeen:
+            # Every source key before the head was acted on (copies are never wrong,
+            # at worst repeated; deletes were only spooled). The head is the first
+            # key not reached, in the order the source was read in.
+            seen = _Seen(
+                src.head, "s3" if job.mover.src.is_local else "path", {e.key for e in held or ()}
+            )
+            order, adaptive, shard.ordered = "path", False, False
+        finally:
+            if spool is not None:
+                spool.close()
+            await src.close()
+            await dst.close()
     shard.listed = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """The source keys a first (s3-order) pass acted on: all before ``head`` in ``order``."""
+
+    head: Entry | None
+    order: Order
+    held: set[str]
+
+    def covers(self, key: str) -> bool:
+        if key in self.held:
+            return False
+        return self.head is None or before(key, self.head.key, self.order)
+
+
+class _PathOrderSeen(ConfigError):
+    """An s3-order inversion that a path-order (file-tree) listing explains."""
 
 
 async def _merge(
@@ -279,31 +350,66 @@ async def _merge(
     dst: _Cursor,
     send: MemoryObjectSendStream[tuple[Shard, int, Action]],
     spool: DeleteSpool | None,
+    seen: _Seen | None = None,
+    held: list[Entry] | None = None,
 ) -> None:
-    mode, delete, done, order = job.options.compare, job.options.delete, job.done, src.order
+    """``held``: while the order is unknown, a source key that is new only in s3 order
+    (the destination's head sorts after it in s3 order, before it in path order) is
+    held back instead of copied: a file-tree listing may still bring it."""
+    mode, delete, order = job.options.compare, job.options.delete, src.order
     while src.head is not None or dst.head is not None:
         action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete, order=order)
-        if action is not None:
-            if done is not None and done.covers(action.entry.key):
-                job.skip(action.entry, "manifest")
-            elif isinstance(action, Skip):
-                job.skip(action.entry, "unchanged")
-                await job.finished(shard, job.track(shard, action.entry.key))
-            elif isinstance(action, Delete) and spool is not None:
-                await spool.add(action.entry)
-            else:
-                await send.send((shard, job.track(shard, action.entry.key), action))
+        if action is None:
+            pass
+        elif seen is not None and not isinstance(action, Delete) and seen.covers(action.entry.key):
+            pass  # the first pass acted on it already
+        elif (
+            held is not None
+            and isinstance(action, Copy)
+            and dst.head is not None
+            and before(dst.head.key, action.entry.key, "path")
+        ):
+            held.append(action.entry)
+        else:
+            await _act(job, shard, action, send, spool)
         if take_src and not src.advance():
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
 
 
-class _Cursor:
-    """The head of a paged listing; checks S3 order as it goes."""
+async def _act(
+    job: Job,
+    shard: Shard,
+    action: Action,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    spool: DeleteSpool | None,
+) -> None:
+    if job.done is not None and job.done.covers(action.entry.key):
+        job.skip(action.entry, "manifest")
+    elif isinstance(action, Skip):
+        job.skip(action.entry, "unchanged")
+        await job.finished(shard, job.track(shard, action.entry.key))
+    elif isinstance(action, Delete) and spool is not None:
+        await spool.add(action.entry)
+    else:
+        await send.send((shard, job.track(shard, action.entry.key), action))
 
-    def __init__(self, pages: AsyncIterator[list[Entry]], side: str, order: Order) -> None:
+
+class _Cursor:
+    """The head of a paged listing; checks its order as it goes."""
+
+    def __init__(
+        self,
+        pages: AsyncIterator[list[Entry]],
+        side: str,
+        order: Order,
+        *,
+        check: bool = True,
+        adaptive: bool = False,
+    ) -> None:
         self.pages, self.side, self.order = pages, side, order
+        self.check, self.adaptive = check, adaptive
         self.page: list[Entry] = []
         self.index = 0
         self.head: Entry | None = None
@@ -314,11 +420,24 @@ class _Cursor:
         if self.index >= len(self.page):
             return False
         previous, self.head = self.head, self.page[self.index]
-        check_order(previous, self.head, self.side, self.order)
+        self._check(previous)
         return True
 
     async def fill(self) -> None:
         previous = self.head
         self.page, self.index = await anext(self.pages, []), 0
         self.head = self.page[0] if self.page else None
+        self._check(previous)
+
+    def _check(self, previous: Entry | None) -> None:
+        if not self.check or previous is None or self.head is None:
+            return
+        prev, key = previous.key, self.head.key
+        if self.adaptive and not before(prev, key, self.order) and before(prev, key, "path"):
+            raise _PathOrderSeen(f"{self.side} lists keys in path order")
         check_order(previous, self.head, self.side, self.order)
+
+    async def close(self) -> None:
+        aclose = getattr(self.pages, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -20,7 +20,7 @@ import anyio
 import anyio.to_thread
 
 from s3flow.bulk.diff import Entry, Order
-from s3flow.localfs import TEMP_MARKER, run_io
+from s3flow.localfs import is_temp_name, run_io
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -91,7 +91,7 @@ def _scan(path: str) -> list[tuple[str, bool, int, float]]:
     found: list[tuple[str, bool, int, float]] = []
     with os.scandir(path) as it:
         for item in it:
-            if item.name.startswith(".") and TEMP_MARKER in item.name:
+            if is_temp_name(item.name):
                 continue  # a download in progress (ours), never a source
             try:
                 if item.is_dir(follow_symlinks=False):
@@ -167,8 +167,11 @@ async def list_s3(
             print(len(page))
     """
     token: str | None = None
-    start = prefix + span.after if span.after is not None else None
-    cut, upto = len(prefix), span.upto
+    after, upto, cut = span.after, span.upto, len(prefix)
+    # A file-tree server (SeaweedFS) reads StartAfter "p/a" as "after the entry a",
+    # skipping the directory a/ and all of its keys; start just below the range and
+    # drop what is not in it here.
+    start = prefix + _just_below(after) if after else None
     while True:
         page = await backend.list_page(
             bucket, prefix=prefix, token=token, start_after=start if token is None else None
@@ -179,6 +182,8 @@ async def list_s3(
             )
             for o in page.objects
         ]
+        if after is not None:
+            entries = [e for e in entries if e.key > after]
         if upto is not None and entries and entries[-1].key > upto:
             yield [e for e in entries if e.key <= upto]
             return
@@ -187,6 +192,12 @@ async def list_s3(
         if page.next_token is None:
             return
         token = page.next_token
+
+
+def _just_below(key: str) -> str:
+    """A string sorting before ``key`` but after every shorter-prefixed key below it."""
+    last = ord(key[-1])
+    return key[:-1] + chr(last - 1) if last > 1 else key[:-1]
 
 
 # --- key lists (--from-list, failures file) ------------------------------------------

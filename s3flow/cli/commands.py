@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Literal
 
 import anyio
 
+from s3flow.bulk.filters import Wildcard
 from s3flow.client import connect
-from s3flow.errors import ServiceError
+from s3flow.errors import ObjectNotFound, ServiceError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ class Options:
     profile: str | None
     region: str | None
     verify_tls: bool
+    ca_bundle: str | None = None
     config: TransferConfig
     out: Reporter
 
@@ -49,6 +51,7 @@ async def open_client(options: Options) -> AsyncIterator[S3Client]:
         profile=options.profile,
         config=options.config,
         verify_tls=options.verify_tls,
+        ca_bundle=options.ca_bundle,
     ) as s3:
         yield s3
 
@@ -68,11 +71,29 @@ async def ls(options: Options, url: S3Location | None, recursive: bool) -> None:
                 else:
                     out.data(f"{_date(bucket.created)} {bucket.name}")
             return
+        if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
+            found = False
+            async for obj in _matching(s3, url):
+                found = True
+                _print_object(out, obj, obj.key)
+            if not found:
+                raise ObjectNotFound(
+                    "no object matches the wildcard", bucket=url.bucket, key=url.key
+                )
+            return
         # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
         base = "" if recursive else url.key[: url.key.rfind("/") + 1]
         delimiter = None if recursive else "/"
         async for obj in s3.list_objects(url.bucket, url.key, delimiter):
             _print_object(out, obj, obj.key[len(base) :])
+
+
+async def _matching(s3: S3Client, url: S3Location) -> AsyncIterator[ObjectInfo]:
+    """The objects whose whole key matches the wildcard ``url.key``."""
+    pattern = Wildcard.parse(url.key)
+    async for obj in s3.list_objects(url.bucket, pattern.base):
+        if pattern.matches(obj.key):
+            yield obj
 
 
 def _print_object(out: Reporter, obj: ObjectInfo, name: str) -> None:
@@ -110,11 +131,20 @@ async def rm(options: Options, url: S3Location, recursive: bool) -> None:
     """Delete one key, or every key under the prefix in batches of 1,000."""
     out = options.out
     async with open_client(options) as s3:
-        if not recursive:
+        if Wildcard.has(url.key):
+            keys = [obj.key async for obj in _matching(s3, url)]
+            if not keys:
+                raise ObjectNotFound(
+                    "no object matches the wildcard", bucket=url.bucket, key=url.key
+                )
+        elif not recursive:
             await s3.delete_object(url.bucket, url.key)
             out.event("delete", str(url), bucket=url.bucket, key=url.key)
             return
-        keys = [obj.key async for obj in s3.list_objects(url.bucket, url.key)]
+        else:
+            # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
+            prefix = url.key if not url.key or url.key.endswith("/") else url.key + "/"
+            keys = [obj.key async for obj in s3.list_objects(url.bucket, prefix)]
         result = await s3.delete_objects(url.bucket, keys)
     for key in result.deleted:
         out.event("delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)

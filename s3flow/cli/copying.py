@@ -9,17 +9,19 @@ key with :func:`local_target`.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 import click
 
+from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.bulk.runner import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from s3flow.client import S3Client
     from s3flow.progress import ProgressSink
 
-__all__ = ["CopyRequest", "copy", "local_target", "plan"]
+__all__ = ["CopyRequest", "copy", "local_target", "plan", "refuse_wildcard"]
 
 _UNSAFE_SEGMENT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 
@@ -55,6 +57,7 @@ class CopyRequest:
     recursive: bool
     no_clobber: bool
     objects: int | None = None  # objects in flight with --recursive (None: SyncOptions' default)
+    filters: Filters = field(default_factory=Filters)  # a wildcard source, as filters
 
 
 def plan(
@@ -68,6 +71,17 @@ def plan(
         raise click.BadParameter(str(exc)) from None
     if isinstance(source, str) and isinstance(dest, str):
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
+    refuse_wildcard(dest, "a destination")
+    filters = Filters()
+    if isinstance(source, S3Location) and Wildcard.has(source.key):
+        # s5cmd: a wildcard source copies every matching object, named relative to
+        # the prefix before the first wildcard (cp 's3://b/logs/*.gz' d/ -> d/x/a.gz).
+        pattern = Wildcard.parse(source.key)
+        source, filters, recursive = (
+            S3Location(source.bucket, pattern.base),
+            pattern.filters(),
+            True,
+        )
     if recursive and "-" in (source, dest):
         raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
     if objects is not None and not recursive:
@@ -81,7 +95,13 @@ def plan(
         raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
-    return CopyRequest(source, dest, recursive, no_clobber, objects)
+    return CopyRequest(source, dest, recursive, no_clobber, objects, filters)
+
+
+def refuse_wildcard(side: S3Location | str, what: str) -> None:
+    """A * or ? in an s3:// URL is a pattern, never part of a literal prefix."""
+    if isinstance(side, S3Location) and Wildcard.has(side.key):
+        raise click.BadParameter(f"{side}: wildcards (* ?) cannot be used in {what}")
 
 
 def _is_dir_key(key: str) -> bool:
@@ -111,9 +131,9 @@ def local_target(root: Path, relative: str, *, bucket: str, key: str) -> Path:
 async def copy(options: Options, request: CopyRequest) -> None:
     """Run one checked cp request."""
     if request.recursive:
-        bulk = (
-            SyncOptions() if request.objects is None else SyncOptions(concurrency=request.objects)
-        )
+        bulk = SyncOptions(filters=request.filters)
+        if request.objects is not None:
+            bulk = dataclasses.replace(bulk, concurrency=request.objects)
         job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
         await run_job(options, job)
         return

@@ -40,8 +40,10 @@ def parse_size(text: str) -> int:
     return int(float(number) * 1024 ** _POWERS[unit.lower()])
 
 
-def _transfer_config(concurrency: int | None, part_size: str | None) -> TransferConfig:
-    config = TransferConfig()
+def _transfer_config(
+    concurrency: int | None, part_size: str | None, fsync: bool = False
+) -> TransferConfig:
+    config = TransferConfig(fsync=fsync)
     changes: dict[str, int] = {}
     if concurrency is not None:
         changes["max_concurrency"] = concurrency
@@ -79,7 +81,18 @@ def _transfer_config(concurrency: int | None, part_size: str | None) -> Transfer
     help="Parts (or ranges) in flight per file [default: 10].",
 )
 @click.option("--part-size", metavar="SIZE", help="Multipart part size, e.g. 8MiB or 64M.")
+@click.option(
+    "--ca-bundle",
+    metavar="FILE",
+    help="PEM file of CAs to trust for TLS (default: $AWS_CA_BUNDLE, the profile's ca_bundle).",
+)
 @click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates (unsafe).")
+@click.option(
+    "--fsync",
+    is_flag=True,
+    help="Flush each downloaded file to disk (fsync) before reporting it done "
+    "[default: atomic rename only, as aws s3 and s5cmd].",
+)
 @click.option("--debug", is_flag=True, help="Log every request at DEBUG level to stderr.")
 @click.version_option(package_name="s3flow")
 @click.pass_context
@@ -92,7 +105,9 @@ def main(
     quiet: bool,
     concurrency: int | None,
     part_size: str | None,
+    ca_bundle: str | None,
     no_verify_ssl: bool,
+    fsync: bool,
     debug: bool,
 ) -> None:
     """s3flow: fast, resumable S3 transfers.
@@ -117,7 +132,8 @@ def main(
         profile=profile,
         region=region,
         verify_tls=not no_verify_ssl,
-        config=_transfer_config(concurrency, part_size),
+        ca_bundle=ca_bundle,
+        config=_transfer_config(concurrency, part_size, fsync),
         out=reporter,
     )
 

@@ -8,6 +8,7 @@ unfinished multipart uploads are aborted) and exit code 130.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,24 @@ from s3flow.models import S3Location
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["location", "options_of", "run"]
+__all__ = ["cli_message", "location", "options_of", "run"]
+
+
+# Library errors name the API's arguments; on the command line the flags are what to type.
+_API_TO_FLAGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"use force=True \(CLI: (?:rb )?--force\)"), "use rb --force"),
+    (re.compile(r"force=True"), "--force"),
+    (re.compile(r"needs order='(s3|path)'"), r"needs --listing-order \1"),
+    (re.compile(r"order='(s3|path)'"), r"--listing-order \1"),
+    (re.compile(r"\bfrom_list\b"), "--from-list"),
+)
+
+
+def cli_message(text: str) -> str:
+    """``text`` with API argument names replaced by the CLI flags that set them."""
+    for pattern, flag in _API_TO_FLAGS:
+        text = pattern.sub(flag, text)
+    return text
 
 
 def run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
@@ -29,7 +47,7 @@ def run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
     try:
         anyio.run(fn, *args)
     except S3FlowError as exc:
-        raise click.ClickException(str(exc)) from None  # "Error: s3://b/k: …", exit 1
+        raise click.ClickException(cli_message(str(exc))) from None  # "Error: s3://b/k: …"
     except KeyboardInterrupt:
         click.echo("interrupted; unfinished uploads were aborted", err=True)
         raise SystemExit(130) from None

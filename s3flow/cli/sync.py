@@ -12,10 +12,10 @@ from typing import Literal
 
 import click
 
-from s3flow.bulk.filters import Filters, RuleKind
+from s3flow.bulk.filters import Filters, RuleKind, Wildcard
 from s3flow.bulk.runner import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
-from s3flow.cli.runtime import options_of, run
+from s3flow.cli.runtime import cli_message, options_of, run
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
 
@@ -52,6 +52,13 @@ def check_sides(src: str, dst: str) -> None:
         raise click.BadParameter(str(exc)) from None
     if not urls:
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
+    for url in urls:
+        # A pattern read as a prefix lists nothing, and --delete would then empty DST.
+        if Wildcard.has(url.key):
+            raise click.BadParameter(
+                f"{url}: sync takes a prefix, not wildcards (* ?); "
+                "filter with --include/--exclude instead"
+            )
     if "-" in (src, dst):
         raise click.BadParameter("- (stdin/stdout) is not a directory or a prefix")
 
@@ -86,10 +93,10 @@ _path = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
     "--listing-order",
-    type=click.Choice(["s3", "path"]),
-    default="s3",
+    type=click.Choice(["auto", "s3", "path"]),
+    default="auto",
     show_default=True,
-    help="How the server lists keys: s3 (AWS, MinIO) or path (SeaweedFS needs path).",
+    help="How the server lists keys: auto (detect), s3 (AWS, MinIO) or path (SeaweedFS).",
 )
 @click.option("--manifest", type=_path, help="Journal of finished keys; a rerun skips them.")
 @click.option("--failures-file", type=_path, help="Write the keys that failed here.")
@@ -114,7 +121,7 @@ def sync(
     checksum: bool,
     concurrency_objects: int,
     shards: int | None,
-    listing_order: Literal["s3", "path"],
+    listing_order: Literal["auto", "s3", "path"],
     manifest: Path | None,
     failures_file: Path | None,
     from_list: Path | None,
@@ -152,7 +159,7 @@ def sync(
             from_list=from_list,
         )
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(cli_message(str(exc))) from None
     job = BulkJob(
         src=src,
         dst=dst,

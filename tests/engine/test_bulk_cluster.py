@@ -11,6 +11,7 @@ import pytest
 from s3flow.bulk.cluster import Connection, plan_shards, run_shard, sync_on_cluster
 from s3flow.bulk.filters import Filters
 from s3flow.bulk.runner import SyncOptions
+from s3flow.bulk.sources import KeyRange
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
@@ -44,14 +45,29 @@ def test_tasks_pickle_and_hide_secrets(tmp_path: Path) -> None:
     back = pickle.loads(pickle.dumps(tasks))
     assert back == tasks and not back[0].options.filters.allows("x.tmp")
     assert back[3].options.failures_file == tmp_path / "failed.txt.shard-0003"
-    with pytest.raises(ConfigError):
+    # One-character bounds select the same keys in s3 and path order: allowed.
+    assert (
+        len(
+            plan_shards(
+                S3Location("b"),
+                tmp_path,
+                source=conn,
+                dest=None,
+                config=TransferConfig(),
+                options=SyncOptions(order="path"),
+                shards=2,
+            )
+        )
+        == 2
+    )
+    with pytest.raises(ConfigError, match="order='s3'"):
         plan_shards(
             S3Location("b"),
             tmp_path,
             source=conn,
             dest=None,
             config=TransferConfig(),
-            options=SyncOptions(order="path"),
+            options=SyncOptions(order="path", spans=(KeyRange(None, "k5"), KeyRange("k5"))),
             shards=2,
         )
 

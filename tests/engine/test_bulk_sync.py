@@ -428,7 +428,10 @@ async def test_wrong_listing_order_stops_before_any_delete(tmp_path: Path) -> No
     make_tree(tmp_path, {"a.b": b"x", "a0": b"extra"})
     with pytest.raises(ConfigError, match="order='path'"):
         await sync(
-            S3Location("b"), tmp_path, source_backend=backend, options=SyncOptions(delete=True)
+            S3Location("b"),
+            tmp_path,
+            source_backend=backend,
+            options=SyncOptions(delete=True, order="s3"),
         )
     assert sorted(read_tree(tmp_path)) == ["a.b", "a0"]  # nothing deleted
     summary = await sync(
@@ -439,6 +442,57 @@ async def test_wrong_listing_order_stops_before_any_delete(tmp_path: Path) -> No
     )
     assert (summary.copied, summary.skipped, summary.deleted) == (1, 1, 1)
     assert read_tree(tmp_path) == {"a.b": b"x", "a/b": b"x"}
+
+
+@pytest.mark.parametrize("direction", ["download", "upload", "s3-to-s3"])
+@pytest.mark.parametrize("delete", [False, True])
+async def test_path_order_is_detected_and_each_key_acted_on_once(
+    tmp_path: Path, direction: str, delete: bool
+) -> None:
+    """order="auto" (the default) switches to path order at the first inversion a
+    file-tree listing explains; every source key is then handled exactly once, the
+    right extras are deleted, and a repeat run finds nothing to do."""
+    backend = PathOrdered()
+    backend.buckets["b"] = {}
+    backend.buckets["c"] = {}
+    tree = {
+        k: k.encode()
+        for k in ("a.b", "a/x", "a/y.z", "a/y/q", "logs-old.txt", "logs/1", "logs/2", "z")
+    }
+    local = tmp_path / "local"
+    local.mkdir()
+    if direction == "upload":
+        make_tree(local, tree)
+        make_tree(tmp_path / "seed", {})
+        await backend.put_object("b", "p/a/x", b"a/x")  # unchanged, must be skipped
+        await backend.put_object("b", "p/extra-0", b"old")
+        await backend.put_object("b", "p/extra/1", b"old")
+        src, dst = local, S3Location("b", "p/")
+    else:
+        for key, data in tree.items():
+            await backend.put_object("b", "p/" + key, data)
+        if direction == "download":
+            make_tree(local, {"extra-0": b"old", "extra/1": b"old"})
+            src, dst = S3Location("b", "p/"), local
+        else:
+            for key in ("extra-0", "extra/1"):
+                await backend.put_object("c", "q/" + key, b"old")
+            src, dst = S3Location("b", "p/"), S3Location("c", "q/")
+    options = SyncOptions(delete=delete, compare="size_only")
+    summary = await sync(src, dst, source_backend=backend, dest_backend=backend, options=options)
+    expected_copies = len(tree) - (direction == "upload")
+    assert (summary.copied + summary.skipped, summary.failed) == (len(tree), 0)
+    assert summary.copied == expected_copies  # nothing copied twice, nothing missed
+    assert summary.deleted == (2 if delete else 0)
+    if isinstance(dst, Path):
+        assert read_tree(dst) == tree | ({} if delete else {"extra-0": b"old", "extra/1": b"old"})
+    else:
+        store = backend.buckets[dst.bucket]
+        got = {k[len(dst.key) :] for k in store if k.startswith(dst.key)}
+        extras = set() if delete else {"extra-0", "extra/1"}
+        assert got == set(tree) | extras
+    again = await sync(src, dst, source_backend=backend, dest_backend=backend, options=options)
+    assert (again.copied, again.deleted, again.skipped) == (0, 0, len(tree))
 
 
 class SlowPuts(FaultyBackend):

@@ -30,7 +30,9 @@ async def test_s3_order_is_refused_on_seaweed(s3, bucket: str, tmp_path: Path) -
     for key in ("a/b", "a.b"):
         await s3.put_object(bucket, key, b"x")
     with pytest.raises(ConfigError, match="order='path'"):
-        await sync(S3Location(bucket), tmp_path, source_backend=s3.backend)
+        await sync(
+            S3Location(bucket), tmp_path, source_backend=s3.backend, options=SyncOptions(order="s3")
+        )
     # Stopped at the first inversion, before any delete could run.
 
 
