@@ -250,12 +250,20 @@ class Connection(asyncio.BufferedProtocol):
         if body is not None:
             view = memoryview(body)
             for start in range(0, len(view), _SLICE):
-                if self.received:
+                if self._answered():
                     return  # answered already (a 403, say): the caller reads that
                 transport.write(view[start : start + _SLICE])
                 if self._write_paused:
                     await self._drain()
         self.sent_whole = True
+
+    def _answered(self) -> bool:
+        """Whether a final answer has begun: an unasked ``100 Continue`` (some servers send
+        one to every request) must not stop the body, which the server is waiting for."""
+        if not self.received:
+            return False
+        start = bytes(self._buf[self._start : self._start + 10])
+        return not (start[:9] in (b"HTTP/1.1 ", b"HTTP/1.0 ") and start[9:10] == b"1")
 
     async def _drain(self) -> None:
         """Wait until the socket takes more, or an answer (or the end) arrives."""
