@@ -123,7 +123,9 @@ class ConnectConfig:
     region: str | None = None
     verify_tls: bool = True
     ca_bundle: str | None = None  # PEM file of CAs to trust instead of the default ones
-    path_style: bool | None = None  # None: path-style for custom endpoints
+    path_style: bool | None = None  # None: from addressing_style
+    # "auto": path-style for custom endpoints, virtual-hosted for AWS (botocore's rule)
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
     max_pool_connections: int = 64
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -141,9 +143,17 @@ class ConnectConfig:
                 parts.port  # noqa: B018 - raises on a bad port
             except ValueError:
                 raise ConfigError(f"endpoint URL {self.endpoint_url!r} has a bad port") from None
+        if self.addressing_style not in ("auto", "path", "virtual"):
+            raise ConfigError(
+                f"addressing_style must be auto, path or virtual, got {self.addressing_style!r}"
+            )
         if self.max_pool_connections < 1:
             raise ConfigError("max_pool_connections must be at least 1")
 
     @property
     def use_path_style(self) -> bool:
-        return self.endpoint_url is not None if self.path_style is None else self.path_style
+        if self.path_style is not None:
+            return self.path_style
+        if self.addressing_style != "auto":
+            return self.addressing_style == "path"
+        return self.endpoint_url is not None

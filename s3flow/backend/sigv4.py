@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Mapping
 
-__all__ = ["UNSIGNED_PAYLOAD", "canonical_query", "quote_path", "sign"]
+__all__ = ["UNSIGNED_PAYLOAD", "canonical_query", "quote_path", "sign", "signing_key"]
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _SERVICE = "s3"
@@ -52,7 +52,7 @@ def canonical_query(query: list[tuple[str, str]]) -> str:
 
 
 @lru_cache(maxsize=32)
-def _signing_key(secret_key: str, date: str, region: str) -> bytes:
+def signing_key(secret_key: str, date: str, region: str) -> bytes:
     key = ("AWS4" + secret_key).encode()
     for piece in (date, region, _SERVICE, "aws4_request"):
         key = hmac.new(key, piece.encode(), hashlib.sha256).digest()
@@ -102,7 +102,7 @@ def sign(
     to_sign = (
         f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
     )
-    key = _signing_key(secret_key, stamp[:8], region)
+    key = signing_key(secret_key, stamp[:8], region)
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     out["authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from s3flow.testing.servers import S3Server, s3_request
-from tests.cli.conftest import Run, finish, start
+from tests.cli.helpers import Run, finish, start
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -103,7 +103,7 @@ def scheduler() -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         timeout=30,
     ) as cluster:
         yield cluster.scheduler_address

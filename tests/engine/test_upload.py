@@ -143,7 +143,7 @@ async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
     import random
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     config = dataclasses.replace(CONFIG, max_concurrency=16, memory_limit=10 * MiB)
     client = S3Client(backend, config, rng=random.Random(0))
@@ -193,7 +193,7 @@ async def test_no_clobber_put_whose_reply_was_lost_is_not_reported_as_existing(
 ) -> None:
     from dataclasses import replace
 
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, replace(CONFIG, checksum=checksum), sleep=delays)
     backend.rules = [FaultRule(operation="put_object", kind="lost-reply")]
