@@ -48,6 +48,8 @@ def _refreshable_env(env: dict[str, str]) -> dict[str, str]:
     env = dict(env)
     env["BENCH_ACCESS_KEY"] = env.pop("AWS_ACCESS_KEY_ID")
     env["BENCH_SECRET_KEY"] = env.pop("AWS_SECRET_ACCESS_KEY")
+    if lifetime := os.environ.get("BENCH_CREDENTIALS_LIFETIME"):
+        env["BENCH_CREDENTIALS_LIFETIME"] = lifetime
     return env | {"AWS_CONFIG_FILE": str(config), "AWS_PROFILE": "expiring"}
 
 
