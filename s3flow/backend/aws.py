@@ -32,6 +32,7 @@ from s3flow.backend.credentials import (
 )
 from s3flow.backend.presign import dns_compatible, presign_url
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
+from s3flow.backend.sizes import malformed, reply_int
 from s3flow.errors import (
     ConfigError,
     CredentialsError,
@@ -122,6 +123,30 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
     except _RETRYABLE_IO as exc:
         text = f"{type(exc).__name__}: {exc}".split("\n")[0]
         raise RetryableError(text, bucket=bucket, key=key) from exc
+    except bex.HTTPClientError as exc:
+        cause = exc.kwargs.get("error")
+        if type(exc) is not bex.HTTPClientError or not isinstance(
+            cause, (aiohttp.ClientResponseError, UnicodeDecodeError)
+        ):
+            raise
+        # aiohttp refused the answer's head ("Content-Length: 12abc", bytes not UTF-8).
+        said = cause.message if isinstance(cause, aiohttp.ClientResponseError) else str(cause)
+        what = said.split("\n")[0].rstrip(":")
+        raise malformed(what, bucket=bucket, key=key) from None
+    except ValueError as exc:
+        if not _raised_by_botocore_parser(exc):
+            raise
+        # A header or field that should be a number is not ("x-amz-mp-parts-count: two").
+        raise malformed(str(exc).split("\n")[0], bucket=bucket, key=key) from None
+
+
+def _raised_by_botocore_parser(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(("botocore/parsers.py", "botocore\\parsers.py")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 class _HostCheckingSession(AIOHTTPSession):  # type: ignore[misc]
@@ -173,13 +198,21 @@ def _options_args(options: ObjectOptions | None) -> dict[str, Any]:
     return args
 
 
-def _object_info(key: str, r: Mapping[str, Any], *, whole_size: bool = False) -> ObjectInfo:
+def _object_info(
+    bucket: str, key: str, r: Mapping[str, Any], *, whole_size: bool = False
+) -> ObjectInfo:
     """From a HeadObject or GetObject answer; see ``wire.head_info`` for ``whole_size``."""
     checksum = _checksum(r)
     total = str(r.get("ContentRange", "")).rpartition("/")[2] if whole_size else ""
+    if total and total != "*":  # "*": the server did not say; the Content-Length then
+        size = reply_int(total, "Content-Range total", bucket=bucket, key=key)
+    else:
+        size = r.get("ContentLength", 0)  # botocore has checked it is an integer
+        if size < 0:
+            raise malformed(f"Content-Length {size}", bucket=bucket, key=key)
     return ObjectInfo(
         key=key,
-        size=int(total) if total.isdigit() else r.get("ContentLength", 0),
+        size=size,
         etag=_etag(r.get("ETag")),
         last_modified=r.get("LastModified"),
         storage_class=r.get("StorageClass"),
@@ -548,7 +581,7 @@ class AioBotocoreBackend:
             # would join them into one more multi-MiB copy.
             async with r["Body"] as response:
                 await pump(response.content.readany, sink)
-        return _object_info(key, r, whole_size=True)
+        return _object_info(bucket, key, r, whole_size=True)
 
     async def iter_object(
         self,
@@ -576,7 +609,7 @@ class AioBotocoreBackend:
             args["PartNumber"] = part_number
         with translate_errors(bucket, key):
             r = await self._client.head_object(Bucket=bucket, Key=key, **args)
-        return _object_info(key, r)
+        return _object_info(bucket, key, r)
 
     async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
         args: dict[str, Any] = {"VersionId": version_id} if version_id else {}

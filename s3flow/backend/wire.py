@@ -8,6 +8,7 @@ classes and one-line hints as ``aws.translate_errors``.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from xml.sax.saxutils import escape
 
 from s3flow.backend.answers import hint
 from s3flow.backend.protocol import ListPage
+from s3flow.backend.sizes import reply_int
 from s3flow.errors import RetryableError, S3FlowError, error_for_code
 from s3flow.models import Bucket, Checksum, ObjectInfo
 
@@ -41,6 +43,7 @@ __all__ = [
 _XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _TAGS = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32"}
 _META = "x-amz-meta-"
+_DECIMAL = re.compile(r"[0-9]{1,19}")
 
 
 def object_headers(
@@ -79,14 +82,14 @@ def range_problem(status: int, headers: Mapping[str, str], start: int, end: int)
     >>> range_problem(206, {"content-range": "bytes 0-4/5", "content-length": "5"}, 0, 10)
     'asked for bytes 0-9, got 206 bytes 0-4/5 with 5 bytes'
     """
-    length = int(headers.get("content-length", -1))
+    text = headers.get("content-length", "")
+    length = int(text) if _DECIMAL.fullmatch(text) else -1
     got = headers.get("content-range", "")
     whole = status == 200 and start == 0  # a server may answer a full-object range with 200
     if length == end - start and (whole or got.startswith(f"bytes {start}-{end - 1}/")):
         return None
-    return (
-        f"asked for bytes {start}-{end - 1}, got {status} {got or 'no range'} with {length} bytes"
-    )
+    said = f"{length} bytes" if length >= 0 else f"Content-Length {text[:40]!r}"
+    return f"asked for bytes {start}-{end - 1}, got {status} {got[:80] or 'no range'} with {said}"
 
 
 def _date(value: str | None) -> datetime | None:
@@ -96,11 +99,15 @@ def _date(value: str | None) -> datetime | None:
         return None
 
 
-def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False) -> ObjectInfo:
+def head_info(
+    key: str, headers: Mapping[str, str], *, whole_size: bool = False, bucket: str | None = None
+) -> ObjectInfo:
     """An ObjectInfo from HEAD or GET response headers (``headers`` is case-insensitive).
 
     ``size`` is the Content-Length (a HEAD with partNumber: that part's), or
     with ``whole_size`` the object's, from a ranged answer's Content-Range.
+    A size or part count that is not a plain number is a one-line ServiceError
+    naming ``s3://bucket/key``.
 
     >>> head_info("k", {"content-range": "bytes 0-9/99", "content-length": "10"}).size
     10
@@ -108,6 +115,11 @@ def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False)
     99
     """
     total = headers.get("content-range", "").rpartition("/")[2] if whole_size else ""
+    if total and total != "*":  # "*": the server did not say; the Content-Length then
+        size = reply_int(total, "Content-Range total", bucket=bucket, key=key)
+    else:
+        length = headers.get("content-length", "0")
+        size = reply_int(length, "Content-Length", bucket=bucket, key=key)
     checksum = response_checksum(headers)
     parts = headers.get("x-amz-mp-parts-count")
     metadata = sorted(
@@ -117,12 +129,12 @@ def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False)
     )
     return ObjectInfo(
         key=key,
-        size=int(total) if total.isdigit() else int(headers.get("content-length", 0)),
+        size=size,
         etag=headers.get("etag", "").strip('"'),
         last_modified=_date(headers.get("last-modified")),
         storage_class=headers.get("x-amz-storage-class"),
         checksum=str(checksum) if checksum else None,
-        parts=int(parts) if parts else None,
+        parts=reply_int(parts, "x-amz-mp-parts-count", bucket=bucket, key=key) if parts else None,
         version_id=headers.get("x-amz-version-id"),
         metadata=tuple(metadata),
     )

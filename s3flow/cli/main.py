@@ -17,7 +17,7 @@ import click
 from s3flow.cli import commands
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, plan
-from s3flow.cli.render import Reporter
+from s3flow.cli.render import Reporter, SafeFormatter
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import sync
 from s3flow.cli.uploads import uploads
@@ -121,9 +121,9 @@ def main(
       tar c dir | s3flow cp - s3://backups/dir.tar
     """
     if debug:
-        logging.basicConfig(
-            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(SafeFormatter("%(asctime)s %(name)s %(message)s"))
+        logging.basicConfig(level=logging.DEBUG, handlers=[handler])
     reporter = Reporter(as_json=as_json, quiet=quiet)
     if no_verify_ssl:
         reporter.warn("warning: TLS certificate verification is off (--no-verify-ssl)")

@@ -32,7 +32,7 @@ from s3flow.backend.protocol import STREAM_BATCH
 from s3flow.backend.signed import SignedSession
 from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.models import CompletedPart, ObjectOptions
-from tests.conftest import read_range
+from tests.helpers import read_range
 
 CONFIG = TransferConfig(
     part_size=5 * MiB,

@@ -73,7 +73,7 @@ async def test_md5_etag_parts_are_hashed_as_they_stream(
 
     import s3flow.transfer.download as download
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     data = random.Random(9).randbytes(26 * MiB)
     (tmp_path / "src").write_bytes(data)
@@ -106,7 +106,7 @@ async def test_one_corrupted_fetch_is_fetched_again(backend, tmp_path, size, che
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, dataclasses.replace(CONFIG, checksum=checksum))
     data = await put(client, size)
@@ -309,7 +309,7 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     data = random.Random(8).randbytes(30 * MiB)
     (tmp_path / "src").write_bytes(data)
@@ -351,7 +351,7 @@ async def test_listed_small_object_is_one_get_and_verified(backend, tmp_path, ch
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, dataclasses.replace(CONFIG, checksum=checksum))
     data = await put(client, 3 * MiB)
@@ -474,7 +474,7 @@ async def test_fsync_flushes_the_file_before_its_rename_and_the_directory_after(
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, dataclasses.replace(CONFIG, fsync=True))
     data = await put(client, size)

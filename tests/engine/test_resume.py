@@ -10,7 +10,7 @@ import pytest
 from s3flow.client import S3Client
 from s3flow.config import MiB
 from s3flow.errors import AccessDenied, RetryableError, S3FlowError
-from tests.engine.conftest import CONFIG
+from tests.engine.helpers import CONFIG
 
 
 async def kill_after(client, backend, path, parts_before_crash: int) -> None:

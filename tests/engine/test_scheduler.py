@@ -158,7 +158,7 @@ async def test_concurrency_recovers_after_throttling_stops(backend, tmp_path) ->
     from s3flow.client import S3Client
     from s3flow.errors import SlowDown
     from s3flow.testing.faults import FaultRule
-    from tests.engine.conftest import CONFIG, Delays
+    from tests.engine.helpers import CONFIG, Delays
 
     clock = [0.0]  # one cut per burst, bursts 2 s apart
     client = S3Client(

@@ -50,16 +50,19 @@ async def test_server_verifies_our_part_checksums(weed, weed_bucket) -> None:
 async def test_exhausted_budget_aborts_and_leaves_no_upload(
     weed, weed_bucket, tmp_path, payload, monkeypatch
 ) -> None:
-    from s3flow.integrity import PartDigest
-    from s3flow.transfer import upload
+    import base64
 
-    real = upload._read_and_digest
+    from s3flow.models import Checksum
 
-    def lying(fd, part, algorithm, buffer=None):  # every part claims a wrong CRC: BadDigest
-        data, dig = real(fd, part, algorithm, buffer)
-        return data, PartDigest(dig.algorithm, dig.size, crc=dig.crc ^ 1)
+    real = weed.backend.upload_part
 
-    monkeypatch.setattr(upload, "_read_and_digest", lying)
+    async def lying(*args, checksum, **kwargs):  # every part claims a wrong CRC: BadDigest
+        crc = bytearray(base64.b64decode(checksum.value))
+        crc[-1] ^= 1
+        wrong = Checksum(checksum.algorithm, base64.b64encode(crc).decode())
+        return await real(*args, checksum=wrong, **kwargs)
+
+    monkeypatch.setattr(weed.backend, "upload_part", lying)
     (tmp_path / "src").write_bytes(payload(12 * MiB))
     with pytest.raises(TransferFailed, match="after 3 attempts") as info:
         await weed.upload_file(tmp_path / "src", weed_bucket, "obj")

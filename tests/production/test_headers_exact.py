@@ -13,7 +13,7 @@ import pytest
 import s3flow
 from s3flow.models import ObjectOptions
 from s3flow.testing.servers import S3Server, s3_request
-from tests.conftest import TEST_CONFIG, temp_bucket
+from tests.helpers import TEST_CONFIG, temp_bucket
 
 pytestmark = pytest.mark.timeout(120)
 

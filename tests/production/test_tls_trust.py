@@ -15,7 +15,7 @@ import pytest
 
 import s3flow
 from s3flow.testing.servers import make_certificate
-from tests.conftest import TEST_CONFIG, temp_bucket
+from tests.helpers import TEST_CONFIG, temp_bucket
 from tests.production.tls_peer import CountingTLSServer
 
 if TYPE_CHECKING:

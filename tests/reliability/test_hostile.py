@@ -1,6 +1,6 @@
-"""A server that goes away mid-job: what is left must let the rerun finish the job.
-
-(Hostile single-object replies from a raw server are in tests/api/test_hostile_replies.py.)
+"""Hostile servers: one that goes away mid-job (what is left must let the rerun finish the
+job), and raw servers that answer single-object requests with malformed sizes (one-line
+errors, nothing written; the cases themselves are in tests/api/test_hostile_replies.py).
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from dataclasses import replace
 
 import pytest
 
+import s3flow
 from s3flow import S3FlowError
+from tests.api.test_hostile_replies import CASES, server_for
+from tests.api.test_hostile_replies import CONFIG as RAW_CONFIG
 
-from .conftest import CONFIG, SIZE
+from .helpers import CONFIG, SIZE
 from .proxy import Fault, FaultProxy, Rule
 from .test_faults import orphans, sha256, stored_sha
-
-pytestmark = pytest.mark.seaweed
 
 
 async def test_server_gone_mid_upload_keeps_the_journal_and_the_rerun_resumes(
@@ -59,3 +60,29 @@ async def test_server_gone_mid_upload_keeps_the_journal_and_the_rerun_resumes(
     assert result.resumed_parts == 1
     assert row.orphaned_uploads == 0
     assert list((state / "journal").glob("*.jsonl")) == []
+
+
+async def test_malformed_sizes_from_a_raw_server_fail_cleanly(reliability_row, tmp_path) -> None:
+    row = reliability_row(
+        f"malformed size in a HEAD/GET answer ({len(CASES)} kinds x 2 backends)", "every answer"
+    )
+    for case in CASES:
+        for fast_path in (True, False):
+            row.tried += 1
+            dest = tmp_path / f"{case}-{fast_path}"
+            with server_for(case) as server:
+                async with s3flow.connect(
+                    endpoint_url=server.url,
+                    access_key="AKIDEXAMPLE",
+                    secret_key="not-a-secret",
+                    config=RAW_CONFIG,
+                    fast_path=fast_path,
+                ) as s3:
+                    try:
+                        await s3.download_file("b", "k", dest)
+                    except S3FlowError as exc:
+                        one_line = "\n" not in str(exc) and str(exc).startswith("s3://b/k: ")
+                        row.failed_cleanly += one_line and list(tmp_path.iterdir()) == []
+                    # else: a malformed answer was taken as good; the assert below fails
+                row.injected += len(server.requests)
+    assert row.failed_cleanly == row.tried
