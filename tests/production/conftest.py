@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from s3flow.testing.servers import S3Server
 
-DOMAIN = "s3.test"
+from tests.production.helpers import DOMAIN
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
