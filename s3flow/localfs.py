@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FileIdentity",
     "TempFile",
+    "describe",
     "identify",
     "is_temp_name",
     "open_for_read",
@@ -87,10 +88,38 @@ async def run_io(path: str | os.PathLike[str], fn: Callable[..., T], *args: obje
         raise describe(error, path) from error
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory; give a file path (or use --recursive)"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_regular(mode: int, path: str | os.PathLike[str]) -> LocalFileError | None:
+    """The error for uploading what is not a regular file, or None for a regular file.
+
+    Like ``aws s3 cp``, which skips character and block devices, FIFOs and
+    sockets: their size says nothing about what reading them gives (``/dev/zero``
+    never ends, a FIFO waits for a writer). A stream goes through stdin instead.
+    """
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    if stat.S_ISDIR(mode):
+        return LocalFileError(f"is {kind}", path=str(path))
+    return LocalFileError(
+        f"is {kind}, not a regular file; nothing was uploaded "
+        "(to upload what it gives, pipe it to stdin: `s3flow cp - s3://bucket/key < PATH`)",
+        path=str(path),
+    )
+
+
 def _identify(path: Path) -> FileIdentity:
     st = os.stat(path)
-    if not os.path.isfile(path):
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if error := not_regular(st.st_mode, path):
+        raise error
     return FileIdentity(st.st_size, st.st_mtime_ns)
 
 
@@ -101,10 +130,12 @@ def read_small(path: Path, limit: int) -> tuple[FileIdentity, bytes | None]:
     are read through one descriptor and the file re-checked afterwards, so a
     file changed while read is reported (``bytes`` is None then too).
     """
-    with open(path, "rb") as f:
+    # O_NONBLOCK: opening a FIFO waits for a writer, in a thread no Ctrl-C can stop.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
         st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if error := not_regular(st.st_mode, path):
+            raise error
         identity = FileIdentity(st.st_size, st.st_mtime_ns)
         if st.st_size >= limit:
             return identity, None
@@ -194,7 +225,7 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
 
 @asynccontextmanager
 async def open_for_read(path: Path) -> AsyncIterator[int]:
-    fd = await run_io(path, os.open, path, os.O_RDONLY)
+    fd = await run_io(path, os.open, path, os.O_RDONLY | os.O_NONBLOCK)  # see read_small
     try:
         yield fd
     finally:

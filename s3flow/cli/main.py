@@ -16,8 +16,8 @@ import click
 
 from s3flow.cli import commands
 from s3flow.cli.commands import Options
-from s3flow.cli.copying import copy, plan
-from s3flow.cli.render import Reporter, SafeFormatter
+from s3flow.cli.copying import copy, interrupted, plan
+from s3flow.cli.render import Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import sync
 from s3flow.cli.uploads import uploads
@@ -29,6 +29,7 @@ __all__ = ["main"]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+_STDOUT_CUT = "interrupted; the output on stdout is incomplete"
 
 
 def parse_size(text: str) -> int:
@@ -163,7 +164,8 @@ def mb(ctx: click.Context, url: S3Location) -> None:
 @click.pass_context
 def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     """Remove a bucket; it must be empty unless --force."""
-    run(commands.rb, options_of(ctx), _bucket_only(url), force)
+    emptied = "interrupted; the bucket may be partly emptied" if force else "interrupted"
+    run(commands.rb, options_of(ctx), _bucket_only(url), force, interrupted=emptied)
 
 
 @main.command()
@@ -196,7 +198,7 @@ def cp(
     request = plan(
         src, dst, recursive=recursive, no_clobber=no_clobber, objects=concurrency_objects
     )
-    run(copy, options_of(ctx), request)
+    run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
 
 @main.command()
@@ -207,7 +209,14 @@ def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
     """Delete an object, or with --recursive every object under a prefix."""
     if not recursive and not url.key:
         raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
-    run(commands.rm, options_of(ctx), url, recursive)
+    some = "interrupted; some of the keys may already be deleted"
+    run(
+        commands.rm,
+        options_of(ctx),
+        url,
+        recursive,
+        interrupted=some if recursive else "interrupted",
+    )
 
 
 @main.command()
@@ -215,7 +224,7 @@ def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
 @click.pass_context
 def cat(ctx: click.Context, url: S3Location) -> None:
     """Write an object to stdout."""
-    run(commands.cat, options_of(ctx), _key_required(url))
+    run(commands.cat, options_of(ctx), _key_required(url), interrupted=_STDOUT_CUT)
 
 
 @main.command()
@@ -264,13 +273,17 @@ def acl_get(ctx: click.Context, url: S3Location) -> None:
 
 def _bucket_only(url: S3Location) -> S3Location:
     if url.key.strip("/"):
-        raise click.BadParameter(f"{url} names an object; give s3://bucket", param_hint="URL")
+        raise click.BadParameter(
+            printable(f"{url} names an object; give s3://bucket"), param_hint="URL"
+        )
     return S3Location(url.bucket)
 
 
 def _key_required(url: S3Location) -> S3Location:
     if not url.key or url.key.endswith("/"):
-        raise click.BadParameter(f"{url} names no object; give s3://bucket/key", param_hint="URL")
+        raise click.BadParameter(
+            printable(f"{url} names no object; give s3://bucket/key"), param_hint="URL"
+        )
     return url
 
 

@@ -171,4 +171,10 @@ def sync(
         dask_scheduler=dask_scheduler,
         cluster_shards=shards or 64,
     )
-    run(run_job, options_of(ctx), job)
+    run(
+        run_job,
+        options_of(ctx),
+        job,
+        interrupted="interrupted; objects already copied (and deleted) stay so, unfinished ones "
+        "were aborted or removed; rerun to finish",
+    )

@@ -1,3 +1,7 @@
-"""Shared by this directory's tests and its conftest."""
+"""What the production-shape tests share with their fixtures."""
 
-DOMAIN = "s3.test"  # SeaweedFS -s3.domainName: buckets answer at BUCKET.s3.test
+from __future__ import annotations
+
+__all__ = ["DOMAIN"]
+
+DOMAIN = "s3.test"  # SeaweedFS -s3.domainName: buckets answer as BUCKET.s3.test

@@ -20,7 +20,7 @@ from s3flow.backend.http11 import HttpClient
 from s3flow.config import ConnectConfig
 from tests.api.test_http11 import LIMIT, Peer, Server
 
-from .conftest import READ_TIMEOUT
+from .helpers import READ_TIMEOUT
 from .proxy import Fault, FaultProxy, Rule
 
 SECRET = "hostile-test-secret"
