@@ -269,7 +269,7 @@ class ChainCredentials:
     async def current(self) -> Credentials:
         try:
             frozen = await self._found.get_frozen_credentials()
-        except bex.BotoCoreError as exc:
+        except (bex.BotoCoreError, RuntimeError) as exc:  # RuntimeError: refreshed, still expired
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise CredentialsError(f"could not get credentials ({self._method}): {text}") from None
         latest = self._latest
