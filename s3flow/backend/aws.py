@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import warnings
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from datetime import datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import anyio.to_thread
@@ -128,16 +130,48 @@ def _checksum_args(checksum: Checksum | None) -> dict[str, Any]:
 def _options_args(options: ObjectOptions | None) -> dict[str, Any]:
     if options is None:
         return {}
-    args: dict[str, Any] = {}
-    if options.content_type:
-        args["ContentType"] = options.content_type
-    if options.acl:
-        args["ACL"] = options.acl
-    if options.storage_class:
-        args["StorageClass"] = options.storage_class
+    args: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("ContentType", options.content_type),
+            ("CacheControl", options.cache_control),
+            ("ContentEncoding", options.content_encoding),
+            ("ContentDisposition", options.content_disposition),
+            ("ContentLanguage", options.content_language),
+            ("Expires", options.expires),
+            ("ACL", options.acl),
+            ("StorageClass", options.storage_class),
+            ("ServerSideEncryption", options.sse),
+            ("SSEKMSKeyId", options.sse_kms_key_id),
+        )
+        if value
+    }
     if options.metadata:
         args["Metadata"] = dict(options.metadata)
+    if options.tagging:
+        args["Tagging"] = urlencode(list(options.tagging.items()), quote_via=quote)
     return args
+
+
+def _copy_directives(options: ObjectOptions | None) -> dict[str, Any]:
+    """CopyObject keeps the source's metadata and tags unless told to replace them."""
+    if options is None:
+        return {}
+    directives: dict[str, Any] = {}
+    if options.metadata or any(
+        (
+            options.content_type,
+            options.cache_control,
+            options.content_encoding,
+            options.content_disposition,
+            options.content_language,
+            options.expires,
+        )
+    ):
+        directives["MetadataDirective"] = "REPLACE"
+    if options.tagging:
+        directives["TaggingDirective"] = "REPLACE"
+    return directives
 
 
 def _object_info(key: str, r: Mapping[str, Any], *, whole_size: bool = False) -> ObjectInfo:
@@ -154,7 +188,20 @@ def _object_info(key: str, r: Mapping[str, Any], *, whole_size: bool = False) ->
         parts=r.get("PartsCount"),
         version_id=r.get("VersionId"),
         metadata=tuple(sorted(r.get("Metadata", {}).items())),
+        content_type=r.get("ContentType"),
+        cache_control=r.get("CacheControl"),
+        content_encoding=r.get("ContentEncoding"),
+        content_disposition=r.get("ContentDisposition"),
+        expires=r.get("ExpiresString") or _text(r.get("Expires")),
+        sse=r.get("ServerSideEncryption"),
+        sse_kms_key_id=r.get("SSEKMSKeyId"),
     )
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return format_datetime(value, usegmt=True) if isinstance(value, datetime) else str(value)
 
 
 def _range(start: int | None, end: int | None) -> dict[str, str]:
@@ -522,6 +569,7 @@ class AioBotocoreBackend:
                 Bucket=bucket,
                 Key=key,
                 CopySource={"Bucket": source_bucket, "Key": source_key},
+                **_copy_directives(options),
                 **_options_args(options),
             )
         result = r.get("CopyObjectResult", {})

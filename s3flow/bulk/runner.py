@@ -38,7 +38,7 @@ from s3flow.bulk.manifest import DeleteSpool
 from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError, LocalFileError
-from s3flow.models import S3Location
+from s3flow.models import ObjectOptions, S3Location
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import AdaptiveLimit, ByteBudget, run_bounded, run_stream
 
@@ -80,6 +80,9 @@ class SyncOptions:
     - ``manifest``: journal of finished keys; a rerun skips them.
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
+    - ``object_options``: attributes (content type, metadata, SSE, …) for
+      every object written to S3; ``guess_content_type``: uploads without a
+      content type get one from the file name (``.html`` -> ``text/html``).
     - ``order``: how the S3 side lists keys: ``auto`` (default: assume
       ``s3`` and switch to ``path`` at the first inversion that only a
       file-tree listing explains), ``s3`` (AWS, MinIO) or ``path`` (servers
@@ -99,6 +102,8 @@ class SyncOptions:
     manifest: Path | None = None
     server_side_copy: bool | None = None
     order: ListingOrder = "auto"
+    object_options: ObjectOptions | None = None
+    guess_content_type: bool = True
     max_failed_keys: int = 1000
     delete_batch: int = 1000
     progress: ProgressSink = ignore
@@ -211,6 +216,8 @@ async def sync(
         progress=options.progress,
         server_side=server_side,
         limit=limit,
+        options=options.object_options,
+        guess_content_type=options.guess_content_type,
     )
     job = Job(mover=mover, options=options, started=started)
     await job.open(f"{src}", f"{dst}")

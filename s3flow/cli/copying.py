@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 import anyio
 import click
 
+from s3flow.bulk.actions import with_content_type
 from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.bulk.runner import SyncOptions
+from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
 from s3flow.config import MiB
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
     from s3flow.cli.commands import Options
     from s3flow.client import S3Client
+    from s3flow.models import ObjectOptions
     from s3flow.progress import ProgressSink
 
 __all__ = ["CopyRequest", "copy", "local_target", "plan", "refuse_wildcard"]
@@ -58,10 +61,18 @@ class CopyRequest:
     no_clobber: bool
     objects: int | None = None  # objects in flight with --recursive (None: SyncOptions' default)
     filters: Filters = field(default_factory=Filters)  # a wildcard source, as filters
+    options: ObjectOptions | None = None  # attributes of written objects (--content-type, …)
+    guess_type: bool = True  # Content-Type from the file extension when not given
 
 
 def plan(
-    src: str, dst: str, *, recursive: bool, no_clobber: bool, objects: int | None = None
+    src: str,
+    dst: str,
+    *,
+    recursive: bool,
+    no_clobber: bool,
+    objects: int | None = None,
+    attributes: Attributes | None = None,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
     try:
@@ -95,7 +106,15 @@ def plan(
         raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
-    return CopyRequest(source, dest, recursive, no_clobber, objects, filters)
+    attributes = attributes or Attributes(None, True)
+    if attributes.given and isinstance(dest, str):
+        raise click.UsageError(
+            "object attributes (--content-type, --metadata, --acl, …) apply to uploads "
+            "and copies to s3://, not to downloads"
+        )
+    return CopyRequest(
+        source, dest, recursive, no_clobber, objects, filters, attributes.options, attributes.guess
+    )
 
 
 def refuse_wildcard(side: S3Location | str, what: str) -> None:
@@ -131,7 +150,11 @@ def local_target(root: Path, relative: str, *, bucket: str, key: str) -> Path:
 async def copy(options: Options, request: CopyRequest) -> None:
     """Run one checked cp request."""
     if request.recursive:
-        bulk = SyncOptions(filters=request.filters)
+        bulk = SyncOptions(
+            filters=request.filters,
+            object_options=request.options,
+            guess_content_type=request.guess_type,
+        )
         if request.objects is not None:
             bulk = dataclasses.replace(bulk, concurrency=request.objects)
         job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
@@ -140,12 +163,12 @@ async def copy(options: Options, request: CopyRequest) -> None:
     async with open_client(options) as s3:
         src, dst = request.src, request.dst
         if src == "-" and isinstance(dst, S3Location):
-            await _from_stdin(s3, options, dst, request.no_clobber)
+            await _from_stdin(s3, options, dst, request)
         elif dst == "-" and isinstance(src, S3Location):
             await write_stdout(s3.iter_object(src.bucket, src.key))
         else:
             with options.out.progress(_label(src)) as sink:
-                await _copy_one(s3, options, src, dst, request.no_clobber, sink)
+                await _copy_one(s3, options, request, src, dst, sink)
 
 
 def _label(src: S3Location | str) -> str:
@@ -155,12 +178,12 @@ def _label(src: S3Location | str) -> str:
 async def _copy_one(
     s3: S3Client,
     options: Options,
+    request: CopyRequest,
     src: S3Location | str,
     dst: S3Location | str,
-    no_clobber: bool,
     sink: ProgressSink,
 ) -> None:
-    out = options.out
+    out, no_clobber = options.out, request.no_clobber
     if isinstance(src, str) and isinstance(dst, S3Location):  # upload
         if await anyio.Path(src).is_dir():
             raise LocalFileError("is a directory; use --recursive to copy it", path=src)
@@ -168,8 +191,15 @@ async def _copy_one(
         try:
             if no_clobber and await _exists(s3, dst):  # before sending any part
                 raise ObjectExists("exists", bucket=dst.bucket, key=dst.key)
+            attrs = with_content_type(request.options, Path(src).name, guess=request.guess_type)
             result = await s3.upload_file(
-                src, dst.bucket, dst.key, progress=sink, resume=True, no_clobber=no_clobber
+                src,
+                dst.bucket,
+                dst.key,
+                progress=sink,
+                resume=True,
+                no_clobber=no_clobber,
+                options=attrs,
             )
         except (ObjectExists, PreconditionFailed):
             # Real servers answer a failed If-None-Match with 412 PreconditionFailed.
@@ -190,7 +220,9 @@ async def _copy_one(
         if no_clobber and await _exists(s3, dst):
             out.event("skip", f"{dst} exists", destination=str(dst))
             return
-        result = await s3.copy_object(src.bucket, src.key, dst.bucket, dst.key)
+        result = await s3.copy_object(
+            src.bucket, src.key, dst.bucket, dst.key, options=request.options
+        )
         out.transfer("copy", str(src), str(dst), result)
 
 
@@ -229,12 +261,16 @@ async def _exists(s3: S3Client, location: S3Location) -> bool:
     return True
 
 
-async def _from_stdin(s3: S3Client, options: Options, dst: S3Location, no_clobber: bool) -> None:
-    if no_clobber and await _exists(s3, dst):
+async def _from_stdin(
+    s3: S3Client, options: Options, dst: S3Location, request: CopyRequest
+) -> None:
+    if request.no_clobber and await _exists(s3, dst):
         options.out.event("skip", f"{dst} exists", destination=str(dst))
         return
     with options.out.progress("stdin") as sink:
-        result = await s3.upload_stream(_stdin_chunks(), dst.bucket, dst.key, progress=sink)
+        result = await s3.upload_stream(
+            _stdin_chunks(), dst.bucket, dst.key, progress=sink, options=request.options
+        )
     options.out.transfer("upload", "-", str(dst), result)
 
 

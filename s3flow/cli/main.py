@@ -15,6 +15,7 @@ import sys
 import click
 
 from s3flow.cli import commands
+from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, plan
 from s3flow.cli.render import Reporter
@@ -161,6 +162,7 @@ def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     metavar="N",
     help="With --recursive: objects in flight at once [default: 32].",
 )
+@attribute_options
 @click.pass_context
 def cp(
     ctx: click.Context,
@@ -169,6 +171,7 @@ def cp(
     recursive: bool,
     no_clobber: bool,
     concurrency_objects: int | None,
+    attributes: Attributes,
 ) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
 
@@ -178,7 +181,12 @@ def cp(
     does the same but skips unchanged objects and can resume a killed job.
     """
     request = plan(
-        src, dst, recursive=recursive, no_clobber=no_clobber, objects=concurrency_objects
+        src,
+        dst,
+        recursive=recursive,
+        no_clobber=no_clobber,
+        objects=concurrency_objects,
+        attributes=attributes,
     )
     run(copy, options_of(ctx), request)
 
