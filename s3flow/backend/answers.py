@@ -9,14 +9,22 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from s3flow.errors import ObjectExists, PreconditionFailed
+from s3flow.errors import (
+    AccessDenied,
+    BucketNotFound,
+    CredentialsError,
+    ObjectExists,
+    ObjectNotFound,
+    PreconditionFailed,
+    S3FlowError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from s3flow.errors import S3FlowError
+    from s3flow.backend.protocol import S3Backend
 
-__all__ = ["hint", "no_clobber"]
+__all__ = ["explain_head", "hint", "network_text", "no_clobber"]
 
 _HINTS = {
     "BucketNotFound": "bucket does not exist; create it with `s3flow mb`",
@@ -54,3 +62,34 @@ def no_clobber(bucket: str, key: str, active: bool) -> Iterator[None]:
             bucket=bucket,
             key=key,
         ) from None
+
+
+async def explain_head(
+    backend: S3Backend, bucket: str, key: str, error: S3FlowError
+) -> S3FlowError:
+    """A HEAD answer has no body, so a 404 or 403 does not say why. Ask once more where
+    the answer has one: a missing bucket is not a missing key, and refused credentials
+    are not missing permissions."""
+    try:
+        if isinstance(error, ObjectNotFound):
+            await backend.head_bucket(bucket)
+        elif type(error) is AccessDenied:
+            await backend.get_object(bucket, key, start=0, end=1)
+    except (BucketNotFound, CredentialsError) as better:
+        return better
+    except S3FlowError:
+        pass
+    return error
+
+
+def network_text(exc: BaseException, endpoint: str) -> str:
+    """One line for a failed connection that names the endpoint, e.g. ``cannot reach the
+    endpoint http://127.0.0.1:1 (connection refused); check the endpoint URL and that the
+    server is running``."""
+    refused = isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc)
+    if isinstance(exc.__cause__, ConnectionRefusedError) or refused:
+        return (
+            f"cannot reach the endpoint {endpoint} (connection refused); "
+            "check the endpoint URL and that the server is running"
+        )
+    return f"{type(exc).__name__}: {exc}".split("\n")[0]

@@ -25,14 +25,16 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
 from s3flow import redact
-from s3flow.backend.answers import hint, no_clobber
+from s3flow.backend.answers import explain_head, hint, network_text, no_clobber
 from s3flow.backend.credentials import Credentials, read_boto_credentials
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.signed import ca_bundle
 from s3flow.errors import (
+    AccessDenied,
     ConfigError,
     CredentialsError,
     InvalidBucketName,
+    ObjectNotFound,
     RetryableError,
     S3FlowError,
     error_for_code,
@@ -104,8 +106,15 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
         cls = InvalidBucketName if "bucket name" in text.lower() else ConfigError
         raise cls(text, bucket=bucket, key=key) from None
     except _RETRYABLE_IO as exc:
-        text = f"{type(exc).__name__}: {exc}".split("\n")[0]
-        raise RetryableError(text, bucket=bucket, key=key) from exc
+        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or _connector(exc)
+        text = network_text(exc, endpoint) if endpoint else f"{type(exc).__name__}: {exc}"
+        raise RetryableError(text.split("\n")[0], bucket=bucket, key=key) from exc
+
+
+def _connector(exc: BaseException) -> str:
+    """``host:port`` of an aiohttp connect failure, else ""."""
+    host, port = getattr(exc, "host", None), getattr(exc, "port", None)
+    return f"{host}:{port}" if host else ""
 
 
 def _etag(value: str | None) -> str:
@@ -530,8 +539,11 @@ class AioBotocoreBackend:
         args: dict[str, Any] = {"ChecksumMode": "ENABLED"}
         if part_number:
             args["PartNumber"] = part_number
-        with translate_errors(bucket, key):
-            r = await self._client.head_object(Bucket=bucket, Key=key, **args)
+        try:
+            with translate_errors(bucket, key):
+                r = await self._client.head_object(Bucket=bucket, Key=key, **args)
+        except (ObjectNotFound, AccessDenied) as error:
+            raise await explain_head(self, bucket, key, error) from None
         return _object_info(key, r)
 
     async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:

@@ -27,10 +27,10 @@ import anyio
 
 from s3flow import redact
 from s3flow.backend import wire
-from s3flow.backend.answers import no_clobber
+from s3flow.backend.answers import explain_head, no_clobber
 from s3flow.backend.credentials import Credentials
 from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_session
-from s3flow.errors import RetryableError
+from s3flow.errors import AccessDenied, ObjectNotFound, RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
 if TYPE_CHECKING:
@@ -366,8 +366,11 @@ class FastBackend:
     ) -> ObjectInfo:
         query = [("partNumber", str(part_number))] if part_number else []
         headers = {"x-amz-checksum-mode": "ENABLED"}
-        async with self._http.send("HEAD", bucket, key, query, headers) as response:
-            return wire.head_info(key, response.headers)
+        try:
+            async with self._http.send("HEAD", bucket, key, query, headers) as response:
+                return wire.head_info(key, response.headers)
+        except (ObjectNotFound, AccessDenied) as error:
+            raise await explain_head(self, bucket, key, error) from None
 
     async def list_buckets(self) -> list[Bucket]:
         try:

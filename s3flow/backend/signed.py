@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
+from s3flow.backend.answers import network_text
 from s3flow.backend.http11 import HttpClient, HttpError, Response
 from s3flow.backend.sigv4 import canonical_query, quote_path, sign
 from s3flow.errors import RetryableError
@@ -160,7 +161,7 @@ class SignedSession:
                     )
                 yield response
         except _NETWORK_ERRORS as exc:
-            text = f"{type(exc).__name__}: {exc}".split("\n")[0]
+            text = network_text(exc, f"{self._scheme}://{self.host}")
             raise RetryableError(text, bucket=bucket or None, key=key) from exc
 
     async def xml(
