@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Literal
 
 import anyio
 
-from s3flow.bulk.filters import Wildcard
+from s3flow.bulk.filters import Filters, Wildcard
+from s3flow.cli.render import format_size
 from s3flow.client import connect
 from s3flow.errors import ObjectNotFound, ServiceError
 
@@ -58,7 +59,13 @@ def _date(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else " " * 19
 
 
-async def ls(options: Options, url: S3Location | None, recursive: bool) -> None:
+async def ls(
+    options: Options,
+    url: S3Location | None,
+    recursive: bool,
+    human: bool = False,
+    summarize: bool = False,
+) -> None:
     """Buckets (no URL), or one level of a prefix like ``aws s3 ls`` (all keys with recursive)."""
     out = options.out
     async with open_client(options) as s3:
@@ -69,21 +76,39 @@ async def ls(options: Options, url: S3Location | None, recursive: bool) -> None:
                 else:
                     out.data(f"{_date(bucket.created)} {bucket.name}")
             return
+        total = _Total()
         if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
-            found = False
             async for obj in _matching(s3, url):
-                found = True
-                _print_object(out, obj, obj.key)
-            if not found:
+                total.add(obj)
+                _print_object(out, obj, obj.key, human)
+            if not total.objects:
                 raise ObjectNotFound(
                     "no object matches the wildcard", bucket=url.bucket, key=url.key
                 )
-            return
-        # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
-        base = "" if recursive else url.key[: url.key.rfind("/") + 1]
-        delimiter = None if recursive else "/"
-        async for obj in s3.list_objects(url.bucket, url.key, delimiter):
-            _print_object(out, obj, obj.key[len(base) :])
+        else:
+            # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
+            base = "" if recursive else url.key[: url.key.rfind("/") + 1]
+            delimiter = None if recursive else "/"
+            async for obj in s3.list_objects(url.bucket, url.key, delimiter):
+                total.add(obj)
+                _print_object(out, obj, obj.key[len(base) :], human)
+    if summarize:
+        if out.as_json:
+            out.record({"total_objects": total.objects, "total_size": total.size})
+        else:
+            size = format_size(total.size) if human else f"{total.size} Bytes"
+            out.data(f"\nTotal Objects: {total.objects}\n   Total Size: {size}")
+
+
+@dataclass(slots=True)
+class _Total:
+    objects: int = 0
+    size: int = 0
+
+    def add(self, obj: ObjectInfo) -> None:
+        if not obj.is_prefix:
+            self.objects += 1
+            self.size += obj.size
 
 
 async def _matching(s3: S3Client, url: S3Location) -> AsyncIterator[ObjectInfo]:
@@ -94,7 +119,7 @@ async def _matching(s3: S3Client, url: S3Location) -> AsyncIterator[ObjectInfo]:
             yield obj
 
 
-def _print_object(out: Reporter, obj: ObjectInfo, name: str) -> None:
+def _print_object(out: Reporter, obj: ObjectInfo, name: str, human: bool = False) -> None:
     if out.as_json:
         out.record(
             {
@@ -108,7 +133,8 @@ def _print_object(out: Reporter, obj: ObjectInfo, name: str) -> None:
     elif obj.is_prefix:
         out.data(f"{'PRE':>30} {name}")
     else:
-        out.data(f"{_date(obj.last_modified)} {obj.size:>10} {name}")
+        size = format_size(obj.size) if human else str(obj.size)
+        out.data(f"{_date(obj.last_modified)} {size:>10} {name}")
 
 
 async def mb(options: Options, url: S3Location) -> None:
@@ -125,7 +151,13 @@ async def rb(options: Options, url: S3Location, force: bool) -> None:
     options.out.event("remove_bucket", url.bucket, bucket=url.bucket)
 
 
-async def rm(options: Options, url: S3Location, recursive: bool) -> None:
+async def rm(
+    options: Options,
+    url: S3Location,
+    recursive: bool,
+    rules: Filters | None = None,
+    dry_run: bool = False,
+) -> None:
     """Delete one key, or every key under the prefix in batches of 1,000."""
     out = options.out
     async with open_client(options) as s3:
@@ -143,6 +175,13 @@ async def rm(options: Options, url: S3Location, recursive: bool) -> None:
             # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
             prefix = url.key if not url.key or url.key.endswith("/") else url.key + "/"
             keys = [obj.key async for obj in s3.list_objects(url.bucket, prefix)]
+        if rules:  # relative to the listed directory, as cp -r and sync match them
+            base = Wildcard.parse(url.key).base if Wildcard.has(url.key) else prefix
+            keys = [key for key in keys if rules.allows(key[len(base) :])]
+        if dry_run:
+            for key in keys:
+                out.event("(dryrun) delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
+            return
         result = await s3.delete_objects(url.bucket, keys)
     for key in result.deleted:
         out.event("delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)

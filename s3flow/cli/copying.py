@@ -27,6 +27,7 @@ from s3flow.bulk.runner import SyncOptions
 from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
+from s3flow.cli.moving import remove_one, remover
 from s3flow.config import MiB
 from s3flow.errors import (
     ConfigError,
@@ -63,6 +64,8 @@ class CopyRequest:
     filters: Filters = field(default_factory=Filters)  # a wildcard source, as filters
     options: ObjectOptions | None = None  # attributes of written objects (--content-type, …)
     guess_type: bool = True  # Content-Type from the file extension when not given
+    dry_run: bool = False  # print what would be copied; change nothing
+    move: bool = False  # mv: remove each source once its copy is complete
 
 
 def plan(
@@ -73,6 +76,9 @@ def plan(
     no_clobber: bool,
     objects: int | None = None,
     attributes: Attributes | None = None,
+    rules: Filters | None = None,
+    dry_run: bool = False,
+    move: bool = False,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
     try:
@@ -112,9 +118,40 @@ def plan(
             "object attributes (--content-type, --metadata, --acl, …) apply to uploads "
             "and copies to s3://, not to downloads"
         )
+    if rules and not recursive:
+        raise click.UsageError("--include/--exclude need --recursive (or a wildcard source)")
+    if rules:
+        filters = Filters(filters.rules + rules.rules)
+    if move and "-" in (source, dest):
+        raise click.BadParameter("mv cannot read stdin or write stdout; use cp")
+    if move and isinstance(source, S3Location) and isinstance(dest, S3Location):
+        _refuse_overlap(source, dest, recursive)
     return CopyRequest(
-        source, dest, recursive, no_clobber, objects, filters, attributes.options, attributes.guess
+        source,
+        dest,
+        recursive,
+        no_clobber,
+        objects,
+        filters,
+        attributes.options,
+        attributes.guess,
+        dry_run,
+        move,
     )
+
+
+def _refuse_overlap(src: S3Location, dst: S3Location, recursive: bool) -> None:
+    """mv onto itself would delete what it just copied; into its own prefix, it would chase
+    its own copies."""
+    if src.bucket != dst.bucket:
+        return
+    if recursive:
+        root = src.key if not src.key or src.key.endswith("/") else src.key + "/"
+        target = dst.key if not dst.key or dst.key.endswith("/") else dst.key + "/"
+        if target.startswith(root):
+            raise click.BadParameter(f"{dst} is inside {src}; mv would move its own copies")
+    elif _into(dst, src.key.rsplit("/", 1)[-1]) == src:
+        raise click.BadParameter(f"{src} and {dst} are the same object")
 
 
 def refuse_wildcard(side: S3Location | str, what: str) -> None:
@@ -154,21 +191,29 @@ async def copy(options: Options, request: CopyRequest) -> None:
             filters=request.filters,
             object_options=request.options,
             guess_content_type=request.guess_type,
+            dry_run=request.dry_run,
         )
         if request.objects is not None:
             bulk = dataclasses.replace(bulk, concurrency=request.objects)
         job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
-        await run_job(options, job)
+        await run_job(options, job, moved=remover(options, request.src) if request.move else None)
         return
     async with open_client(options) as s3:
         src, dst = request.src, request.dst
-        if src == "-" and isinstance(dst, S3Location):
+        if request.dry_run:
+            verb = "move" if request.move else "copy"
+            options.out.event(
+                f"(dryrun) {verb}", f"{src} -> {dst}", source=str(src), destination=str(dst)
+            )
+        elif src == "-" and isinstance(dst, S3Location):
             await _from_stdin(s3, options, dst, request)
         elif dst == "-" and isinstance(src, S3Location):
             await write_stdout(s3.iter_object(src.bucket, src.key))
         else:
             with options.out.progress(_label(src)) as sink:
-                await _copy_one(s3, options, request, src, dst, sink)
+                copied = await _copy_one(s3, options, request, src, dst, sink)
+            if copied and request.move:
+                await remove_one(s3, options, src)
 
 
 def _label(src: S3Location | str) -> str:
@@ -182,7 +227,8 @@ async def _copy_one(
     src: S3Location | str,
     dst: S3Location | str,
     sink: ProgressSink,
-) -> None:
+) -> bool:
+    """Copy one object or file; False when --no-clobber skipped it."""
     out, no_clobber = options.out, request.no_clobber
     if isinstance(src, str) and isinstance(dst, S3Location):  # upload
         if await anyio.Path(src).is_dir():
@@ -206,24 +252,27 @@ async def _copy_one(
             if not no_clobber:
                 raise
             out.event("skip", f"{dst} exists", destination=str(dst))
-            return
+            return False
         out.transfer("upload", src, str(dst), result)
+        return True
     elif isinstance(src, S3Location) and isinstance(dst, str):  # download
         target = Path(dst)
         if dst.endswith(("/", os.sep)) or await anyio.Path(target).is_dir():
             target = local_target(
                 target, src.key.rsplit("/", 1)[-1], bucket=src.bucket, key=src.key
             )
-        await _download(s3, options, src, target, no_clobber, sink)
+        return await _download(s3, options, src, target, no_clobber, sink)
     elif isinstance(src, S3Location) and isinstance(dst, S3Location):  # server-side copy
         dst = _into(dst, src.key.rsplit("/", 1)[-1])
         if no_clobber and await _exists(s3, dst):
             out.event("skip", f"{dst} exists", destination=str(dst))
-            return
+            return False
         result = await s3.copy_object(
             src.bucket, src.key, dst.bucket, dst.key, options=request.options
         )
         out.transfer("copy", str(src), str(dst), result)
+        return True
+    return False
 
 
 async def _download(
@@ -233,12 +282,12 @@ async def _download(
     target: Path,
     no_clobber: bool,
     sink: ProgressSink,
-) -> None:
+) -> bool:
     local = anyio.Path(target)
     if await local.exists():
         if no_clobber:
             options.out.event("skip", f"{target} exists", destination=str(target))
-            return
+            return False
         if not await local.is_file() and not await local.is_dir():
             # The engine publishes with os.replace, which would swap out a device or a FIFO.
             raise LocalFileError("is not a regular file; refusing to replace it", path=str(target))
@@ -251,6 +300,7 @@ async def _download(
         ) from None
     result = await s3.download_file(src.bucket, src.key, target, progress=sink)
     options.out.transfer("download", str(src), str(target), result)
+    return True
 
 
 async def _exists(s3: S3Client, location: S3Location) -> bool:
