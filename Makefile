@@ -25,11 +25,17 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not seaweed and not slow" tests
 
+# The complexity limits ratchet: today's figures (issue 16 aims at max 15, under 3 %).
+# Lower them when a change splits a branchy function; never raise them.
+COMPLEXITY_MAX := 22
+COMPLEXITY_SHARE := 5.6
+
 lint: $(STAMP)
-	$(BIN)/ruff check s3flow tests benchmarks
-	$(BIN)/ruff format --check s3flow
+	$(BIN)/ruff check s3flow tests benchmarks tools
+	$(BIN)/ruff format --check s3flow tools
 	$(BIN)/mypy --strict s3flow
 	$(BIN)/lint-imports
+	$(BIN)/python -m tools.complexity s3flow --max $(COMPLEXITY_MAX) --share $(COMPLEXITY_SHARE)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -18,11 +18,11 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import data, report, s3admin, sweep
+from benchmarks import data, report, s3admin, sweep, tls
 from benchmarks.anchors import Anchors, ensure_anchors
 from benchmarks.measure import run_child
 from benchmarks.scenarios import MiB, Plan, Scenario, build_plan
@@ -64,6 +64,7 @@ def _run_one(
     rep: int,
     *,
     endpoint: Endpoint,
+    https: Endpoint,
     server: S3Server,
     src: Path,
     work: Path,
@@ -71,6 +72,8 @@ def _run_one(
     phase: str = "r",
 ) -> RunResult:
     tag = f"{s.name}/{phase}{rep}-{v.tool}-{v.variant}{v.candidate or ''}"
+    if s.tls:
+        endpoint = https
     if s.direction == "upload":
         local = src / s.dataset if s.many else src / s.dataset / data.SINGLE_NAME
         key = f"runs/{tag}/" + ("" if s.many else data.SINGLE_NAME)
@@ -186,7 +189,8 @@ def run(
             if s.dataset not in digests:
                 print(f"generating {s.dataset} …", flush=True)
                 digests[s.dataset] = data.generate(src, s)
-        weed = SeaweedFS()
+        https = tls.make_tls(Path(tmp, "tls"))
+        weed = SeaweedFS(extra_args=https.weed_args())
         server = weed.start()
         try:
             endpoint = Endpoint(
@@ -194,6 +198,9 @@ def run(
                 access_key=server.access_key,
                 secret_key=server.secret_key,
                 region=server.region,
+            )
+            tls_endpoint = replace(
+                endpoint, url=f"https://127.0.0.1:{https.port}", ca_bundle=str(https.cert)
             )
             s3admin.create_bucket(server, BUCKET)
             seeded = set()
@@ -208,6 +215,7 @@ def run(
                     s,
                     rep,
                     endpoint=endpoint,
+                    https=tls_endpoint,
                     server=server,
                     src=src,
                     work=work,
@@ -219,13 +227,17 @@ def run(
                 return r
 
             grid = sweep.sweep_order(variants) if do_sweep else []
+            sweep_total = sum(v.runs_in(s) for s in plan.scenarios for v in grid)
             for s in plan.scenarios:
-                for v in grid:
+                for v in (v for v in grid if v.runs_in(s)):
                     sweep_runs.append(measure(v, s, 0, phase="sweep"))
-                    n = f"{len(sweep_runs):3d}/{len(grid) * len(plan.scenarios)}"
+                    n = f"{len(sweep_runs):3d}/{sweep_total}"
                     print(f"[sweep {n}] {report.progress_line(sweep_runs[-1])}", flush=True)
             chosen = sweep.choose(report.sweep_trials(sweep_runs))
-            timed = {s.name: sweep.timed_variants(variants, s.name, chosen) for s in plan.scenarios}
+            timed = {
+                s.name: [v for v in sweep.timed_variants(variants, s.name, chosen) if v.runs_in(s)]
+                for s in plan.scenarios
+            }
             total = plan.repetitions * sum(len(vs) for vs in timed.values())
             for rep in range(plan.repetitions):
                 for s in plan.scenarios:
@@ -250,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
     p.add_argument(
         "--variants",
-        choices=("all", "defaults", "tuned"),
+        choices=("all", "defaults", "tuned", "fsync"),
         default="all",
         help="which configurations of each tool to run (default: both)",
     )

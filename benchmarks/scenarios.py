@@ -28,6 +28,7 @@ class Scenario:
     file_size: int
     count: int = 1
     seeder: Seeder = "s5cmd"
+    tls: bool = False  # over SeaweedFS's HTTPS port (the same objects as over HTTP)
 
     def __post_init__(self) -> None:
         if self.file_size <= 0 or self.count <= 0:
@@ -68,6 +69,10 @@ def _pair(file_size: int, count: int = 1) -> list[Scenario]:
     ]
 
 
+def _https(s: Scenario) -> Scenario:
+    return replace(s, name=f"{s.name}-https", tls=True)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Plan:
     """What one run measures and how often."""
@@ -82,7 +87,8 @@ def build_plan(
     """The default plan (1 GiB and 1,000 x 256 KiB, 3 repetitions) or the quick one.
 
     The 1 GiB download runs twice: objects from s5cmd (MD5 ETag only) and
-    from boto3's defaults (CRC32). ``small`` adds 10,000 x 4 KiB, ``huge``
+    from boto3's defaults (CRC32). The 1 GiB and 1,000 x 256 KiB downloads run
+    over HTTPS too (``-https``). ``small`` adds 10,000 x 4 KiB, ``huge``
     adds a 5 GiB file (neither in quick mode).
 
     >>> [s.name for s in build_plan(quick=True).scenarios]
@@ -94,7 +100,9 @@ def build_plan(
         scenarios = _pair(256 * MiB) + _pair(256 * KiB, 200)
     else:
         crc = Scenario(name="download-1gib-crc32", direction="download", file_size=GiB)
-        scenarios = [*_pair(GiB), replace(crc, seeder="boto3"), *_pair(256 * KiB, 1000)]
+        many = _pair(256 * KiB, 1000)
+        scenarios = [*_pair(GiB), replace(crc, seeder="boto3"), *many]
+        scenarios += [_https(scenarios[1]), _https(many[1])]
         if small:
             scenarios += _pair(4 * KiB, 10_000)
         if huge:

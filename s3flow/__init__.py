@@ -33,6 +33,7 @@ from s3flow.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
+    CertificateError,
     ChecksumMismatch,
     ClientClosed,
     ConfigError,
@@ -54,6 +55,7 @@ from s3flow.errors import (
 )
 from s3flow.models import (
     Bucket,
+    ClientStatistics,
     DeleteFailure,
     DeleteResult,
     ObjectInfo,
@@ -77,7 +79,9 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketNotEmpty",
     "BucketNotFound",
+    "CertificateError",
     "ChecksumMismatch",
+    "ClientStatistics",
     "ClientClosed",
     "ConfigError",
     "ConnectConfig",

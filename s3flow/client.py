@@ -6,9 +6,11 @@ every task group opens and closes inside one method call.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,7 +19,7 @@ import anyio
 from s3flow.bulk import runner as bulk
 from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.errors import ClientClosed
-from s3flow.models import S3Location
+from s3flow.models import ClientStatistics, S3Location
 from s3flow.ops import buckets, listing, objects
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import AdaptiveLimit, ByteBudget
@@ -25,9 +27,11 @@ from s3flow.transfer import copy, download, stream, upload
 from s3flow.transfer.common import Transfer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Iterable
+    from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 
+    from s3flow.backend.credentials import CredentialSource
     from s3flow.backend.protocol import S3Backend
+    from s3flow.backend.route import Route
     from s3flow.bulk.cluster import Connection
     from s3flow.bulk.runner import SyncOptions, SyncSummary
     from s3flow.models import (
@@ -40,9 +44,10 @@ if TYPE_CHECKING:
     )
     from s3flow.retry import Sleep
 
-__all__ = ["S3Client", "connect", "open_backend"]
+__all__ = ["S3Client", "compose", "connect", "open_backend"]
 
 PathLike = str | os.PathLike[str]
+_log = logging.getLogger("s3flow.client")
 
 
 class S3Client:
@@ -51,6 +56,9 @@ class S3Client:
     from s3flow.testing import MemoryBackend
     s3 = S3Client(MemoryBackend(), TransferConfig())
     await s3.create_bucket("demo")
+
+    ``sleep``, ``rng`` and ``clock`` (seconds, for the throttling cool-down) are
+    injected so tests of backoff and throttling never wait.
     """
 
     def __init__(
@@ -61,13 +69,14 @@ class S3Client:
         endpoint: str = "",
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config or TransferConfig()
         self._backend: S3Backend | None = backend
         self._endpoint = endpoint
         self._budget = ByteBudget(self.config.memory_limit)
         # Requests in flight across every transfer of this client; halves under SlowDown.
-        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4))
+        self._limit = AdaptiveLimit(max(64, self.config.max_concurrency * 4), clock=clock)
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -83,6 +92,19 @@ class S3Client:
 
     def close(self) -> None:
         self._backend = None
+
+    def statistics(self) -> ClientStatistics:
+        """What the client's shared limits allow and hold now.
+
+        Example: ``s3.statistics().requests_allowed`` drops after SlowDown answers.
+        """
+        return ClientStatistics(
+            requests_allowed=self._limit.current,
+            requests_max=self._limit.maximum,
+            requests_in_flight=int(self._limit.gate.borrowed_tokens),
+            bytes_held=self._budget.in_use,
+            memory_limit=self._budget.limit,
+        )
 
     def _transfer(
         self, bucket: str, key: str, progress: ProgressSink, config: TransferConfig | None
@@ -372,6 +394,8 @@ async def connect(
     session_token: str | None = None,
     config: TransferConfig | None = None,
     verify_tls: bool = True,
+    ca_bundle: str | None = None,
+    addressing_style: Literal["auto", "path", "virtual"] | None = None,
     fast_path: bool = True,
 ) -> AsyncIterator[S3Client]:
     """Open a client over one long-lived connection pool. Example::
@@ -379,55 +403,177 @@ async def connect(
         async with s3flow.connect(endpoint_url="http://127.0.0.1:8333") as s3:
             await s3.upload_file("big.iso", "backups", "big.iso")
 
-    Credentials: explicit keys, then the AWS chain (env, ~/.aws, ``profile``),
-    then ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
-    ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``; custom endpoints use
-    path-style addressing. ``fast_path=False`` sends every call through
-    botocore (see :class:`s3flow.config.ConnectConfig`). With a custom
-    endpoint and static keys (given, or in the environment), botocore is not
-    even imported until a call needs it: transfers and listings never do.
+    Credentials: explicit keys, then the AWS chain (env, ~/.aws, ``profile``,
+    SSO, ``credential_process``, roles; refreshed before they expire), then
+    ``BOTO_CONFIG`` / ``~/.boto``. The endpoint defaults to
+    ``S3FLOW_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``. TLS trusts ``ca_bundle``
+    (a PEM file), else ``AWS_CA_BUNDLE``, else ``ca_bundle`` in the AWS
+    profile, else the default CAs, on every path. ``addressing_style``
+    (else the profile's ``s3.addressing_style``, else ``auto``: path-style
+    for custom endpoints, virtual-hosted for AWS). ``fast_path=False`` sends
+    every call through botocore; the README's decision table says which
+    configurations take the fast path. With a custom endpoint and static keys
+    (given, or in the environment), botocore is not even imported until a
+    call needs it: transfers and listings never do.
     """
-    from s3flow.backend.fast import open_without_botocore, quick_start
+    from s3flow.backend.profile import read_profile, resolve_ca_bundle
 
     transfer = config or TransferConfig()
     endpoint = (
         endpoint_url or os.environ.get("S3FLOW_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
     )
+    settings = await anyio.to_thread.run_sync(read_profile, profile)
     connect_config = ConnectConfig(
         endpoint_url=endpoint,
         region=region,
         verify_tls=verify_tls,
+        ca_bundle=resolve_ca_bundle(ca_bundle, settings) if verify_tls else None,
+        addressing_style=addressing_style or settings.addressing_style or "auto",
         max_pool_connections=max(64, transfer.max_concurrency * 4),
         fast_path=fast_path,
     )
-    quick = None
-    if fast_path:
-        quick = quick_start(
-            connect_config,
-            access_key=access_key,
-            secret_key=secret_key,
-            session_token=session_token,
-            profile=profile,
-        )
-    opening: AbstractAsyncContextManager[S3Backend]
-    if quick is not None:
-        opening = open_without_botocore(connect_config, *quick)
-    else:
-        from s3flow.backend.aws import AioBotocoreBackend  # the composition root's one import
-
-        opening = AioBotocoreBackend.open(
-            connect_config,
-            access_key=access_key,
-            secret_key=secret_key,
-            session_token=session_token,
-            profile=profile,
-        )
-    async with opening as backend:
+    async with compose(
+        connect_config,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=session_token,
+        profile=profile,
+    ) as backend:
         client = S3Client(backend, transfer, endpoint=endpoint or "")
         try:
             yield client
         finally:
             client.close()
+
+
+@asynccontextmanager
+async def compose(
+    config: ConnectConfig,
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    session_token: str | None = None,
+    profile: str | None = None,
+) -> AsyncIterator[S3Backend]:
+    """The backend :func:`connect` would serve ``config`` with (for a ConnectConfig of your own).
+
+    Example: ``async with compose(ConnectConfig(endpoint_url=url, read_timeout=5)) as backend:``.
+    """
+    keys = _Keys(access_key, secret_key, session_token, profile)
+    async with AsyncExitStack() as stack:
+        yield await _compose(stack, config, keys)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    access_key: str | None
+    secret_key: str | None = field(repr=False)
+    session_token: str | None = field(repr=False)
+    profile: str | None
+
+
+async def _compose(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) -> S3Backend:
+    """The one place that decides which backend serves a client, and builds it.
+
+    The fast path (FastBackend over our HTTP/1.1 client) serves the hot calls
+    when :func:`~s3flow.backend.route.choose_route` allows it, and opens the
+    botocore backend on demand for the rest; otherwise botocore serves
+    everything. Everything opened here closes with ``stack``.
+    """
+    from s3flow import redact
+    from s3flow.backend.credentials import StaticCredentials
+    from s3flow.backend.route import Route, choose_route, quick_start
+
+    quick = None
+    if config.fast_path:
+        quick = quick_start(
+            config,
+            access_key=keys.access_key,
+            secret_key=keys.secret_key,
+            session_token=keys.session_token,
+            profile=keys.profile,
+        )
+    if quick is not None:  # static keys and a custom endpoint: botocore only if a call needs it
+        credentials, region = quick
+        redact.install()
+        redact.register_secret(credentials.secret_key)
+        redact.register_secret(credentials.session_token)
+        found = replace(config, region=region)
+
+        async def open_later() -> S3Backend:
+            return await _open_botocore(stack, found, keys)
+
+        route = choose_route(config, region)
+        assert isinstance(route, Route)  # quick_start checked it
+        return await _fast_backend(
+            stack, config, route, StaticCredentials(credentials), region, open_later
+        )
+
+    from s3flow.backend import aws
+
+    setup = await aws.resolve(
+        config,
+        access_key=keys.access_key,
+        secret_key=keys.secret_key,
+        session_token=keys.session_token,
+        profile=keys.profile,
+    )
+    anonymous = setup.credentials is None
+    if config.endpoint_url is None:  # AWS: botocore's own endpoint resolution has a say
+        slow = await stack.enter_async_context(aws.AioBotocoreBackend.open(config, setup))
+        route = choose_route(
+            config,
+            setup.region,
+            resolved_endpoint=slow.endpoint_url,
+            accelerate=slow.accelerate,
+            anonymous=anonymous,
+        )
+
+        async def opened() -> S3Backend:
+            return slow
+
+        open_slow = opened
+    else:
+        route = choose_route(config, setup.region, anonymous=anonymous)
+
+        async def open_slow() -> S3Backend:
+            return await stack.enter_async_context(aws.AioBotocoreBackend.open(config, setup))
+
+    if not isinstance(route, Route) or setup.credentials is None:
+        _log.debug("botocore serves every call: %s", getattr(route, "reason", "no credentials"))
+        return await open_slow()
+    return await _fast_backend(stack, config, route, setup.credentials, setup.region, open_slow)
+
+
+async def _open_botocore(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) -> S3Backend:
+    from s3flow.backend import aws
+
+    setup = await aws.resolve(
+        config,
+        access_key=keys.access_key,
+        secret_key=keys.secret_key,
+        session_token=keys.session_token,
+        profile=keys.profile,
+    )
+    return await stack.enter_async_context(aws.AioBotocoreBackend.open(config, setup))
+
+
+async def _fast_backend(
+    stack: AsyncExitStack,
+    config: ConnectConfig,
+    route: Route,
+    credentials: CredentialSource,
+    region: str,
+    open_slow: Callable[[], Awaitable[S3Backend]],
+) -> S3Backend:
+    from s3flow.backend.fast import FastBackend
+    from s3flow.backend.signed import SignedSession, new_session
+
+    http = await stack.enter_async_context(new_session(config))
+    signed = SignedSession(http, credentials, route.base_url, region, route.path_style)
+    style = "path-style" if route.path_style else "virtual-hosted"
+    _log.debug("fast path: %s, %s, credentials %r", route.base_url, style, credentials)
+    return FastBackend(signed, open_slow)
 
 
 @asynccontextmanager

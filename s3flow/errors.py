@@ -11,6 +11,7 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketNotEmpty",
     "BucketNotFound",
+    "CertificateError",
     "ChecksumMismatch",
     "ClientClosed",
     "ConfigError",
@@ -81,6 +82,10 @@ def _rebuild(cls: type[S3FlowError], message: str, state: dict[str, object]) -> 
 
 class ConfigError(S3FlowError, ValueError):
     """A value given to s3flow is not valid (argument, URL, option)."""
+
+
+class CertificateError(S3FlowError):
+    """The endpoint's TLS certificate is not trusted or not for its host name (never retried)."""
 
 
 class CredentialsError(S3FlowError):

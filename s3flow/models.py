@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Bucket",
     "Checksum",
+    "ClientStatistics",
     "CompletedPart",
     "DeleteFailure",
     "DeleteResult",
@@ -131,6 +132,24 @@ class TransferResult:
         return self.size / self.elapsed if self.elapsed > 0 else 0.0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientStatistics:
+    """A snapshot of the limits one client shares among its transfers.
+
+    Example: ``s3.statistics().requests_allowed``. Like anyio's
+    ``CapacityLimiter.statistics()``: read it, never change the client through it.
+    """
+
+    requests_allowed: int  # requests in flight allowed now; halves under SlowDown, then regrows
+    requests_max: int
+    requests_in_flight: int
+    bytes_held: int  # part buffers and streamed ranges counted against ``memory_limit``
+    memory_limit: int
+
+
 CANNED_ACLS = (
     "private",
     "public-read",
@@ -220,7 +239,7 @@ def _pairs(value: object, what: str) -> tuple[tuple[str, str], ...]:
 
 def _check_metadata(pairs: tuple[tuple[str, str], ...]) -> None:
     seen: set[str] = set()
-    for name, value in pairs:
+    for name, _ in pairs:
         if not _TOKEN.match(name):
             raise ConfigError(
                 f"metadata name {name!r} is not valid: use letters, digits and - _ . only"
@@ -228,8 +247,6 @@ def _check_metadata(pairs: tuple[tuple[str, str], ...]) -> None:
         if name.lower() in seen:
             raise ConfigError(f"metadata name {name!r} is given twice (names ignore case)")
         seen.add(name.lower())
-        if any(c in value for c in "\r\n\x00"):
-            raise ConfigError(f"metadata value of {name!r} has a line break or NUL")
     if sum(len(n) + len(v) for n, v in pairs) > _METADATA_LIMIT:
         raise ConfigError("metadata is over S3's 2 KB limit (names and values together)")
 
@@ -288,17 +305,25 @@ class ObjectOptions:
             raise ConfigError("sse_kms_key_id needs sse='aws:kms' (or 'aws:kms:dsse')")
         if self.expires is not None and self.expires.utcoffset() is None:
             raise ConfigError("expires must be a timezone-aware datetime (e.g. with tzinfo=UTC)")
-        for name in (
+        # These travel as HTTP header values, sent exactly as given: a CR or LF
+        # would end the header (or smuggle another), so refuse them up front.
+        names = (
             "content_type",
             "cache_control",
             "content_encoding",
             "content_disposition",
             "content_language",
             "sse_kms_key_id",
-        ):
-            value = getattr(self, name)
-            if value is not None and any(c in value for c in "\r\n\x00"):
-                raise ConfigError(f"{name} has a line break or NUL")
+        )
+        fields = [(name, getattr(self, name)) for name in names]
+        fields += [(f"metadata {name!r}", value) for name, value in metadata]
+        fields += [(f"tag {name!r}", value) for name, value in tags]
+        for what, value in fields:
+            if value is not None and (bad := _CONTROL.search(value)):
+                raise ConfigError(
+                    f"{what}: value contains the control character {bad.group()!r}; "
+                    "S3 header values cannot carry CR, LF or other control characters"
+                )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ alone; a bug (not an ``S3FlowError``) still surfaces as an ExceptionGroup.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -16,7 +16,14 @@ import anyio
 from s3flow.errors import S3FlowError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
+    from collections.abc import (
+        AsyncIterable,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Coroutine,
+        Iterable,
+    )
     from contextlib import AbstractAsyncContextManager
 
 __all__ = ["AdaptiveLimit", "ByteBudget", "run_bounded", "run_stream"]
@@ -99,8 +106,15 @@ class ByteBudget:
     """Caps the bytes of part buffers held at once by every transfer of one client.
 
     A request larger than the whole budget is let through alone, so a single
-    huge part can never deadlock. :meth:`take` / :meth:`give` also recycle
-    part buffers: a fresh multi-MiB buffer costs a page fault per 4 KiB page
+    huge part can never deadlock. Both ways in are ``async with`` blocks, so
+    what is taken is always given back, on error and on cancellation too::
+
+        async with budget.hold(nbytes):
+            ...
+        async with budget.buffer(part.size) as buffer:
+            ...
+
+    :meth:`buffer` also recycles part buffers: a fresh multi-MiB buffer costs a page fault per 4 KiB page
     (and glibc hands freed ones back to the kernel), which showed up as much
     system CPU as the copy itself.
     """
@@ -113,7 +127,34 @@ class ByteBudget:
         self._pooled = 0
         self._pool_limit = min(limit, pool_limit)
 
-    async def acquire(self, nbytes: int) -> None:
+    @asynccontextmanager
+    async def hold(self, nbytes: int) -> AsyncIterator[None]:
+        """Count ``nbytes`` against the budget for the block (waits while it is spent)."""
+        await self._acquire(nbytes)
+        try:
+            yield
+        finally:
+            self._release(nbytes)
+
+    @asynccontextmanager
+    async def buffer(self, size: int) -> AsyncIterator[bytearray]:
+        """A buffer of exactly ``size`` bytes (contents undefined), counted for the block."""
+        async with self.hold(size):
+            free = self._pool.get(size)
+            if free:
+                self._pooled -= size
+                buffer = free.pop()
+            else:
+                buffer = bytearray(size)
+            try:
+                yield buffer
+            finally:
+                # Kept for reuse while the pool has room.
+                if self._pooled + size <= self._pool_limit:
+                    self._pool.setdefault(size, []).append(buffer)
+                    self._pooled += size
+
+    async def _acquire(self, nbytes: int) -> None:
         # One event-loop thread: nothing runs between the check and the increment, so
         # no lock is needed (a lock cost more than a small file's own bytes).
         while self.in_use and self.in_use + nbytes > self.limit:
@@ -122,29 +163,12 @@ class ByteBudget:
             await self._freed.wait()
         self.in_use += nbytes
 
-    def release(self, nbytes: int) -> None:
-        """Give ``nbytes`` back. Never waits, so a cancelled task needs no shield to call it."""
+    def _release(self, nbytes: int) -> None:
+        # Never waits, so a cancelled task needs no shield to call it.
         self.in_use -= nbytes
         if self._freed is not None:
             self._freed.set()  # every waiter checks again
             self._freed = None
-
-    async def take(self, size: int) -> bytearray:
-        """A buffer of exactly ``size`` bytes (contents undefined), counted against the budget."""
-        await self.acquire(size)
-        free = self._pool.get(size)
-        if free:
-            self._pooled -= size
-            return free.pop()
-        return bytearray(size)
-
-    def give(self, buffer: bytearray) -> None:
-        """Return a buffer from :meth:`take`; kept for reuse while the pool has room."""
-        size = len(buffer)
-        if self._pooled + size <= self._pool_limit:
-            self._pool.setdefault(size, []).append(buffer)
-            self._pooled += size
-        self.release(size)
 
 
 class AdaptiveLimit:

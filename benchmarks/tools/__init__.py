@@ -8,6 +8,7 @@ scenario), or an empty list plus a note when unavailable.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +32,14 @@ class Endpoint:
     access_key: str
     secret_key: str = field(repr=False)
     region: str = "us-east-1"
+    ca_bundle: str | None = None  # https: the server's throwaway certificate, to trust
 
     def env(self) -> dict[str, str]:
         """A clean child environment: only PATH/HOME/locale plus these credentials.
 
-        Nothing is inherited from the caller, so AWS_CA_BUNDLE (which breaks rclone), profiles
-        and config files cannot change a tool's behaviour.
+        Nothing is inherited from the caller, so profiles and config files cannot change a
+        tool's behaviour. Over https, ``AWS_CA_BUNDLE`` names the server's certificate (rclone
+        fails while it is set: its adapter swaps it for ``RCLONE_CA_CERT``).
         """
         keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
         return {
@@ -48,6 +51,7 @@ class Endpoint:
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            **({"AWS_CA_BUNDLE": self.ca_bundle} if self.ca_bundle else {}),
         }
 
 
@@ -82,10 +86,18 @@ class Variant:
     """
 
     tool: str
-    variant: str  # "defaults" or "tuned"
+    variant: str  # "defaults", "tuned" or "fsync" (downloads only: durable files)
     config: str
     build: Callable[[Job], Command]
     candidate: int = 0  # tuned: 1, 2, …; defaults: 0
+    tls: bool = True  # can run the https scenarios
+
+    def runs_in(self, scenario: Scenario) -> bool:
+        """False for https scenarios the tool cannot trust a private CA in, and for "fsync"
+        uploads (nothing to flush locally)."""
+        if scenario.tls and not self.tls:
+            return False
+        return self.variant != "fsync" or scenario.direction == "download"
 
     @property
     def label(self) -> str:
@@ -141,6 +153,7 @@ def script_variants(
     script: str,
     defaults: str,
     tuned: Sequence[tuple[str, tuple[str, ...]]],
+    tls: bool = True,
 ) -> tuple[list[Variant], str | None]:
     """Variants for a Python-library tool driven by ``tools/scripts/<script>`` in the anchor venv.
 
@@ -159,5 +172,8 @@ def script_variants(
         return build
 
     grid = [(config, builder(extra)) for config, extra in tuned]
-    defaults_variant = Variant(tool=tool, variant="defaults", config=defaults, build=builder(()))
-    return [defaults_variant, *tuned_grid(tool, grid)], None
+    found = [
+        Variant(tool=tool, variant="defaults", config=defaults, build=builder(())),
+        *tuned_grid(tool, grid),
+    ]
+    return [dataclasses.replace(v, tls=tls) for v in found], None

@@ -17,6 +17,7 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
         ctx,
         tool="aws-crt",
         script="crt_xfer.py",
+        tls=False,  # the script speaks plain HTTP only (tls_mode DISABLED)
         defaults="S3Client defaults (8 MiB parts, 10 Gbps target); every request submitted at once",
         tuned=[
             (

@@ -14,6 +14,7 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
         ctx,
         tool="obstore",
         script="obstore_xfer.py",
+        tls=False,  # the script has no way to trust a private CA yet
         defaults="put/get defaults (5 MiB parts, 12 in flight, one streaming GET); "
         "many files: asyncio, 12 at a time",
         tuned=[

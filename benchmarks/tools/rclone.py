@@ -29,7 +29,10 @@ def _knob_args(knobs: tuple[int, int, int, int], many: bool) -> tuple[str, ...]:
 
 def _build(exe: str, job: Job, knobs: tuple[int, int, int, int] | None) -> Command:
     ep = job.endpoint
-    env = ep.env()  # built from scratch: AWS_CA_BUNDLE is never set for rclone
+    env = ep.env()  # built from scratch
+    ca = env.pop("AWS_CA_BUNDLE", None)  # rclone fails while it is set: its own flag instead
+    if ca:
+        env["RCLONE_CA_CERT"] = ca
     env.update(
         {
             "RCLONE_CONFIG": "/dev/null",

@@ -13,7 +13,7 @@ EXE = REPO / ".venv" / "bin" / "s3flow"
 GRID = (("32", "16MiB", "64"), ("16", "32MiB", "32"), ("64", "8MiB", "128"))
 
 
-def _build(job: Job, knobs: tuple[str, str, str] | None) -> Command:
+def _build(job: Job, knobs: tuple[str, str, str] | None, fsync: bool = False) -> Command:
     src, dst = str(job.local), job.s3_url
     if job.scenario.direction == "download":
         src, dst = dst, src
@@ -25,6 +25,8 @@ def _build(job: Job, knobs: tuple[str, str, str] | None) -> Command:
             verb += ("--concurrency-objects", knobs[2])
     elif knobs is not None:
         extra = ("--concurrency", knobs[0], "--part-size", knobs[1])
+    if fsync:
+        extra += ("--fsync",)
     argv = (str(EXE), "--endpoint-url", job.endpoint.url, "-q", *extra, *verb, src, dst)
     return Command(argv=argv, env=job.endpoint.env())
 
@@ -46,4 +48,10 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
             build=lambda job: _build(job, None),
         ),
         *tuned_grid("s3flow", tuned),
+        Variant(
+            tool="s3flow",
+            variant="fsync",
+            config="s3flow --fsync cp (each file fsynced before its rename, directory after)",
+            build=lambda job: _build(job, None, fsync=True),
+        ),
     ], note

@@ -50,4 +50,15 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
             build=lambda job: _build(str(exe), job, None),
         ),
         *tuned_grid("s5cmd", tuned),
+        Variant(
+            tool="s5cmd",
+            variant="fsync",
+            config="s5cmd cp && sync (defaults, then everything flushed to disk)",
+            build=lambda job: _and_sync(_build(str(exe), job, None)),
+        ),
     ], None
+
+
+def _and_sync(cmd: Command) -> Command:
+    """``CMD && sync``: s5cmd never fsyncs, so this is its durable download (timed whole)."""
+    return Command(argv=("sh", "-c", '"$@" && sync', "sh", *cmd.argv), env=cmd.env)

@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING
 
 from s3flow.errors import (
     AccessDenied,
+    BucketAlreadyExists,
+    BucketNotEmpty,
     BucketNotFound,
+    CertificateError,
     CredentialsError,
+    InvalidBucketName,
     ObjectExists,
     ObjectNotFound,
     PreconditionFailed,
@@ -24,14 +28,17 @@ if TYPE_CHECKING:
 
     from s3flow.backend.protocol import S3Backend
 
-__all__ = ["explain_head", "hint", "network_text", "no_clobber"]
+__all__ = ["certificate_error", "explain_head", "hint", "network_text", "no_clobber"]
 
-_HINTS = {
-    "BucketNotFound": "bucket does not exist; create it with `s3flow mb`",
-    "ObjectNotFound": "object not found; check the key with `s3flow ls`",
-    "BucketNotEmpty": "bucket is not empty; use force=True (CLI: --force) to delete its contents",
-    "BucketAlreadyExists": "bucket already exists; choose another name",
-    "InvalidBucketName": "invalid bucket name; use 3-63 lowercase letters, digits, dots, hyphens",
+# What to do next, per error class; "{message}" stands for the server's own words.
+_HINTS: dict[type[S3FlowError], str] = {
+    CredentialsError: "the server refused the credentials ({message}); check the keys",
+    AccessDenied: "access denied ({message}); check the credentials' permissions",
+    BucketNotFound: "bucket does not exist; create it with `s3flow mb`",
+    ObjectNotFound: "object not found; check the key with `s3flow ls`",
+    BucketNotEmpty: "bucket is not empty; use force=True (CLI: --force) to delete its contents",
+    BucketAlreadyExists: "bucket already exists; choose another name",
+    InvalidBucketName: "invalid bucket name; use 3-63 lowercase letters, digits, dots, hyphens",
 }
 
 
@@ -42,11 +49,8 @@ def hint(cls: type[S3FlowError], message: str) -> str:
     >>> hint(AccessDenied, "no")
     "access denied (no); check the credentials' permissions"
     """
-    if cls.__name__ == "CredentialsError":
-        return f"the server refused the credentials ({message}); check the keys"
-    if cls.__name__ == "AccessDenied":
-        return f"access denied ({message}); check the credentials' permissions"
-    return _HINTS.get(cls.__name__, message)
+    template = _HINTS.get(cls)
+    return message if template is None else template.format(message=message)
 
 
 @contextmanager
@@ -62,6 +66,31 @@ def no_clobber(bucket: str, key: str, active: bool) -> Iterator[None]:
             bucket=bucket,
             key=key,
         ) from None
+
+
+def certificate_error(endpoint: str, reason: str) -> CertificateError:
+    """The one-line, never-retried error for a TLS certificate the client refused.
+
+    >>> print(certificate_error("https://127.0.0.1:8443", "certificate verify failed: "
+    ...       "Hostname mismatch, certificate is not valid for '127.0.0.1'. (_ssl.c:1006)"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    TLS certificate of https://127.0.0.1:8443 is not valid for that host name (certificate
+    verify failed: Hostname mismatch, certificate is not valid for '127.0.0.1'.); connect by a
+    name the certificate lists, or skip verification with --no-verify-ssl (unsafe)
+    """
+    reason = " ".join(reason.split()).replace(" (_ssl.c", "\0").split("\0")[0]
+    # OpenSSL says "Hostname mismatch" or "IP address mismatch"; old ssl "doesn't match".
+    if "mismatch" in reason.lower() or "doesn't match" in reason.lower():
+        return CertificateError(
+            f"TLS certificate of {endpoint} is not valid for that host name ({reason}); "
+            "connect by a name the certificate lists, or skip verification with "
+            "--no-verify-ssl (unsafe)"
+        )
+    return CertificateError(
+        f"TLS certificate of {endpoint} is not trusted ({reason}); give its CA with "
+        "--ca-bundle FILE or AWS_CA_BUNDLE (ca_bundle= in connect() or the AWS profile), "
+        "or skip verification with --no-verify-ssl (unsafe)"
+    )
 
 
 async def explain_head(

@@ -9,26 +9,38 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 import anyio.to_thread
 import botocore.exceptions as bex
 from aiobotocore.config import AioConfig
+from aiobotocore.credentials import AioRefreshableCredentials
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
-from botocore.auth import S3SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials as BotoCredentials
 
 from s3flow import redact
-from s3flow.backend.answers import explain_head, hint, network_text, no_clobber
-from s3flow.backend.credentials import Credentials, read_boto_credentials
+from s3flow.backend.answers import (
+    certificate_error,
+    explain_head,
+    hint,
+    network_text,
+    no_clobber,
+)
+from s3flow.backend.credentials import (
+    Credentials,
+    CredentialSource,
+    StaticCredentials,
+    read_boto_credentials,
+)
+from s3flow.backend.presign import dns_compatible, presign_url
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
-from s3flow.backend.signed import ca_bundle
+from s3flow.backend.sizes import malformed, reply_int
 from s3flow.errors import (
     AccessDenied,
     ConfigError,
@@ -51,14 +63,20 @@ from s3flow.models import (
 )
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 
     from types_aiobotocore_s3 import S3Client as BotoS3Client
 
-    from s3flow.backend.fast import FastBackend
     from s3flow.config import ConnectConfig
 
-__all__ = ["AioBotocoreBackend", "resolve_credentials", "translate_errors"]
+__all__ = [
+    "AioBotocoreBackend",
+    "BotocoreSetup",
+    "ChainCredentials",
+    "resolve",
+    "translate_errors",
+]
 
 # We hand aiohttp part buffers as bytearrays on purpose: its BytesIO path
 # (botocore's default) copies every part twice more. Writing 8 MiB to a socket
@@ -105,10 +123,56 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
         text = str(exc).splitlines()[-1]
         cls = InvalidBucketName if "bucket name" in text.lower() else ConfigError
         raise cls(text, bucket=bucket, key=key) from None
+    except bex.SSLError as exc:
+        cause = exc.kwargs.get("error")
+        if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+            url = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+            endpoint = f"{url.scheme}://{url.netloc}" if url.netloc else "the endpoint"
+            raise certificate_error(endpoint, str(cause.certificate_error)) from None
+        raise RetryableError(f"SSLError: {exc}".split("\n")[0], bucket=bucket, key=key) from exc
     except _RETRYABLE_IO as exc:
         endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or _connector(exc)
         text = network_text(exc, endpoint) if endpoint else f"{type(exc).__name__}: {exc}"
         raise RetryableError(text.split("\n")[0], bucket=bucket, key=key) from exc
+    except bex.HTTPClientError as exc:
+        cause = exc.kwargs.get("error")
+        if type(exc) is not bex.HTTPClientError or not isinstance(
+            cause, (aiohttp.ClientResponseError, UnicodeDecodeError)
+        ):
+            raise
+        # aiohttp refused the answer's head ("Content-Length: 12abc", bytes not UTF-8).
+        said = cause.message if isinstance(cause, aiohttp.ClientResponseError) else str(cause)
+        what = said.split("\n")[0].rstrip(":")
+        raise malformed(what, bucket=bucket, key=key) from None
+    except ValueError as exc:
+        if not _raised_by_botocore_parser(exc):
+            raise
+        # A header or field that should be a number is not ("x-amz-mp-parts-count: two").
+        raise malformed(str(exc).split("\n")[0], bucket=bucket, key=key) from None
+
+
+def _raised_by_botocore_parser(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(("botocore/parsers.py", "botocore\\parsers.py")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+class _HostCheckingSession(AIOHTTPSession):  # type: ignore[misc]
+    """aiobotocore's HTTP session, with TLS host names checked.
+
+    botocore builds urllib3's context, which leaves the host-name check to
+    urllib3; aiohttp does none of its own, so a trusted certificate for any
+    other name (or no IP entry for the address) was accepted. Measured here
+    with a certificate for one DNS name served on 127.0.0.1.
+    """
+
+    def _get_ssl_context(self) -> ssl.SSLContext:
+        context: ssl.SSLContext = super()._get_ssl_context()
+        context.check_hostname = True  # only called when verifying at all
+        return context
 
 
 def _connector(exc: BaseException) -> str:
@@ -183,13 +247,21 @@ def _copy_directives(options: ObjectOptions | None) -> dict[str, Any]:
     return directives
 
 
-def _object_info(key: str, r: Mapping[str, Any], *, whole_size: bool = False) -> ObjectInfo:
+def _object_info(
+    bucket: str, key: str, r: Mapping[str, Any], *, whole_size: bool = False
+) -> ObjectInfo:
     """From a HeadObject or GetObject answer; see ``wire.head_info`` for ``whole_size``."""
     checksum = _checksum(r)
     total = str(r.get("ContentRange", "")).rpartition("/")[2] if whole_size else ""
+    if total and total != "*":  # "*": the server did not say; the Content-Length then
+        size = reply_int(total, "Content-Range total", bucket=bucket, key=key)
+    else:
+        size = r.get("ContentLength", 0)  # botocore has checked it is an integer
+        if size < 0:
+            raise malformed(f"Content-Length {size}", bucket=bucket, key=key)
     return ObjectInfo(
         key=key,
-        size=int(total) if total.isdigit() else r.get("ContentLength", 0),
+        size=size,
         etag=_etag(r.get("ETag")),
         last_modified=r.get("LastModified"),
         storage_class=r.get("StorageClass"),
@@ -219,52 +291,126 @@ def _range(start: int | None, end: int | None) -> dict[str, str]:
     return {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
 
 
-async def resolve_credentials(
-    session: AioSession,
-    access_key: str | None,
-    secret_key: str | None,
+class ChainCredentials:
+    """A CredentialSource over botocore's credentials object from the AWS chain.
+
+    aiobotocore's refreshable credentials refresh themselves inside
+    ``get_frozen_credentials``: in the advisory window (15 min before expiry)
+    one caller refreshes while the others sign with the current keys; in the
+    mandatory one (10 min) every caller waits for that one refresh.
+    """
+
+    def __init__(self, found: Any) -> None:
+        self._found = found
+        self._method = str(getattr(found, "method", "chain"))
+        self._latest: Credentials | None = None
+        self._lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"ChainCredentials({self._method!r}, refreshable={self.refreshable})"
+
+    @property
+    def refreshable(self) -> bool:
+        return isinstance(self._found, AioRefreshableCredentials)
+
+    @property
+    def latest(self) -> Credentials:
+        if self._latest is None:
+            raise RuntimeError("ChainCredentials.current() was never awaited")
+        return self._latest
+
+    async def current(self) -> Credentials:
+        try:
+            frozen = await self._found.get_frozen_credentials()
+        except bex.BotoCoreError as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CredentialsError(f"could not get credentials ({self._method}): {text}") from None
+        latest = self._latest
+        if latest is None or (latest.access_key, latest.secret_key, latest.session_token) != (
+            frozen.access_key,
+            frozen.secret_key,
+            frozen.token,
+        ):
+            latest = Credentials(
+                frozen.access_key, frozen.secret_key, frozen.token, source=self._method
+            )
+            redact.register_secret(latest.secret_key)
+            redact.register_secret(latest.session_token)
+            self._latest = latest
+        return latest
+
+    async def refresh(self, stale: Credentials) -> Credentials:
+        """Refresh now, unless another caller already replaced ``stale``."""
+        async with self._lock:
+            fresh = await self.current()
+            if fresh != stale or not self.refreshable:
+                return fresh
+            # botocore has no public "refresh now"; this is what its mandatory
+            # refresh calls, under the same lock its own refreshes take.
+            async with self._found._refresh_lock:
+                try:
+                    await self._found._protected_refresh(is_mandatory=True)
+                except (bex.BotoCoreError, RuntimeError) as exc:
+                    raise CredentialsError(
+                        f"could not refresh credentials ({self._method}): {exc}"
+                    ) from None
+            return await self.current()
+
+
+@dataclass(frozen=True, slots=True)
+class BotocoreSetup:
+    """What botocore resolved for a client: its session, the credentials and the region.
+
+    ``client_keys`` are handed to the client when they did not come from the
+    session's own chain (explicit, ``~/.boto``); otherwise the client shares
+    the session's credentials object, so both paths see one refresh.
+    """
+
+    session: AioSession
+    credentials: CredentialSource | None
+    region: str
+    client_keys: Credentials | None
+
+
+async def resolve(
+    config: ConnectConfig,
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
     session_token: str | None = None,
-) -> Credentials | None:
+    profile: str | None = None,
+) -> BotocoreSetup:
     """Explicit keys, then the AWS chain, then ``~/.boto`` (file reads in threads)."""
+    session = get_session()
+    if profile:
+        session.set_config_variable("profile", profile)
+    redact.install()
+    credentials: CredentialSource | None = None
+    keys: Credentials | None = None
     if access_key or secret_key:
         if not (access_key and secret_key):
             raise CredentialsError("give both access_key and secret_key, or neither")
-        return Credentials(access_key, secret_key, session_token)
-    try:
-        found = await session.get_credentials()
-    except bex.ProfileNotFound as exc:
-        raise CredentialsError(f"{exc}; check --profile and ~/.aws/config") from None
-    if found is not None:
-        frozen = await found.get_frozen_credentials()
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token, source=found.method)
-    return await anyio.to_thread.run_sync(read_boto_credentials)
-
-
-def presign_url(
-    endpoint_url: str | None,
-    credentials: Credentials | None,
-    region: str,
-    bucket: str,
-    key: str,
-    *,
-    method: Literal["GET", "PUT"],
-    expires_in: int,
-) -> str:
-    """A SigV4 query-signed URL, path-style, as botocore signs it.
-
-    Signing is pure computation over frozen credentials, so this needs no
-    client and no await (aiobotocore's version is async only to refresh them).
-    """
-    if credentials is None:
-        raise CredentialsError("cannot presign without credentials", bucket=bucket, key=key)
-    base = endpoint_url or f"https://s3.{region}.amazonaws.com"
-    url = f"{base.rstrip('/')}/{quote(bucket)}/{quote(key, safe='/~')}"
-    request = AWSRequest(method=method, url=url)
-    creds = BotoCredentials(
-        credentials.access_key, credentials.secret_key, credentials.session_token
-    )
-    S3SigV4QueryAuth(creds, "s3", region, expires=expires_in).add_auth(request)
-    return str(request.url)
+        keys = Credentials(access_key, secret_key, session_token)
+    else:
+        try:
+            found = await session.get_credentials()
+        except bex.ProfileNotFound as exc:
+            raise CredentialsError(f"{exc}; check --profile and ~/.aws/config") from None
+        except bex.BotoCoreError as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CredentialsError(f"could not get credentials: {text}") from None
+        if found is not None:
+            chain = ChainCredentials(found)
+            await chain.current()
+            credentials = chain
+        else:
+            keys = await anyio.to_thread.run_sync(read_boto_credentials)
+    if keys is not None:
+        redact.register_secret(keys.secret_key)
+        redact.register_secret(keys.session_token)
+        credentials = StaticCredentials(keys)
+    region = config.region or session.get_config_variable("region") or "us-east-1"
+    return BotocoreSetup(session, credentials, region, keys)
 
 
 class AioBotocoreBackend:
@@ -274,7 +420,7 @@ class AioBotocoreBackend:
         self,
         client: BotoS3Client,
         config: ConnectConfig,
-        credentials: Credentials | None,
+        credentials: CredentialSource | None,
         region: str,
     ) -> None:
         self._client = client
@@ -290,33 +436,24 @@ class AioBotocoreBackend:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls,
-        config: ConnectConfig,
-        *,
-        access_key: str | None = None,
-        secret_key: str | None = None,
-        session_token: str | None = None,
-        profile: str | None = None,
-        fast_path_wrap: bool = True,
-    ) -> AsyncIterator[AioBotocoreBackend | FastBackend]:
-        """Open the client; with ``config.fast_path`` (and ``fast_path_wrap``) wrapped in a FastBackend."""
-        session = get_session()
-        if profile:
-            session.set_config_variable("profile", profile)
-        credentials = await resolve_credentials(session, access_key, secret_key, session_token)
-        redact.install()
-        if credentials is not None:
-            redact.register_secret(credentials.secret_key)
-            redact.register_secret(credentials.session_token)
-        region = config.region or session.get_config_variable("region") or "us-east-1"
+        cls, config: ConnectConfig, setup: BotocoreSetup
+    ) -> AsyncIterator[AioBotocoreBackend]:
+        """Open one aiobotocore client for ``setup`` (see :func:`resolve`); closed on exit."""
         boto_config = AioConfig(
             retries={"total_max_attempts": 1, "mode": "standard"},
             max_pool_connections=config.max_pool_connections,
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             tcp_keepalive=True,
+            http_session_cls=_HostCheckingSession,
             s3={
-                "addressing_style": "path" if config.use_path_style else "auto",
+                "addressing_style": (
+                    "path"
+                    if config.use_path_style
+                    else "virtual"
+                    if config.addressing_style == "virtual"
+                    else "auto"
+                ),
                 # Every body carries a CRC32C the server verifies, so a SHA-256
                 # of each body (botocore's default over plain HTTP) buys nothing
                 # and costs ~0.8 CPU-s per GiB.
@@ -327,36 +464,29 @@ class AioBotocoreBackend:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        async with AsyncExitStack() as stack:
-            client = await stack.enter_async_context(
-                session.create_client(
-                    "s3",
-                    region_name=region,
-                    endpoint_url=config.endpoint_url,
-                    aws_access_key_id=credentials.access_key if credentials else None,
-                    aws_secret_access_key=credentials.secret_key if credentials else None,
-                    aws_session_token=credentials.session_token if credentials else None,
-                    verify=config.verify_tls,
-                    config=boto_config,
-                )
-            )
-            slow = cls(client, config, credentials, region)
-            if not fast_path_wrap:
-                yield slow
-                return
-            # With config.fast_path, hot calls skip botocore (backend/fast.py).
-            from s3flow.backend.fast import with_fast_path
+        keys = setup.client_keys
+        async with setup.session.create_client(
+            "s3",
+            region_name=setup.region,
+            endpoint_url=config.endpoint_url,
+            aws_access_key_id=keys.access_key if keys else None,
+            aws_secret_access_key=keys.secret_key if keys else None,
+            aws_session_token=keys.session_token if keys else None,
+            # A path, not True: with True, aiobotocore would skip its own
+            # ca_bundle lookup; connect() resolved it the same way already.
+            verify=(config.ca_bundle or True) if config.verify_tls else False,
+            config=boto_config,
+        ) as client:
+            yield cls(client, config, setup.credentials, setup.region)
 
-            yield await with_fast_path(
-                stack,
-                slow,
-                config=config,
-                credentials=credentials,
-                region=region,
-                resolved_endpoint=client.meta.endpoint_url,
-                accelerate=bool((client.meta.config.s3 or {}).get("use_accelerate_endpoint")),
-                ca_file=ca_bundle(),
-            )
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint botocore resolved (for AWS: the regional one, or a variant)."""
+        return str(self._client.meta.endpoint_url)
+
+    @property
+    def accelerate(self) -> bool:
+        return bool((self._client.meta.config.s3 or {}).get("use_accelerate_endpoint"))
 
     @property
     def supports_conditional_writes(self) -> bool:
@@ -513,7 +643,7 @@ class AioBotocoreBackend:
             # would join them into one more multi-MiB copy.
             async with r["Body"] as response:
                 await pump(response.content.readany, sink)
-        return _object_info(key, r, whole_size=True)
+        return _object_info(bucket, key, r, whole_size=True)
 
     async def iter_object(
         self,
@@ -544,7 +674,7 @@ class AioBotocoreBackend:
                 r = await self._client.head_object(Bucket=bucket, Key=key, **args)
         except (ObjectNotFound, AccessDenied) as error:
             raise await explain_head(self, bucket, key, error) from None
-        return _object_info(key, r)
+        return _object_info(bucket, key, r)
 
     async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
         args: dict[str, Any] = {"VersionId": version_id} if version_id else {}
@@ -610,12 +740,17 @@ class AioBotocoreBackend:
     def presign(
         self, bucket: str, key: str, *, method: Literal["GET", "PUT"], expires_in: int
     ) -> str:
+        if self._credentials is None:
+            raise CredentialsError("cannot presign without credentials", bucket=bucket, key=key)
+        base = self._config.endpoint_url or f"https://s3.{self._region}.amazonaws.com"
+        virtual = not self._config.use_path_style and dns_compatible(bucket)
         return presign_url(
-            self._config.endpoint_url,
-            self._credentials,
+            base,
+            self._credentials.latest,
             self._region,
             bucket,
             key,
+            virtual_host=virtual,
             method=method,
             expires_in=expires_in,
         )

@@ -11,8 +11,15 @@ import configparser
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["Credentials", "boto_config_paths", "read_boto_credentials"]
+__all__ = [
+    "CredentialSource",
+    "Credentials",
+    "StaticCredentials",
+    "boto_config_paths",
+    "read_boto_credentials",
+]
 
 
 def mask(value: str | None, *, keep: int = 0) -> str:
@@ -69,3 +76,51 @@ def read_boto_credentials() -> Credentials | None:
                 source=f"boto-config:{path}",
             )
     return None
+
+
+class CredentialSource(Protocol):
+    """Where the fast path's signer gets its keys: a frozen snapshot per request.
+
+    ``refreshable`` sources (SSO, ``credential_process``, assumed roles,
+    container and instance roles) refresh ahead of expiry inside
+    :meth:`current`; :meth:`refresh` is for a request the server rejected as
+    expired, and refreshes at most once for every caller holding ``stale``.
+    """
+
+    @property
+    def refreshable(self) -> bool: ...
+
+    @property
+    def latest(self) -> Credentials:
+        """The last snapshot handed out, without waiting (for presigning)."""
+        ...
+
+    async def current(self) -> Credentials: ...
+
+    async def refresh(self, stale: Credentials) -> Credentials: ...
+
+
+class StaticCredentials:
+    """Keys that never change (given, environment, files): every snapshot is the same."""
+
+    __slots__ = ("_credentials",)
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return f"StaticCredentials({self._credentials!r})"
+
+    @property
+    def refreshable(self) -> bool:
+        return False
+
+    @property
+    def latest(self) -> Credentials:
+        return self._credentials
+
+    async def current(self) -> Credentials:
+        return self._credentials
+
+    async def refresh(self, stale: Credentials) -> Credentials:
+        return self._credentials

@@ -1,4 +1,4 @@
-"""FastBackend: the hot S3 calls over our own HTTP/1.1 client, everything else via botocore.
+"""FastBackend: the hot S3 calls over our own HTTP/1.1 client, everything else via another backend.
 
 botocore's per-request machinery (serialisers, event hooks, endpoint rules,
 response parsers) costs more CPU than the transfer itself for small objects.
@@ -6,30 +6,25 @@ The object and multipart calls the engine makes per file and per part are
 sent here directly over :class:`~s3flow.backend.signed.SignedSession` (SigV4,
 URLs, error mapping), encoded and decoded by :mod:`s3flow.backend.wire`.
 Every other call, and every call the fast path cannot make exactly like
-botocore would (dotted bucket names on AWS, a bucket in another region,
-non-ASCII metadata), goes to the wrapped
-:class:`~s3flow.backend.aws.AioBotocoreBackend` unchanged, which
-:func:`open_without_botocore` creates only when such a call comes.
-This module never imports botocore itself (an import-linter contract).
+botocore would (a bucket name that cannot be a host name, a bucket in another
+region, non-ASCII metadata), goes to the backend that ``open_slow`` opens on
+first use. Which backend that is, and whether a FastBackend serves a client
+at all, is decided by ``s3flow.connect()`` alone; this module knows neither.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
-from contextlib import AsyncExitStack, aclosing, asynccontextmanager
-from dataclasses import replace
-from pathlib import Path
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import anyio
 
-from s3flow import redact
 from s3flow.backend import wire
 from s3flow.backend.answers import explain_head, no_clobber
-from s3flow.backend.credentials import Credentials
-from s3flow.backend.signed import Delegate, SignedSession, ca_bundle, new_session
+from s3flow.backend.presign import presign_url
+from s3flow.backend.signed import Delegate, SignedSession
 from s3flow.errors import AccessDenied, ObjectNotFound, RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
@@ -43,122 +38,12 @@ if TYPE_CHECKING:
         Sequence,
     )
 
-    from s3flow.backend.aws import AioBotocoreBackend
-    from s3flow.backend.http11 import HttpClient
-    from s3flow.backend.protocol import Chunks, ListPage
-    from s3flow.config import ConnectConfig
-    from s3flow.models import Bucket, Checksum, ObjectOptions
+    from s3flow.backend.protocol import Chunks, ListPage, S3Backend, Version
+    from s3flow.models import Bucket, Checksum, DeleteResult, ObjectOptions, UploadInfo
 
-__all__ = ["FastBackend", "open_without_botocore", "quick_start", "with_fast_path"]
+__all__ = ["FastBackend"]
 
 F = TypeVar("F", bound="Callable[..., Awaitable[Any]]")
-
-
-async def with_fast_path(
-    stack: AsyncExitStack,
-    slow: AioBotocoreBackend,
-    *,
-    config: ConnectConfig,
-    credentials: Credentials | None,
-    region: str,
-    resolved_endpoint: str,
-    accelerate: bool,
-    ca_file: str | None,
-) -> AioBotocoreBackend | FastBackend:
-    """Wrap ``slow`` in a FastBackend whose session closes with ``stack``, when allowed."""
-    base = wire.fast_endpoint(config, credentials, resolved_endpoint, region, accelerate=accelerate)
-    if base is None or credentials is None:
-        return slow
-    session = await stack.enter_async_context(new_session(config, ca_file))
-
-    async def opened() -> AioBotocoreBackend:
-        return slow
-
-    return FastBackend(opened, session, credentials, base, region, config)
-
-
-def quick_start(
-    config: ConnectConfig,
-    *,
-    access_key: str | None,
-    secret_key: str | None,
-    session_token: str | None,
-    profile: str | None,
-) -> tuple[Credentials, str] | None:
-    """Credentials and region when botocore would surely resolve the same ones, else ``None``.
-
-    Only the plain cases: a custom endpoint with both keys given, or static
-    keys in the environment and no profile; the region given, in
-    ``AWS_DEFAULT_REGION``, or no AWS config file that could name one.
-    Anything else (profiles, SSO, roles, ``~/.boto``) goes through botocore.
-
-    >>> from s3flow.config import ConnectConfig
-    >>> cfg = ConnectConfig(endpoint_url="http://127.0.0.1:8333", region="eu-west-1")
-    >>> creds, region = quick_start(
-    ...     cfg, access_key="AK", secret_key="s", session_token=None, profile=None)
-    >>> creds.source, region
-    ('explicit', 'eu-west-1')
-    """
-    env = os.environ
-    if access_key and secret_key:
-        credentials = Credentials(access_key, secret_key, session_token)
-    elif access_key or secret_key or profile or env.get("AWS_PROFILE"):
-        return None
-    elif env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-        if env.get("AWS_CREDENTIAL_EXPIRATION"):  # botocore would refresh these
-            return None
-        token = env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN")
-        credentials = Credentials(
-            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], token, source="env"
-        )
-    else:
-        return None
-    region = config.region or env.get("AWS_DEFAULT_REGION")
-    if region is None:
-        config_file = Path(env.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
-        if config_file.exists():
-            return None
-        region = "us-east-1"
-    if (
-        config.endpoint_url is None
-        or wire.fast_endpoint(config, credentials, config.endpoint_url, region) is None
-    ):
-        return None
-    return credentials, region
-
-
-@asynccontextmanager
-async def open_without_botocore(
-    config: ConnectConfig, credentials: Credentials, region: str
-) -> AsyncIterator[FastBackend]:
-    """A FastBackend whose botocore client is created only when a call needs it.
-
-    For a custom endpoint with static keys (see :func:`quick_start`),
-    importing botocore and building its client cost about 0.3 s of a CLI
-    run's start-up, before the first byte moves; the hot calls never need it.
-    """
-    base = wire.fast_endpoint(config, credentials, config.endpoint_url or "", region)
-    if base is None:
-        raise ValueError("open_without_botocore needs a fast-path endpoint")
-    redact.install()
-    redact.register_secret(credentials.secret_key)
-    redact.register_secret(credentials.session_token)
-    async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(new_session(config, ca_bundle()))
-
-        async def open_slow() -> AioBotocoreBackend:
-            from s3flow.backend.aws import AioBotocoreBackend
-
-            opening = AioBotocoreBackend.open(
-                replace(config, region=region),
-                access_key=credentials.access_key,
-                secret_key=credentials.secret_key,
-                session_token=credentials.session_token,
-                fast_path_wrap=False,
-            )
-            return cast("AioBotocoreBackend", await stack.enter_async_context(opening))
-
-        yield FastBackend(open_slow, session, credentials, base, region, config)
 
 
 def _or_slow(method: F) -> F:
@@ -178,23 +63,6 @@ def _or_slow(method: F) -> F:
     return cast("F", call)
 
 
-class _Forward:
-    """A method served by the slow backend, unchanged."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance: FastBackend | None, owner: type) -> Any:
-        if instance is None:
-            return self
-        name = self.name
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await getattr(await instance.slow(), name)(*args, **kwargs)
-
-        return call
-
-
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 
 
@@ -206,31 +74,24 @@ def _sendable(headers: Mapping[str, str]) -> None:
 
 
 class FastBackend:
-    """S3Backend: hot calls over one keep-alive pool, the rest via ``slow``."""
+    """S3Backend: hot calls over one keep-alive pool, the rest via the backend ``open_slow`` opens.
 
-    def __init__(
-        self,
-        open_slow: Callable[[], Awaitable[AioBotocoreBackend]],
-        session: HttpClient,
-        credentials: Credentials,
-        endpoint: str,
-        region: str,
-        config: ConnectConfig,
-    ) -> None:
+    ``http`` signs and sends; ``open_slow`` is awaited at most once, on the
+    first call the fast path does not serve.
+    """
+
+    def __init__(self, http: SignedSession, open_slow: Callable[[], Awaitable[S3Backend]]) -> None:
+        self._http = http
         self._open_slow = open_slow
-        self._slow: AioBotocoreBackend | None = None
+        self._slow: S3Backend | None = None
         self._opening = anyio.Lock()
-        self._http = SignedSession(session, credentials, endpoint, region, config.use_path_style)
-        self._credentials = credentials
-        self._region = region
-        self._endpoint_url = config.endpoint_url
         self._slow_buckets: set[str] = set()
 
     def __repr__(self) -> str:
         return f"FastBackend({self._http!r})"
 
-    async def slow(self) -> AioBotocoreBackend:
-        """The botocore backend for everything else, opened on first use."""
+    async def slow(self) -> S3Backend:
+        """The backend for everything else, opened on first use."""
         if self._slow is None:
             async with self._opening:
                 if self._slow is None:
@@ -267,31 +128,84 @@ class FastBackend:
     def presign(
         self, bucket: str, key: str, *, method: Literal["GET", "PUT"], expires_in: int
     ) -> str:
-        from s3flow.backend.aws import presign_url  # signing only: no client is opened
-
+        try:
+            virtual = self._http.virtual_host(bucket)
+        except Delegate:
+            virtual = False
         return presign_url(
-            self._endpoint_url,
-            self._credentials,
-            self._region,
+            self._http.base_url,
+            self._http.credentials.latest,
+            self._http.region,
             bucket,
             key,
+            virtual_host=virtual,
             method=method,
             expires_in=expires_in,
         )
 
-    # Served by botocore unchanged (one descriptor each: it learns its name).
-    create_bucket = _Forward()
-    delete_bucket = _Forward()
-    head_bucket = _Forward()
-    list_versions_page = _Forward()
-    list_uploads_page = _Forward()
-    delete_object = _Forward()
-    copy_object = _Forward()
-    put_acl = _Forward()
-    get_acl = _Forward()
-    upload_part_copy = _Forward()
-    list_parts = _Forward()
-    delete_objects = _Forward()  # one request per 1,000 keys: botocore's cost is noise
+    # Served by the other backend unchanged.
+    async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
+        await (await self.slow()).create_bucket(bucket, region=region)
+
+    async def delete_bucket(self, bucket: str) -> None:
+        await (await self.slow()).delete_bucket(bucket)
+
+    async def head_bucket(self, bucket: str) -> None:
+        await (await self.slow()).head_bucket(bucket)
+
+    async def list_versions_page(
+        self, bucket: str, *, prefix: str = "", token: tuple[str, str] | None = None
+    ) -> tuple[list[Version], tuple[str, str] | None]:
+        return await (await self.slow()).list_versions_page(bucket, prefix=prefix, token=token)
+
+    async def list_uploads_page(
+        self, bucket: str, *, prefix: str = "", token: tuple[str, str] | None = None
+    ) -> tuple[list[UploadInfo], tuple[str, str] | None]:
+        return await (await self.slow()).list_uploads_page(bucket, prefix=prefix, token=token)
+
+    async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
+        await (await self.slow()).delete_object(bucket, key, version_id=version_id)
+
+    async def delete_objects(self, bucket: str, objects: Sequence[Version]) -> DeleteResult:
+        # One request per 1,000 keys: botocore's cost is noise.
+        return await (await self.slow()).delete_objects(bucket, objects)
+
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        options: ObjectOptions | None = None,
+    ) -> ObjectInfo:
+        slow = await self.slow()
+        return await slow.copy_object(source_bucket, source_key, bucket, key, options=options)
+
+    async def put_acl(self, bucket: str, key: str | None, acl: str) -> None:
+        await (await self.slow()).put_acl(bucket, key, acl)
+
+    async def get_acl(self, bucket: str, key: str | None) -> list[tuple[str, str]]:
+        return await (await self.slow()).get_acl(bucket, key)
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        source_bucket: str,
+        source_key: str,
+        start: int,
+        end: int,
+    ) -> CompletedPart:
+        slow = await self.slow()
+        return await slow.upload_part_copy(
+            bucket, key, upload_id, number, source_bucket, source_key, start, end
+        )
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str) -> list[CompletedPart]:
+        return await (await self.slow()).list_parts(bucket, key, upload_id)
 
     # Objects
     @_or_slow
@@ -358,7 +272,7 @@ class FastBackend:
             ):
                 raise RetryableError(problem, bucket=bucket, key=key)
             await response.stream(sink)
-        return wire.head_info(key, got, whole_size=True)
+        return wire.head_info(key, got, whole_size=True, bucket=bucket)
 
     @_or_slow
     async def head_object(
@@ -368,7 +282,7 @@ class FastBackend:
         headers = {"x-amz-checksum-mode": "ENABLED"}
         try:
             async with self._http.send("HEAD", bucket, key, query, headers) as response:
-                return wire.head_info(key, response.headers)
+                return wire.head_info(key, response.headers, bucket=bucket)
         except (ObjectNotFound, AccessDenied) as error:
             raise await explain_head(self, bucket, key, error) from None
 

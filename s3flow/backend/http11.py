@@ -505,6 +505,9 @@ class HttpClient:
         """
         lines = [f"{method} {target} HTTP/1.1"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
+        if any("\r" in line or "\n" in line for line in lines):
+            # Callers refuse these first (ObjectOptions); this keeps a bug from splitting a request.
+            raise ValueError("CR or LF in a request line or header; nothing was sent")
         if body is not None or method in ("PUT", "POST"):
             lines.append(f"Content-Length: {len(body) if body is not None else 0}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

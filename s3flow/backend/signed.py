@@ -12,28 +12,27 @@ import datetime as dt
 import importlib.util
 import logging
 import os
-import re
 import ssl
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
-from s3flow.backend.answers import network_text
+from s3flow.backend.answers import certificate_error, network_text
 from s3flow.backend.http11 import HttpClient, HttpError, Response
+from s3flow.backend.presign import dns_compatible
 from s3flow.backend.sigv4 import canonical_query, quote_path, sign
 from s3flow.errors import RetryableError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from s3flow.backend.credentials import Credentials
+    from s3flow.backend.credentials import CredentialSource
     from s3flow.config import ConnectConfig
 
 __all__ = ["Delegate", "SignedSession", "new_session"]
 
 _NETWORK_ERRORS = (HttpError, OSError)  # OSError covers TimeoutError and refused connects
-_DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # no dots: TLS wildcard
 
 
 class Delegate(Exception):  # control flow between fast.py and here, never escapes them
@@ -44,7 +43,10 @@ class Delegate(Exception):  # control flow between fast.py and here, never escap
 
 
 def ca_bundle() -> str | None:
-    """The CA file botocore verifies TLS with (certifi's, else its own), found without importing it."""
+    """The CA file botocore verifies TLS with (``AWS_CA_BUNDLE``, certifi's, else its own),
+    found without importing it."""
+    if bundle := os.environ.get("AWS_CA_BUNDLE"):
+        return bundle
     try:
         import certifi
     except ImportError:
@@ -54,12 +56,15 @@ def ca_bundle() -> str | None:
     return str(certifi.where())
 
 
-def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
+def new_session(config: ConnectConfig) -> HttpClient:
     """A keep-alive pool sized and timed like the botocore client (use it as a context manager).
 
-    The TLS context (botocore's CA bundle) is built on the first https
-    connection: loading the CAs cost 14 ms that a plain-http run never needs.
+    TLS trusts ``config.ca_bundle`` alone when given (as botocore does with
+    ``verify=<path>``), else botocore's CA bundle. The context is built on the
+    first https connection: loading the CAs cost 14 ms that a plain-http run
+    never needs.
     """
+    ca_file = config.ca_bundle or ca_bundle()
 
     def tls() -> ssl.SSLContext:
         if not config.verify_tls:
@@ -80,13 +85,19 @@ def new_session(config: ConnectConfig, ca_file: str | None) -> HttpClient:
 _log = logging.getLogger("s3flow.http")
 
 
+_EXPIRED = frozenset(  # a refreshable source may hold newer keys than the ones rejected
+    {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired",
+     "InvalidToken", "InvalidAccessKeyId"}
+)  # fmt: skip
+
+
 class SignedSession:
     """Send signed S3 requests to ``endpoint``; see :meth:`send`."""
 
     def __init__(
         self,
         session: HttpClient,
-        credentials: Credentials,
+        credentials: CredentialSource,
         endpoint: str,
         region: str,
         path_style: bool,
@@ -94,7 +105,8 @@ class SignedSession:
         self._session = session
         self._credentials = credentials
         self.region = region
-        self._path_style = path_style
+        self.path_style = path_style
+        self.base_url = endpoint.rstrip("/")
         parts = urlsplit(endpoint)
         self._scheme = parts.scheme
         default = {"http": 80, "https": 443}[parts.scheme]
@@ -107,6 +119,18 @@ class SignedSession:
     def __repr__(self) -> str:
         return f"SignedSession({self._scheme}://{self.host}, region={self.region!r})"
 
+    @property
+    def credentials(self) -> CredentialSource:
+        return self._credentials
+
+    def virtual_host(self, bucket: str) -> bool:
+        """Whether requests for ``bucket`` name it in the host (else in the path)."""
+        if self.path_style:
+            return False
+        if dns_compatible(bucket):
+            return True
+        raise Delegate(sticky=True)  # botocore falls back to path-style for such names
+
     @asynccontextmanager
     async def send(
         self,
@@ -117,52 +141,73 @@ class SignedSession:
         headers: dict[str, str],
         body: bytes | bytearray | None = None,
     ) -> AsyncIterator[Response]:
-        """Yield the 2xx response; raise S3FlowError for anything else (or Delegate)."""
+        """Yield the 2xx response; raise S3FlowError for anything else (or Delegate).
+
+        Each attempt signs with a fresh snapshot of the credentials; an answer
+        saying they expired (or were rotated away) refreshes a refreshable
+        source once and sends again.
+        """
         tail = "" if key is None else f"/{key}"
         if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
             host, hostname, path = self.host, self._hostname, "/"
-        elif self._path_style:
-            host, hostname, path = self.host, self._hostname, quote_path(f"/{bucket}{tail}")
-        elif _DNS_BUCKET.fullmatch(bucket):
+        elif self.virtual_host(bucket):
             host, hostname = f"{bucket}.{self.host}", f"{bucket}.{self._hostname}"
             path = quote_path(tail or "/")
         else:
-            raise Delegate(sticky=True)
+            host, hostname, path = self.host, self._hostname, quote_path(f"/{bucket}{tail}")
         headers["host"] = host
-        creds = self._credentials
-        signed = sign(
-            method,
-            path,
-            query,
-            headers,
-            access_key=creds.access_key,
-            secret_key=creds.secret_key,
-            session_token=creds.session_token,
-            region=self.region,
-            now=dt.datetime.now(dt.UTC),
-        )
         qs = canonical_query(query)
         target = f"{path}?{qs}" if qs else path
-        try:
-            async with self._session.request(
-                self._scheme, hostname, self._port, method, target, signed, body
-            ) as response:
-                if _log.isEnabledFor(logging.DEBUG):  # --debug: each request, as botocore logs
-                    _log.debug(
-                        "%s %s://%s%s -> %s", method, self._scheme, host, target, response.status
-                    )
-                if response.status >= 300:
-                    moved = response.headers.get("x-amz-bucket-region", self.region)
-                    if response.status in (301, 307) or moved != self.region:
-                        raise Delegate(sticky=True)  # botocore follows region redirects
-                    answer = await response.read()
-                    raise wire.error_for_response(
-                        response.status, response.reason, answer, bucket or None, key
-                    )
-                yield response
-        except _NETWORK_ERRORS as exc:
-            text = network_text(exc, f"{self._scheme}://{self.host}")
-            raise RetryableError(text, bucket=bucket or None, key=key) from exc
+        for attempt in (1, 2):
+            creds = await self._credentials.current()
+            signed = sign(
+                method,
+                path,
+                query,
+                headers,
+                access_key=creds.access_key,
+                secret_key=creds.secret_key,
+                session_token=creds.session_token,
+                region=self.region,
+                now=dt.datetime.now(dt.UTC),
+            )
+            try:
+                async with self._session.request(
+                    self._scheme, hostname, self._port, method, target, signed, body
+                ) as response:
+                    if _log.isEnabledFor(logging.DEBUG):  # --debug: each request, as botocore logs
+                        _log.debug(
+                            "%s %s://%s%s -> %s (key …%s)",
+                            method,
+                            self._scheme,
+                            host,
+                            target,
+                            response.status,
+                            creds.access_key[-4:],
+                        )
+                    if response.status >= 300:
+                        moved = response.headers.get("x-amz-bucket-region", self.region)
+                        if response.status in (301, 307) or moved != self.region:
+                            raise Delegate(sticky=True)  # botocore follows region redirects
+                        answer = await response.read()
+                        error = wire.error_for_response(
+                            response.status, response.reason, answer, bucket or None, key
+                        )
+                        if (
+                            attempt == 1
+                            and error.code in _EXPIRED
+                            and self._credentials.refreshable
+                        ):
+                            await self._credentials.refresh(creds)
+                            continue
+                        raise error
+                    yield response
+                    return
+            except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
+                raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
+            except _NETWORK_ERRORS as exc:
+                text = network_text(exc, f"{self._scheme}://{self.host}")
+                raise RetryableError(text, bucket=bucket or None, key=key) from exc
 
     async def xml(
         self,

@@ -3,9 +3,8 @@
 The payload is never hashed: every body s3flow sends carries an
 ``x-amz-checksum-crc32c`` (or ``Content-MD5``) the server verifies, so the
 request says ``x-amz-content-sha256: UNSIGNED-PAYLOAD``, as botocore does with
-``payload_signing_enabled=False``. The algorithm is the one of
-:func:`s3flow.testing.servers.sign_v4`, copied here because the backend may not
-import from ``testing``.
+``payload_signing_enabled=False``. :func:`s3flow.testing.servers.sign_v4` (the
+test servers' readiness probe) signs with it too, so there is one signer.
 
 >>> import datetime as dt
 >>> h = sign("GET", "/b/k", [], {"host": "h"}, access_key="AK", secret_key="SK",
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Mapping
 
-__all__ = ["UNSIGNED_PAYLOAD", "canonical_query", "quote_path", "sign"]
+__all__ = ["UNSIGNED_PAYLOAD", "canonical_query", "quote_path", "sign", "signing_key"]
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _SERVICE = "s3"
@@ -53,7 +52,7 @@ def canonical_query(query: list[tuple[str, str]]) -> str:
 
 
 @lru_cache(maxsize=32)
-def _signing_key(secret_key: str, date: str, region: str) -> bytes:
+def signing_key(secret_key: str, date: str, region: str) -> bytes:
     key = ("AWS4" + secret_key).encode()
     for piece in (date, region, _SERVICE, "aws4_request"):
         key = hmac.new(key, piece.encode(), hashlib.sha256).digest()
@@ -80,7 +79,9 @@ def sign(
     ``payload_hash`` is only for the AWS documentation vectors.
     """
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    out = {k.lower(): " ".join(v.split()) for k, v in headers.items()}
+    # Values are sent exactly as given; only the canonical form trims and
+    # collapses runs of whitespace (as botocore's signer does).
+    out = {k.lower(): v for k, v in headers.items()}
     out["x-amz-date"] = stamp
     out["x-amz-content-sha256"] = payload_hash
     if session_token:
@@ -92,7 +93,7 @@ def sign(
             method,
             url_path_quoted or "/",
             canonical_query(query),
-            "".join(f"{n}:{out[n]}\n" for n in names),
+            "".join(f"{n}:{' '.join(out[n].split())}\n" for n in names),
             signed_headers,
             payload_hash,
         )
@@ -101,7 +102,7 @@ def sign(
     to_sign = (
         f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
     )
-    key = _signing_key(secret_key, stamp[:8], region)
+    key = signing_key(secret_key, stamp[:8], region)
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     out["authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "

@@ -1,6 +1,6 @@
 """The S3 REST wire format for the fast path (:mod:`s3flow.backend.fast`): pure functions.
 
-Where requests may go (:func:`fast_endpoint`); request headers and XML bodies out; response headers, XML bodies and error
+Request headers and XML bodies out; response headers, XML bodies and error
 answers in. :func:`error_for_response` is the fast path's one mapping from an
 HTTP answer to an :class:`~s3flow.errors.S3FlowError`, with the same codes,
 classes and one-line hints as ``aws.translate_errors``.
@@ -8,31 +8,29 @@ classes and one-line hints as ``aws.translate_errors``.
 
 from __future__ import annotations
 
-import urllib.request
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote_plus, urlencode, urlsplit
+from urllib.parse import quote, unquote_plus, urlencode
 from xml.sax.saxutils import escape
 
 from s3flow.backend.answers import hint
 from s3flow.backend.protocol import ListPage
+from s3flow.backend.sizes import reply_int
 from s3flow.errors import RetryableError, S3FlowError, error_for_code
 from s3flow.models import Bucket, Checksum, ObjectInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from s3flow.backend.credentials import Credentials
-    from s3flow.config import ConnectConfig
     from s3flow.models import CompletedPart, ObjectOptions
 
 __all__ = [
     "complete_body",
     "completed_info",
     "error_for_response",
-    "fast_endpoint",
     "head_info",
     "list_page",
     "object_headers",
@@ -42,51 +40,10 @@ __all__ = [
     "result_fields",
 ]
 
-# Credentials that cannot change while we hold them. Anything else (assume-role,
-# SSO, instance or container roles, credential_process) is refreshed by botocore
-# mid-session; rather than re-implement refreshing, such clients stay slow.
-_STATIC_SOURCES = frozenset(
-    {"explicit", "env", "shared-credentials-file", "config-file", "boto-config"}
-)
 _XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _TAGS = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32"}
 _META = "x-amz-meta-"
-
-
-def fast_endpoint(
-    config: ConnectConfig,
-    credentials: Credentials | None,
-    resolved_endpoint: str,
-    region: str,
-    *,
-    accelerate: bool = False,
-) -> str | None:
-    """The base URL the fast path may use, or ``None`` to keep botocore for everything.
-
-    >>> from s3flow.config import ConnectConfig
-    >>> from s3flow.backend.credentials import Credentials
-    >>> cfg = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
-    >>> fast_endpoint(cfg, Credentials("a", "b"), "http://127.0.0.1:8333", "us-east-1")
-    'http://127.0.0.1:8333'
-    """
-    if not config.fast_path or credentials is None:
-        return None
-    if credentials.source.split(":")[0] not in _STATIC_SOURCES:
-        return None
-    if config.endpoint_url is not None:
-        base = config.endpoint_url.rstrip("/")
-        if not config.use_path_style or urlsplit(base).path:  # virtual-host on a custom host
-            return None
-    else:
-        base = f"https://s3.{region}.amazonaws.com"
-        aws = (base, "https://s3.amazonaws.com")  # not FIPS, dual-stack, China, or configured
-        if accelerate or resolved_endpoint.rstrip("/") not in aws:
-            return None
-    parts = urlsplit(base)
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-        return None  # botocore honours the proxy; keep one code path for that
-    return base
+_DECIMAL = re.compile(r"[0-9]{1,19}")
 
 
 def object_headers(
@@ -144,14 +101,14 @@ def range_problem(status: int, headers: Mapping[str, str], start: int, end: int)
     >>> range_problem(206, {"content-range": "bytes 0-4/5", "content-length": "5"}, 0, 10)
     'asked for bytes 0-9, got 206 bytes 0-4/5 with 5 bytes'
     """
-    length = int(headers.get("content-length", -1))
+    text = headers.get("content-length", "")
+    length = int(text) if _DECIMAL.fullmatch(text) else -1
     got = headers.get("content-range", "")
     whole = status == 200 and start == 0  # a server may answer a full-object range with 200
     if length == end - start and (whole or got.startswith(f"bytes {start}-{end - 1}/")):
         return None
-    return (
-        f"asked for bytes {start}-{end - 1}, got {status} {got or 'no range'} with {length} bytes"
-    )
+    said = f"{length} bytes" if length >= 0 else f"Content-Length {text[:40]!r}"
+    return f"asked for bytes {start}-{end - 1}, got {status} {got[:80] or 'no range'} with {said}"
 
 
 def _date(value: str | None) -> datetime | None:
@@ -161,11 +118,15 @@ def _date(value: str | None) -> datetime | None:
         return None
 
 
-def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False) -> ObjectInfo:
+def head_info(
+    key: str, headers: Mapping[str, str], *, whole_size: bool = False, bucket: str | None = None
+) -> ObjectInfo:
     """An ObjectInfo from HEAD or GET response headers (``headers`` is case-insensitive).
 
     ``size`` is the Content-Length (a HEAD with partNumber: that part's), or
     with ``whole_size`` the object's, from a ranged answer's Content-Range.
+    A size or part count that is not a plain number is a one-line ServiceError
+    naming ``s3://bucket/key``.
 
     >>> head_info("k", {"content-range": "bytes 0-9/99", "content-length": "10"}).size
     10
@@ -173,6 +134,11 @@ def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False)
     99
     """
     total = headers.get("content-range", "").rpartition("/")[2] if whole_size else ""
+    if total and total != "*":  # "*": the server did not say; the Content-Length then
+        size = reply_int(total, "Content-Range total", bucket=bucket, key=key)
+    else:
+        length = headers.get("content-length", "0")
+        size = reply_int(length, "Content-Length", bucket=bucket, key=key)
     checksum = response_checksum(headers)
     parts = headers.get("x-amz-mp-parts-count")
     metadata = sorted(
@@ -182,12 +148,12 @@ def head_info(key: str, headers: Mapping[str, str], *, whole_size: bool = False)
     )
     return ObjectInfo(
         key=key,
-        size=int(total) if total.isdigit() else int(headers.get("content-length", 0)),
+        size=size,
         etag=headers.get("etag", "").strip('"'),
         last_modified=_date(headers.get("last-modified")),
         storage_class=headers.get("x-amz-storage-class"),
         checksum=str(checksum) if checksum else None,
-        parts=int(parts) if parts else None,
+        parts=reply_int(parts, "x-amz-mp-parts-count", bucket=bucket, key=key) if parts else None,
         version_id=headers.get("x-amz-version-id"),
         metadata=tuple(metadata),
         content_type=headers.get("content-type"),

@@ -148,11 +148,8 @@ class Mover:
             return result.size
         # Across endpoints: ranges in, parts out; the budget bounds all such copies together.
         held = min(entry.size, 2 * self.config.max_concurrency * self.config.part_size)
-        await self.budget.acquire(held)
-        try:
+        async with self.budget.hold(held):
             result = await upload_stream(target, iter_download(source), options=self.options)
-        finally:
-            self.budget.release(held)
         return result.size
 
     async def delete_local(self, key: str) -> None:

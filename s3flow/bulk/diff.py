@@ -232,16 +232,27 @@ def plan_digest(
     """
     algorithm, _, value = (checksum or "").partition(":")
     multipart = (parts or 0) > 1 or "-" in value or bool(_MULTI_MD5.match(etag))
-    if algorithm in ("crc32c", "crc32") and value:
-        if not multipart:
-            return DigestPlan(algorithm, "crc", value)
-        if part_size:
-            return DigestPlan(algorithm, "crc", value, part_size)
+    # A CRC first: it hashes several times faster than MD5.
+    return _crc_plan(algorithm, value, multipart, part_size) or _md5_plan(etag, part_size)
+
+
+def _crc_plan(
+    algorithm: str, value: str, multipart: bool, part_size: int | None
+) -> DigestPlan | None:
+    if algorithm not in ("crc32c", "crc32") or not value:
+        return None
+    if not multipart:
+        return DigestPlan(algorithm, "crc", value)
+    # A composite CRC can only be rebuilt over the very same part boundaries.
+    return DigestPlan(algorithm, "crc", value, part_size) if part_size else None
+
+
+def _md5_plan(etag: str, part_size: int | None) -> DigestPlan | None:
     if _MD5.match(etag):
         return DigestPlan("md5", "md5", etag)
     if _MULTI_MD5.match(etag) and part_size:
         return DigestPlan("md5", "etag", etag, part_size)
-    return None
+    return None  # e.g. an SSE-KMS ETag, which is no MD5 of the content
 
 
 def digest_matches(

@@ -20,7 +20,7 @@ import anyio
 import anyio.to_thread
 
 from s3flow.bulk.diff import Entry, Order
-from s3flow.localfs import TEMP_MARKER, run_io
+from s3flow.localfs import is_temp_name, run_io
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -91,7 +91,7 @@ def _scan(path: str) -> list[tuple[str, bool, int, float]]:
     found: list[tuple[str, bool, int, float]] = []
     with os.scandir(path) as it:
         for item in it:
-            if item.name.startswith(".") and TEMP_MARKER in item.name:
+            if is_temp_name(item.name):
                 continue  # a download in progress (ours), never a source
             try:
                 if item.is_dir(follow_symlinks=False):

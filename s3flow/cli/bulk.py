@@ -116,7 +116,12 @@ async def _clients(
         async with open_client(options) as s3:
             yield s3, None
         return
-    common = {"region": options.region, "config": options.config, "verify_tls": options.verify_tls}
+    common = {
+        "region": options.region,
+        "config": options.config,
+        "verify_tls": options.verify_tls,
+        "ca_bundle": options.ca_bundle,
+    }
     async with (
         connect(
             endpoint_url=job.source_endpoint or options.endpoint_url,

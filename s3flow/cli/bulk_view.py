@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from s3flow.cli.render import format_size
+from s3flow.cli.render import format_size, printable
 from s3flow.models import S3Location
 from s3flow.progress import ObjectDone, PartDone, ProgressEvent, TransferStarted
 
@@ -169,8 +169,10 @@ def report(
     objects = "1 object" if n == 1 else f"{n} objects"
     if failures_file is not None:
         raise click.ClickException(
-            f"{objects} failed; their keys are in {failures_file} "
-            f"(rerun with --from-list {failures_file})"
+            printable(
+                f"{objects} failed; their keys are in {failures_file} "
+                f"(rerun with --from-list {failures_file})"
+            )
         )
     shown = summary.failed_keys[:SHOWN_FAILURES]
     for key in shown:

@@ -38,6 +38,7 @@ class Options:
     profile: str | None
     region: str | None
     verify_tls: bool
+    ca_bundle: str | None = None
     config: TransferConfig
     out: Reporter
 
@@ -51,6 +52,7 @@ async def open_client(options: Options) -> AsyncIterator[S3Client]:
         profile=options.profile,
         config=options.config,
         verify_tls=options.verify_tls,
+        ca_bundle=options.ca_bundle,
     ) as s3:
         yield s3
 

@@ -86,6 +86,7 @@ def plan(
         dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from None
+    # Local to local is cp(1)'s job: every path below has S3 on one side at least.
     if isinstance(source, str) and isinstance(dest, str):
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
     refuse_wildcard(dest, "a destination")
@@ -99,17 +100,21 @@ def plan(
             pattern.filters(),
             True,
         )
+    # A stream is one object; a tree has many, and no single stream to read or write.
     if recursive and "-" in (source, dest):
         raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
     if objects is not None and not recursive:
         raise click.UsageError("--concurrency-objects needs --recursive (one object is one copy)")
+    # The bulk engine writes without If-None-Match; sync's diff is how a tree skips what exists.
     if recursive and no_clobber:
         raise click.UsageError(
             "--no-clobber cannot be used with --recursive; "
             "`s3flow sync` copies only new and changed objects"
         )
+    # stdin has no name to put under a prefix (a file's own name is used: cp f s3://b/dir/).
     if source == "-" and isinstance(dest, S3Location) and _is_dir_key(dest.key):
         raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
+    # A prefix is no object: its GET would 404, or fetch an empty "folder" marker.
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
     attributes = attributes or Attributes(None, True)

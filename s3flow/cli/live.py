@@ -37,7 +37,7 @@ class _SpeedColumn(ProgressColumn):
 def new_display() -> Progress:
     """A transient display on stderr: label, bar, bytes, bytes/s, ETA."""
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a key "[link=…]" stays text
         BarColumn(),
         DownloadColumn(binary_units=True),
         _SpeedColumn(),

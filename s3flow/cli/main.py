@@ -20,7 +20,7 @@ from s3flow.cli import commands, info
 from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, plan
-from s3flow.cli.render import Reporter
+from s3flow.cli.render import Reporter, SafeFormatter
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import RuleOrder, rule_filters, sync
 from s3flow.cli.uploads import uploads
@@ -46,8 +46,10 @@ def parse_size(text: str) -> int:
     return int(float(number) * 1024 ** _POWERS[unit.lower()])
 
 
-def _transfer_config(concurrency: int | None, part_size: str | None) -> TransferConfig:
-    config = TransferConfig()
+def _transfer_config(
+    concurrency: int | None, part_size: str | None, fsync: bool = False
+) -> TransferConfig:
+    config = TransferConfig(fsync=fsync)
     changes: dict[str, int] = {}
     if concurrency is not None:
         changes["max_concurrency"] = concurrency
@@ -85,7 +87,18 @@ def _transfer_config(concurrency: int | None, part_size: str | None) -> Transfer
     help="Parts (or ranges) in flight per file [default: 10].",
 )
 @click.option("--part-size", metavar="SIZE", help="Multipart part size, e.g. 8MiB or 64M.")
+@click.option(
+    "--ca-bundle",
+    metavar="FILE",
+    help="PEM file of CAs to trust for TLS (default: $AWS_CA_BUNDLE, the profile's ca_bundle).",
+)
 @click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates (unsafe).")
+@click.option(
+    "--fsync",
+    is_flag=True,
+    help="Flush each downloaded file to disk (fsync) before reporting it done "
+    "[default: atomic rename only, as aws s3 and s5cmd].",
+)
 @click.option("--debug", is_flag=True, help="Log every request at DEBUG level to stderr.")
 @click.version_option(package_name="s3flow")
 @click.pass_context
@@ -98,7 +111,9 @@ def main(
     quiet: bool,
     concurrency: int | None,
     part_size: str | None,
+    ca_bundle: str | None,
     no_verify_ssl: bool,
+    fsync: bool,
     debug: bool,
 ) -> None:
     """s3flow: fast, resumable S3 transfers.
@@ -112,9 +127,9 @@ def main(
       tar c dir | s3flow cp - s3://backups/dir.tar
     """
     if debug:
-        logging.basicConfig(
-            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(SafeFormatter("%(asctime)s %(name)s %(message)s"))
+        logging.basicConfig(level=logging.DEBUG, handlers=[handler])
     reporter = Reporter(as_json=as_json, quiet=quiet)
     if no_verify_ssl:
         reporter.warn("warning: TLS certificate verification is off (--no-verify-ssl)")
@@ -123,7 +138,8 @@ def main(
         profile=profile,
         region=region,
         verify_tls=not no_verify_ssl,
-        config=_transfer_config(concurrency, part_size),
+        ca_bundle=ca_bundle,
+        config=_transfer_config(concurrency, part_size, fsync),
         out=reporter,
     )
 

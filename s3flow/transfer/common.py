@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from s3flow.errors import S3FlowError, SlowDown
+from s3flow.errors import S3FlowError, SlowDown, UploadNotFound
 from s3flow.progress import PartRetried, ProgressSink, ignore
 from s3flow.retry import Sleep, with_retries
 from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
+    from contextlib import AbstractAsyncContextManager
 
     from s3flow.backend.protocol import S3Backend
     from s3flow.config import TransferConfig
@@ -94,21 +95,17 @@ class Transfer:
         gate = self.limit.gate if self.limit is not None else None
         return await run_bounded(jobs, worker, limit=self.config.max_concurrency, gate=gate)
 
-    async def take_buffer(self, size: int) -> bytearray:
-        """A part buffer from the client's pool (counted against its memory budget)."""
-        return await self.budget.take(size) if self.budget is not None else bytearray(size)
+    def buffer(self, size: int) -> AbstractAsyncContextManager[bytearray]:
+        """``async with t.buffer(n) as buffer:`` a part buffer from the client's pool, for the block."""
+        return (
+            self.budget.buffer(size)
+            if self.budget is not None
+            else contextlib.nullcontext(bytearray(size))
+        )
 
-    def give_buffer(self, buffer: bytearray) -> None:
-        if self.budget is not None:
-            self.budget.give(buffer)
-
-    async def hold(self, nbytes: int) -> None:
-        if self.budget is not None:
-            await self.budget.acquire(nbytes)
-
-    def unhold(self, nbytes: int) -> None:
-        if self.budget is not None:
-            self.budget.release(nbytes)
+    def hold(self, nbytes: int) -> AbstractAsyncContextManager[object]:
+        """``async with t.hold(n):`` counts ``n`` bytes against the client's memory budget."""
+        return self.budget.hold(nbytes) if self.budget is not None else contextlib.nullcontext()
 
 
 async def create_upload(
@@ -155,12 +152,20 @@ async def _abort_lost_twins(t: Transfer, upload_id: str, *, since: float) -> Non
             return
 
 
-async def shielded(cleanup: Callable[[], Awaitable[object]]) -> None:
+async def shielded(cleanup: Callable[[], Awaitable[object]]) -> bool:
     """Run ``cleanup`` even while cancelled, bounded in time; never raise from it.
 
     Without the shield an abort request would be cancelled before it is sent.
+    Returns whether it finished: a caller keeps what a failed cleanup would
+    need to be retried later (an upload's journal).
     """
     with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
         # The original failure matters more; the cleanup is best effort.
-        with contextlib.suppress(S3FlowError):
+        try:
             await cleanup()
+        except UploadNotFound:
+            return True  # already gone (completed or aborted): nothing is left to clean
+        except S3FlowError:
+            return False
+        return True
+    return False

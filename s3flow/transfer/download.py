@@ -290,14 +290,20 @@ def _file_md5(fd: int, part: PartPlan) -> PartDigest:
 
 
 def _write_batch(
-    fd: int, lock: threading.Lock, chunks: Chunks, offset: int, running: Digester | None
+    fd: int,
+    lock: threading.Lock,
+    chunks: Chunks,
+    offset: int,
+    running: Digester | None,
+    fsync: bool,
 ) -> None:
     # One writer at a time: concurrent pwrites to one file contend on the
     # inode lock, and the kernel's spinning on it cost more CPU than the copy.
     # The digest is outside the lock, so writing and hashing overlap.
     with lock:
         pwritev_all(fd, chunks, offset)
-    start_writeback(fd, offset, sum(len(c) for c in chunks))
+    if fsync:  # the fsync before the rename then finds most pages already written
+        start_writeback(fd, offset, sum(len(c) for c in chunks))
     if running is not None:
         running.update(chunks)
 
@@ -315,6 +321,8 @@ async def _resume_state(
     if old is None:
         return None, set()
     temp = Path(old.temp)
+    if not temp.is_absolute():  # written before paths were made absolute: it is beside the dest
+        temp = Path(old.source).parent / temp.name
     if replace(old, temp="") == header and await anyio.Path(temp).is_file():
         return temp, set(recorded)
     await anyio.Path(temp).unlink(missing_ok=True)  # another version: start over
@@ -353,7 +361,11 @@ async def download_file(
         return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
     algorithm = check.range_algorithm
-    target = str(await anyio.Path(dest).absolute())
+    # One spelling of the destination from here on, whatever the working
+    # directory: the journal is found by it and names the temp file, so a
+    # rerun from elsewhere resumes (and leaves no temp file beside the result).
+    dest = await run_io(dest, _canonical, dest)
+    target = str(dest)
     journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
     header = JournalHeader(
         source=target,
@@ -373,6 +385,7 @@ async def download_file(
     reuse, finished = await _resume_state(t, journal, header) if resumable else (None, set())
     digests: dict[int, PartDigest | None] = {}
     lock = threading.Lock()
+    fsync = t.config.fsync
     try:
         async with open_temp(dest, info.size, reuse=reuse, make_parents=make_parents) as temp:
             if resumable and reuse is None:
@@ -385,15 +398,12 @@ async def download_file(
                 running = Digester(algorithm) if algorithm else None
 
                 async def write(chunks: Chunks, offset: int) -> None:
-                    await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running)
+                    await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running, fsync)
 
                 # What is in flight per range: the batch being written and the next one filling.
                 held = min(part.size, 2 * STREAM_BATCH)
-                await t.hold(held)
-                try:
+                async with t.hold(held):
                     await _stream_range(t, info, part, write)
-                finally:
-                    t.unhold(held)
                 digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))
@@ -420,7 +430,7 @@ async def download_file(
                 await verify(again)
 
             await _twice(t, fetch_all)
-            await temp.publish()
+            await temp.publish(fsync=fsync)
     finally:
         if resumable:
             journal.remove()
@@ -428,6 +438,14 @@ async def download_file(
         await run_io(dest, os.utime, dest, (mtime, mtime))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, len(ranges), started, resumed=len(finished))
+
+
+def _canonical(dest: Path) -> Path:
+    """Blocking: ``dest`` absolute, its directory with symlinks and ``..`` resolved.
+
+    The name itself is kept: a destination that is a symlink is replaced, not followed.
+    """
+    return Path(os.path.realpath(dest.parent)) / dest.name
 
 
 def _result(
@@ -455,14 +473,13 @@ async def _download_one_range(
     make_parents: bool,
     started: float,
 ) -> TransferResult:
-    """Small objects: fetch, then verify, write, fsync, rename and stamp in ONE thread hop.
+    """Small objects: fetch, then verify, write, rename and stamp in ONE thread hop.
 
     Each hop to a worker thread costs about as much CPU as a small object's
     own bytes; the general path takes six. ``check=None``: ``info`` is from a
     listing, not a HEAD; one plain GET fetches the object and its checksum.
     """
     t.progress(TransferStarted(t.key, info.size, 1))
-    await t.hold(info.size)
     given = check
 
     async def fetch_and_write(again: bool) -> Check:
@@ -473,13 +490,13 @@ async def _download_one_range(
             check = given
             chunks = await _get_range(t, info, PartPlan(1, 0, info.size))
         verify = functools.partial(_verify_chunks, t, check, chunks, again)
-        await run_io(dest, write_new_file, dest, chunks, verify, mtime, make_parents)
+        await run_io(
+            dest, write_new_file, dest, chunks, verify, mtime, make_parents, t.config.fsync
+        )
         return check
 
-    try:
+    async with t.hold(info.size):
         check = await _twice(t, fetch_and_write)
-    finally:
-        t.unhold(info.size)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
     return _result(t, info, check, 1, started, resumed=0)

@@ -1,7 +1,9 @@
 """File -> S3: one PutObject below the threshold, else a concurrent multipart upload.
 
 Guarantees: each part has its own retry budget; any failure or cancellation
-aborts the multipart upload (shielded), so none is left behind; the source
+aborts the multipart upload (shielded), so none is left behind (when the
+abort cannot reach the server, the journal is kept instead, so the rerun
+resumes that upload, or aborts it when not resuming); the source
 changing mid-upload fails the transfer; the completed object is checked
 against the locally computed composite checksum or multipart ETag; with a
 journal, a killed upload resumes without re-sending finished parts.
@@ -187,8 +189,7 @@ async def _multipart(
             async def send(part: PartPlan) -> CompletedPart:
                 if part.number in done:
                     return done[part.number]
-                buffer = await t.take_buffer(part.size)
-                try:
+                async with t.buffer(part.size) as buffer:
                     data, dig = await run_io(path, _read_and_digest, fd, part, algorithm, buffer)
                     digests[part.number] = dig
                     checksum = dig.checksum()
@@ -199,8 +200,6 @@ async def _multipart(
                         ),
                         part_number=part.number,
                     )
-                finally:
-                    t.give_buffer(buffer)
                 await journal.record(sent)
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent
@@ -211,8 +210,10 @@ async def _multipart(
         info = await _complete(t, upload_id, parts, no_clobber)
         checksum = _verify_result(t, info, ordered, parts)
     except BaseException:
-        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
-        journal.remove()
+        if await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id)):
+            journal.remove()
+        # Else the upload is still on the server (which may be gone for now): the
+        # journal lets a rerun resume it, or abort it when resuming is off.
         raise
     journal.remove()
     t.progress(TransferDone(t.key, identity.size))

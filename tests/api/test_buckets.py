@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -11,6 +12,7 @@ from s3flow import (
     ClientClosed,
     InvalidBucketName,
 )
+from s3flow.testing import s3_request
 
 
 async def test_create_list_delete(s3) -> None:
@@ -21,10 +23,22 @@ async def test_create_list_delete(s3) -> None:
     assert name not in [b.name for b in await s3.list_buckets()]
 
 
-async def test_region_aware_create(s3) -> None:
+def location(server, bucket: str) -> str:
+    """The bucket's LocationConstraint as the server recorded it ("" is us-east-1)."""
+    answer = s3_request(server, "GET", f"/{bucket}", query={"location": ""})
+    assert answer.status == 200, answer.body
+    return ET.fromstring(answer.body).text or ""
+
+
+@pytest.mark.parametrize(("region", "recorded"), [("eu-west-1", "eu-west-1"), (None, "")])
+async def test_region_aware_create(s3, moto_server, region, recorded) -> None:
+    """The bucket lands in the region asked for; without one, in the client's (us-east-1)."""
     name = f"t-{uuid.uuid4().hex[:12]}"
-    await s3.create_bucket(name, region="eu-west-1")
-    await s3.delete_bucket(name)
+    await s3.create_bucket(name, region=region)
+    try:
+        assert location(moto_server, name) == recorded
+    finally:
+        await s3.delete_bucket(name)
 
 
 @pytest.mark.parametrize("name", ["ab", "UPPER", "under_score", "-dash", "a" * 64, "a..b"])
@@ -53,11 +67,12 @@ async def test_delete_non_empty_refused_then_forced(s3) -> None:
     assert upload_id
 
 
-async def test_force_delete_removes_versions(s3) -> None:
+async def test_force_delete_removes_versions(s3, moto_server) -> None:
     name = f"t-{uuid.uuid4().hex[:12]}"
     await s3.create_bucket(name)
-    client = (await s3.backend.slow())._client  # botocore's, for a call s3flow does not make
-    await client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    enable = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+    answer = s3_request(moto_server, "PUT", f"/{name}", query={"versioning": ""}, body=enable)
+    assert answer.status == 200, answer.body  # a call s3flow does not make
     for n in range(3):
         await s3.put_object(name, "same-key", f"v{n}")
     await s3.delete_object(name, "same-key")  # leaves a delete marker

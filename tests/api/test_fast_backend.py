@@ -27,12 +27,13 @@ from s3flow import (
 )
 from s3flow.backend import wire
 from s3flow.backend.aws import AioBotocoreBackend
-from s3flow.backend.credentials import Credentials
+from s3flow.backend.credentials import Credentials, StaticCredentials
 from s3flow.backend.fast import FastBackend
 from s3flow.backend.protocol import STREAM_BATCH
-from s3flow.config import ConnectConfig, MiB, RetryPolicy, TransferConfig
+from s3flow.backend.signed import SignedSession
+from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.models import CompletedPart, ObjectOptions
-from tests.conftest import read_range
+from tests.helpers import read_range
 
 CONFIG = TransferConfig(
     part_size=5 * MiB,
@@ -269,39 +270,6 @@ def test_complete_body_escapes_and_carries_checksums() -> None:
     assert b"<PartNumber>2</PartNumber><ETag>&quot;c&quot;</ETag></Part>" in body
 
 
-def test_fast_endpoint_decisions(monkeypatch) -> None:
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    creds = Credentials("a", "b")
-    local = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
-    aws = ConnectConfig(region="eu-west-1")
-    assert wire.fast_endpoint(local, creds, "http://127.0.0.1:8333", "us-east-1")
-    assert wire.fast_endpoint(aws, creds, "https://s3.eu-west-1.amazonaws.com", "eu-west-1") == (
-        "https://s3.eu-west-1.amazonaws.com"
-    )
-    # Refreshable credentials, FIPS/China/configured endpoints, accelerate, flag off: botocore.
-    assert wire.fast_endpoint(local, Credentials("a", "b", source="assume-role"), "", "x") is None
-    assert wire.fast_endpoint(local, None, "http://127.0.0.1:8333", "us-east-1") is None
-    assert (
-        wire.fast_endpoint(aws, creds, "https://s3-fips.eu-west-1.amazonaws.com", "eu-west-1")
-        is None
-    )
-    assert (
-        wire.fast_endpoint(
-            aws, creds, "https://s3.eu-west-1.amazonaws.com", "eu-west-1", accelerate=True
-        )
-        is None
-    )
-    off = ConnectConfig(endpoint_url="http://127.0.0.1:8333", fast_path=False)
-    assert wire.fast_endpoint(off, creds, "http://127.0.0.1:8333", "us-east-1") is None
-    virtual = ConnectConfig(endpoint_url="http://127.0.0.1:8333", path_style=False)
-    assert wire.fast_endpoint(virtual, creds, "http://127.0.0.1:8333", "us-east-1") is None
-    monkeypatch.setenv("http_proxy", "http://proxy.invalid:3128")
-    assert wire.fast_endpoint(local, creds, "http://127.0.0.1:8333", "us-east-1") is None
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    assert wire.fast_endpoint(local, creds, "http://127.0.0.1:8333", "us-east-1")
-
-
 # What moto cannot answer: a fake S3 and a fake slow backend.
 
 
@@ -353,10 +321,10 @@ async def test_fallbacks_and_200_errors(fake_s3) -> None:
         async def opened() -> FakeSlow:
             return slow
 
-        config = ConnectConfig(endpoint_url=endpoint)
-        fast = FastBackend(
-            opened, session, Credentials("a", "s3cr3t"), endpoint, "us-east-1", config
-        )  # type: ignore[arg-type]
+        signed = SignedSession(
+            session, StaticCredentials(Credentials("a", "s3cr3t")), endpoint, "us-east-1", True
+        )
+        fast = FastBackend(signed, opened)  # type: ignore[arg-type]
         # A region redirect sends this call, and every later one for the bucket, to botocore.
         assert await fast.head_object("elsewhere", "k") == "slow"
         assert await fast.head_object("elsewhere", "k") == "slow"

@@ -148,3 +148,18 @@ def test_include_exclude_keep_their_order_across_flags() -> None:
 def test_bulk_usage_errors_exit_2(argv: list[str]) -> None:
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 2, result.output
+
+
+def test_fsync_flag_reaches_the_transfer_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    import s3flow.cli.copying as copying
+
+    seen = []
+
+    async def run_job(options: object, job: object) -> None:
+        seen.append(options)
+
+    monkeypatch.setattr(copying, "run_job", run_job)
+    for extra in ([], ["--fsync"]):
+        result = CliRunner().invoke(main, [*extra, "cp", "-r", "s3://b/p/", "out"])
+        assert result.exit_code == 0, result.output
+    assert [options.config.fsync for options in seen] == [False, True]

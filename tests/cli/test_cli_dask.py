@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.cli.conftest import get, put
+from tests.cli.helpers import get, put
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from s3flow.testing.servers import s3_request
-from tests.cli.conftest import Run, finish, put, start
+from tests.cli.helpers import Run, finish, put, start
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from s3flow.testing.servers import S3Server, s3_request
-from tests.cli.conftest import Run, finish, start
+from tests.cli.helpers import Run, finish, start
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

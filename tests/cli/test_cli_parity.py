@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.cli.conftest import get, put
+from tests.cli.helpers import get, put
 
 if TYPE_CHECKING:
     from pathlib import Path

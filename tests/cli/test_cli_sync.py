@@ -9,7 +9,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from s3flow.testing.servers import s3_request
-from tests.cli.conftest import get, put
+from tests.cli.helpers import get, put
 
 if TYPE_CHECKING:
     from pathlib import Path

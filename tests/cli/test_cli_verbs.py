@@ -8,7 +8,7 @@ import sys
 import urllib.request
 from typing import TYPE_CHECKING
 
-from tests.cli.conftest import get, put
+from tests.cli.helpers import get, put
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -5,20 +5,8 @@ import random
 import pytest
 
 from s3flow.client import S3Client
-from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.testing.faults import FaultyBackend
-
-CONFIG = TransferConfig(
-    part_size=5 * MiB,
-    multipart_threshold=5 * MiB,
-    max_concurrency=4,
-    retry=RetryPolicy(max_attempts=3),
-)
-
-
-class Delays(list[float]):
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+from tests.engine.helpers import CONFIG, Delays
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ async def test_cancel_mid_upload_aborts(client, backend, tmp_path) -> None:
     assert backend.calls["create_multipart_upload"] == 1
     assert backend.calls["abort_multipart_upload"] == 1
     assert backend.uploads == {}
+    assert client.statistics().bytes_held == 0  # every part buffer given back
 
 
 async def test_cancel_mid_download_leaves_no_file(client, backend, tmp_path) -> None:
@@ -47,6 +48,7 @@ async def test_cancel_mid_download_leaves_no_file(client, backend, tmp_path) -> 
     )
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
     assert not (tmp_path / "out").exists()
+    assert client.statistics().bytes_held == 0
 
 
 async def test_cancel_while_create_is_in_flight_still_aborts(client, backend, tmp_path) -> None:

@@ -73,7 +73,7 @@ async def test_md5_etag_parts_are_hashed_as_they_stream(
 
     import s3flow.transfer.download as download
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     data = random.Random(9).randbytes(26 * MiB)
     (tmp_path / "src").write_bytes(data)
@@ -106,7 +106,7 @@ async def test_one_corrupted_fetch_is_fetched_again(backend, tmp_path, size, che
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, dataclasses.replace(CONFIG, checksum=checksum))
     data = await put(client, size)
@@ -309,7 +309,7 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     data = random.Random(8).randbytes(30 * MiB)
     (tmp_path / "src").write_bytes(data)
@@ -338,10 +338,10 @@ async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path,
 
 
 async def listed_download(client, tmp_path, listed):
-    from s3flow.progress import ignore
+    from s3flow.transfer.common import Transfer
     from s3flow.transfer.download import download_file
 
-    t = client._transfer("b", listed.key, ignore, None)
+    t = Transfer(backend=client.backend, config=client.config, bucket="b", key=listed.key)
     return await download_file(t, tmp_path / "out", listed=listed)
 
 
@@ -351,7 +351,7 @@ async def test_listed_small_object_is_one_get_and_verified(backend, tmp_path, ch
     import dataclasses
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     client = S3Client(backend, dataclasses.replace(CONFIG, checksum=checksum))
     data = await put(client, 3 * MiB)
@@ -391,3 +391,98 @@ async def test_stale_listing_is_source_changed(client, backend, tmp_path) -> Non
     with pytest.raises(SourceChanged):
         await listed_download(client, tmp_path, stale)
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+async def test_killed_download_resumes_from_another_directory(
+    client, backend, tmp_path, monkeypatch
+) -> None:
+    """The journal names the temp file by its absolute path: a rerun from another working
+    directory (same destination, spelled differently) resumes it and leaves no temp file."""
+    import anyio
+
+    import s3flow.journal as journal
+    import s3flow.localfs as localfs
+
+    data = await put(client, 23 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")  # multipart: 5 ranges
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    real = backend.stream_range
+    served = 0
+
+    async def dying(*args, **kwargs):
+        nonlocal served
+        if served >= 2:
+            await anyio.sleep(10)
+        served += 1
+        return await real(*args, **kwargs)
+
+    backend.stream_range = dying
+    saved = localfs._remove, journal.Journal.remove  # kill -9: no cleanup runs
+    localfs._remove, journal.Journal.remove = (lambda path: None), (lambda self: None)
+    monkeypatch.chdir(here)
+    try:
+        with anyio.move_on_after(0.5):
+            await client.download_file("b", "k", "out")  # relative to here/
+    finally:
+        localfs._remove, journal.Journal.remove = saved
+        backend.stream_range = real
+    assert len(leftovers(here)) == 1
+    monkeypatch.chdir(there)
+    before = backend.calls["get_object"]
+    result = await client.download_file("b", "k", "../here/out")
+    assert (here / "out").read_bytes() == data
+    assert result.resumed_parts >= 2
+    assert backend.calls["get_object"] - before == 5 - result.resumed_parts
+    assert leftovers(here) == [] and leftovers(there) == []
+
+
+def _watch_fsyncs(monkeypatch) -> list[str]:
+    """What each os.fsync call flushed: "dir:<name>" or the file's name."""
+    import os
+    import stat
+
+    seen: list[str] = []
+    real = os.fsync
+
+    def watching(fd: int) -> None:
+        kind = "dir:" if stat.S_ISDIR(os.fstat(fd).st_mode) else ""
+        seen.append(kind + os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", watching)
+    return seen
+
+
+@pytest.mark.parametrize("size", [3 * MiB, 12 * MiB])  # one GET; ranged with a journal
+async def test_downloads_are_not_fsynced_by_default(client, tmp_path, monkeypatch, size) -> None:
+    """As aws s3 and s5cmd: temp file, verify, atomic rename, no fsync of the data."""
+    data = await put(client, size)
+    seen = _watch_fsyncs(monkeypatch)
+    dest = tmp_path / "out"
+    await client.download_file("b", "k", dest)
+    assert dest.read_bytes() == data
+    assert [name for name in seen if "out" in name or name.startswith("dir:")] == []
+
+
+@pytest.mark.parametrize("size", [3 * MiB, 12 * MiB])
+async def test_fsync_flushes_the_file_before_its_rename_and_the_directory_after(
+    backend, tmp_path, monkeypatch, size
+) -> None:
+    import dataclasses
+
+    from s3flow.client import S3Client
+    from tests.engine.helpers import CONFIG
+
+    client = S3Client(backend, dataclasses.replace(CONFIG, fsync=True))
+    data = await put(client, size)
+    seen = _watch_fsyncs(monkeypatch)
+    dest = tmp_path / "out"
+    await client.download_file("b", "k", dest)
+    assert dest.read_bytes() == data
+    flushed = [name for name in seen if ".out.s3flow-" in name or name.startswith("dir:")]
+    assert len(flushed) == 2
+    assert ".out.s3flow-" in flushed[0]  # the temp file, before it was renamed
+    assert flushed[1] == f"dir:{tmp_path.name}"

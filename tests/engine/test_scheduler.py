@@ -76,10 +76,9 @@ async def test_byte_budget_caps_bytes_in_flight() -> None:
 
     async def work(n: int) -> None:
         nonlocal peak
-        await budget.acquire(4)
-        peak = max(peak, budget.in_use)
-        await anyio.sleep(0)
-        budget.release(4)
+        async with budget.hold(4):
+            peak = max(peak, budget.in_use)
+            await anyio.sleep(0)
 
     await run_bounded(range(20), work, limit=8)
     assert peak <= 10 and budget.in_use == 0
@@ -88,8 +87,34 @@ async def test_byte_budget_caps_bytes_in_flight() -> None:
 async def test_byte_budget_lets_one_oversized_request_through() -> None:
     budget = ByteBudget(10)
     with anyio.fail_after(1):
-        await budget.acquire(50)
-    budget.release(50)
+        async with budget.hold(50):
+            assert budget.in_use == 50
+    assert budget.in_use == 0
+
+
+async def test_byte_budget_is_given_back_on_error_and_on_cancel() -> None:
+    budget = ByteBudget(10)
+    with pytest.raises(KeyError):
+        async with budget.buffer(4):
+            raise KeyError("boom")
+    with anyio.move_on_after(0):
+        async with budget.hold(6):
+            await anyio.sleep(1)
+    assert budget.in_use == 0
+    with anyio.fail_after(1):  # the whole budget is free again: no waiting
+        async with budget.hold(10):
+            pass
+
+
+async def test_byte_budget_recycles_part_buffers() -> None:
+    budget = ByteBudget(100, pool_limit=8)
+    async with budget.buffer(8) as first:
+        assert len(first) == 8 and budget.in_use == 8
+    async with budget.buffer(8) as again:
+        assert again is first  # no fresh allocation (and its page faults) per part
+    async with budget.buffer(8) as a, budget.buffer(8) as b:
+        assert a is first and b is not first and budget.in_use == 16
+    assert budget.in_use == 0
 
 
 def test_adaptive_limit_halves_once_per_burst_and_recovers() -> None:
@@ -121,9 +146,9 @@ async def test_slowdown_lowers_client_concurrency(client, backend, tmp_path) -> 
         )
     ]
     (tmp_path / "f").write_bytes(b"z" * 12 * 1024 * 1024)
-    before = client._limit.current
+    before = client.statistics().requests_allowed
     await client.upload_file(tmp_path / "f", "b", "k")
-    assert client._limit.current < before
+    assert client.statistics().requests_allowed < before
 
 
 async def test_concurrency_recovers_after_throttling_stops(backend, tmp_path) -> None:
@@ -133,23 +158,22 @@ async def test_concurrency_recovers_after_throttling_stops(backend, tmp_path) ->
     from s3flow.client import S3Client
     from s3flow.errors import SlowDown
     from s3flow.testing.faults import FaultRule
-    from tests.engine.conftest import CONFIG, Delays
+    from tests.engine.helpers import CONFIG, Delays
 
-    clock = [0.0]
-    client = S3Client(backend, CONFIG, sleep=Delays(), rng=random.Random(0))
-    client._limit._clock = lambda: clock[0]  # one cut per burst, bursts 2 s apart
-    maximum = client._limit.current
+    clock = [0.0]  # one cut per burst, bursts 2 s apart
+    client = S3Client(backend, CONFIG, sleep=Delays(), rng=random.Random(0), clock=lambda: clock[0])
+    maximum = client.statistics().requests_max
     for burst in range(3):
         clock[0] = burst * 2.0
         backend.rules = [
             FaultRule(operation="put_object", times=1, error=lambda: SlowDown("503 SlowDown"))
         ]
         await client.put_object("b", f"k{burst}", b"x")
-    throttled = client._limit.current
+    throttled = client.statistics().requests_allowed
     assert throttled == maximum // 8
     successes = 0
-    while client._limit.current < maximum and successes < 10_000:
+    while client.statistics().requests_allowed < maximum and successes < 10_000:
         await client.put_object("b", "k", b"x")
         successes += 1
-    assert client._limit.current == maximum
+    assert client.statistics().requests_allowed == maximum
     assert successes < 10_000

@@ -70,6 +70,7 @@ async def test_budget_exhausted_aborts_and_names_the_part(client, backend, tmp_p
     assert "part 3 failed after 3 attempts" in str(info.value)
     assert backend.uploads == {} and "k" not in backend.buckets["b"]
     assert backend.calls["abort_multipart_upload"] == 1
+    assert client.statistics().bytes_held == 0  # the failed parts' buffers are back too
 
 
 async def test_non_retryable_fails_at_once_and_aborts(client, backend, tmp_path) -> None:
@@ -139,7 +140,7 @@ async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
     import random
 
     from s3flow.client import S3Client
-    from tests.engine.conftest import CONFIG
+    from tests.engine.helpers import CONFIG
 
     config = dataclasses.replace(CONFIG, max_concurrency=16, memory_limit=10 * MiB)
     client = S3Client(backend, config, rng=random.Random(0))
@@ -148,7 +149,7 @@ async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
 
     async def watching(*args, **kwargs):
         nonlocal peak
-        peak = max(peak, client._budget.in_use)
+        peak = max(peak, client.statistics().bytes_held)
         await anyio.sleep(0)
         return await real(*args, **kwargs)
 
@@ -156,6 +157,7 @@ async def test_memory_stays_bounded_by_the_budget(backend, tmp_path) -> None:
     write(tmp_path / "f", 40 * MiB)
     await client.upload_file(tmp_path / "f", "b", "k")
     assert 0 < peak <= 10 * MiB
+    assert client.statistics().bytes_held == 0
 
 
 async def test_lost_create_reply_leaves_no_twin(client, backend, tmp_path) -> None:
@@ -168,11 +170,12 @@ async def test_lost_create_reply_leaves_no_twin(client, backend, tmp_path) -> No
 
 
 async def test_server_side_copy_in_parts(client, backend) -> None:
+    from s3flow.transfer.common import Transfer
     from s3flow.transfer.copy import copy_object
 
     data = random_bytes(12 * MiB, 4)
     await client.put_object("b", "src", data)
-    t = client._transfer("b", "dst", lambda e: None, None)
+    t = Transfer(backend=backend, config=client.config, bucket="b", key="dst")
     result = await copy_object(t, "b", "src", part_size=5 * MiB, single_limit=5 * MiB)
     assert result.parts == 3 and backend.buckets["b"]["dst"].data == data
     assert backend.calls["upload_part"] == 3 and backend.uploads == {}

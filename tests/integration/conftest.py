@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_CONFIG as CONFIG
-from tests.conftest import open_client, temp_bucket
-
-__all__ = ["CONFIG"]
+from tests.helpers import open_client, temp_bucket
 
 
 @pytest.fixture

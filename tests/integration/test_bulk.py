@@ -12,7 +12,7 @@ from s3flow.bulk.runner import SyncOptions, sync
 from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
-from tests.conftest import open_client, temp_bucket
+from tests.helpers import open_client, temp_bucket
 
 CONFIG = TransferConfig(
     part_size=5 * MiB,

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from s3flow import BucketNotEmpty, ObjectNotFound
-from tests.cli.conftest import finish, start
+from tests.cli.helpers import finish, start
 
 pytestmark = pytest.mark.seaweed
 

@@ -23,7 +23,7 @@ from s3flow.backend.fast import FastBackend
 from s3flow.backend.protocol import STREAM_BATCH
 from s3flow.config import MiB, RetryPolicy, TransferConfig
 from s3flow.models import Checksum
-from tests.conftest import read_range
+from tests.helpers import read_range
 
 pytestmark = pytest.mark.seaweed
 

@@ -50,16 +50,19 @@ async def test_server_verifies_our_part_checksums(weed, weed_bucket) -> None:
 async def test_exhausted_budget_aborts_and_leaves_no_upload(
     weed, weed_bucket, tmp_path, payload, monkeypatch
 ) -> None:
-    from s3flow.integrity import PartDigest
-    from s3flow.transfer import upload
+    import base64
 
-    real = upload._read_and_digest
+    from s3flow.models import Checksum
 
-    def lying(fd, part, algorithm, buffer=None):  # every part claims a wrong CRC: BadDigest
-        data, dig = real(fd, part, algorithm, buffer)
-        return data, PartDigest(dig.algorithm, dig.size, crc=dig.crc ^ 1)
+    real = weed.backend.upload_part
 
-    monkeypatch.setattr(upload, "_read_and_digest", lying)
+    async def lying(*args, checksum, **kwargs):  # every part claims a wrong CRC: BadDigest
+        crc = bytearray(base64.b64decode(checksum.value))
+        crc[-1] ^= 1
+        wrong = Checksum(checksum.algorithm, base64.b64encode(crc).decode())
+        return await real(*args, checksum=wrong, **kwargs)
+
+    monkeypatch.setattr(weed.backend, "upload_part", lying)
     (tmp_path / "src").write_bytes(payload(12 * MiB))
     with pytest.raises(TransferFailed, match="after 3 attempts") as info:
         await weed.upload_file(tmp_path / "src", weed_bucket, "obj")
@@ -197,3 +200,74 @@ async def test_presigned_put_is_limited_to_its_key(weed, weed_bucket) -> None:
     assert await anyio.to_thread.run_sync(put, url) == 200
     assert await weed.get_object(weed_bucket, "allowed.txt") == b"x"
     assert [o.key async for o in weed.list_objects(weed_bucket)] == ["allowed.txt"]
+
+
+DOWNLOAD_CHILD = textwrap.dedent(
+    """
+    import sys, anyio, s3flow
+    from s3flow.config import TransferConfig, MiB
+    endpoint, access, secret, bucket, path = sys.argv[1:6]
+
+    async def main():
+        config = TransferConfig(part_size=5 * MiB, max_concurrency=1)
+        async with s3flow.connect(endpoint, access, secret, config=config) as s3:
+            await s3.download_file(bucket, "big", path)
+
+    anyio.run(main)
+    """
+)
+
+
+def wait_for_download_parts(state: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for journal in (state / "journal").glob("download-*.jsonl"):
+            if len(journal.read_text().splitlines()) > count:  # header + parts
+                return
+        time.sleep(0.005)
+    raise AssertionError("the child never finished enough ranges")
+
+
+@pytest.mark.parametrize("old", [None, b"the previous version\n"])
+async def test_kill_9_mid_download_never_leaves_a_partial_file(
+    seaweed_server, weed, weed_bucket, tmp_path, payload, monkeypatch, old
+) -> None:
+    """No per-file fsync by default, yet a killed download leaves the old file or none."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("S3FLOW_STATE_DIR", str(state))
+    data = payload(80 * MiB, seed=14)
+    await weed.put_object(weed_bucket, "big", data)
+    dest = tmp_path / "out" / "big"
+    dest.parent.mkdir()
+    if old is not None:
+        dest.write_bytes(old)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            DOWNLOAD_CHILD,
+            seaweed_server.endpoint_url,
+            seaweed_server.access_key,
+            seaweed_server.secret_key,
+            weed_bucket,
+            str(dest),
+        ],
+        env={**os.environ, "S3FLOW_STATE_DIR": str(state)},
+    )
+    try:
+        await anyio.to_thread.run_sync(wait_for_download_parts, state, 2)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL  # killed mid-way, not finished
+    if old is None:
+        assert not dest.exists()
+    else:
+        assert dest.read_bytes() == old
+    temps = [p for p in dest.parent.iterdir() if ".s3flow-" in p.name]
+    assert len(temps) == 1  # left by the kill, for the resume
+
+    result = await weed.download_file(weed_bucket, "big", dest)
+    assert result.resumed_parts >= 2
+    assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["big"]

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 import s3flow
-from s3flow.backend.aws import AioBotocoreBackend
-from s3flow.client import S3Client
-from s3flow.config import ConnectConfig, MiB, RetryPolicy, TransferConfig
+from s3flow.client import S3Client, compose
+from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.testing.servers import s3_request
 
+from .helpers import CONFIG, READ_TIMEOUT, SIZE, STALL_SECONDS, seed_with_early_hit
 from .proxy import FaultProxy
 
 if TYPE_CHECKING:
@@ -36,16 +36,8 @@ if TYPE_CHECKING:
 
     from s3flow.testing.servers import S3Server
 
-# 24 MiB in 8 MiB parts: three parts (and three ranges), all in flight at once.
-SIZE = 24 * MiB
-CONFIG = TransferConfig(
-    part_size=8 * MiB,
-    multipart_threshold=8 * MiB,
-    max_concurrency=4,
-    retry=RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.1),
-)
-READ_TIMEOUT = 1.0  # the client's read timeout where a test stalls responses
-STALL_SECONDS = 2.5  # how long the proxy stalls: well past READ_TIMEOUT, still bounded
+# Kept importable from here while branches that import them from conftest are in flight.
+__all__ = ["CONFIG", "READ_TIMEOUT", "SIZE", "seed_with_early_hit"]
 
 _ROWS = pytest.StashKey[list["Row"]]()
 
@@ -148,20 +140,6 @@ def source(tmp_path):  # type: ignore[no-untyped-def]
     return make
 
 
-def seed_with_early_hit(rate: float, *, within: int, start: int = 0) -> int:
-    """The first seed from ``start`` whose first ``within`` draws include one below ``rate``.
-
-    The proxy gives the n-th eligible request the n-th draw, so such a seed makes the fault
-    fire among the first ``within`` requests of a transfer, whatever the timing; the rate
-    over the whole run stays ``rate``.
-    """
-    for seed in range(start, start + 10_000):
-        rng = random.Random(seed)
-        if any(rng.random() < rate for _ in range(within)):
-            return seed
-    raise AssertionError("no seed found")  # pragma: no cover
-
-
 @pytest.fixture(scope="session")
 def fault_proxy(seaweed_server: S3Server) -> Iterator[FaultProxy]:
     with FaultProxy(seaweed_server.endpoint_url, stall_seconds=STALL_SECONDS) as proxy:
@@ -214,7 +192,7 @@ def faulty(seaweed_server: S3Server, proxy: FaultProxy):  # type: ignore[no-unty
 
     ``s3flow.connect`` takes no read timeout (ConnectConfig.read_timeout is fixed at its
     60 s default there), so a test that stalls responses builds the client from
-    ``AioBotocoreBackend.open(ConnectConfig(read_timeout=...))`` and ``S3Client`` instead.
+    ``s3flow.client.compose(ConnectConfig(read_timeout=...))`` and ``S3Client`` instead.
     """
 
     @asynccontextmanager
@@ -236,7 +214,7 @@ def faulty(seaweed_server: S3Server, proxy: FaultProxy):  # type: ignore[no-unty
             read_timeout=read_timeout,
             max_pool_connections=64,
         )
-        async with AioBotocoreBackend.open(
+        async with compose(
             connect_config,
             access_key=seaweed_server.access_key,
             secret_key=seaweed_server.secret_key,

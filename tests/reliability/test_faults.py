@@ -15,7 +15,7 @@ from s3flow.client import S3Client
 from s3flow.config import RetryPolicy
 from s3flow.progress import PartDone
 
-from .conftest import CONFIG, READ_TIMEOUT, SIZE, seed_with_early_hit
+from .helpers import CONFIG, READ_TIMEOUT, SIZE, seed_with_early_hit
 from .proxy import Fault, FaultProxy, Kind, Rule
 
 pytestmark = pytest.mark.seaweed

@@ -14,7 +14,7 @@ import pytest
 import s3flow
 from s3flow import S3FlowError
 
-from .conftest import CONFIG
+from .helpers import CONFIG
 
 pytestmark = pytest.mark.seaweed
 

@@ -195,3 +195,28 @@ def test_candidate_one_is_the_former_fixed_setting(tool: str, many: bool) -> Non
     first = next(v for v in _tools()[tool] if v.candidate == 1)
     argv = " ".join(_argv(first, MANY if many else UP))
     assert " ".join(FORMER_TUNED[tool, many]) in argv
+
+
+def test_https_and_fsync_variants_run_where_they_mean_something(tmp_path: Path) -> None:
+    from benchmarks.scenarios import build_plan
+
+    names = [s.name for s in build_plan().scenarios]
+    assert "download-1gib-https" in names and "download-1000x256k-https" in names
+    https = next(s for s in build_plan().scenarios if s.name == "download-1gib-https")
+    assert https.tls and https.seed_prefix == f"seed-s5cmd/1x{1024 * MiB}/"  # same objects
+    anchors = Anchors(python=Path("/py"), s5cmd=Path("/s5cmd"), rclone=Path("/rclone"), notes=[])
+    variants, _ = all_variants(ToolContext(anchors=anchors))
+    fsync = {v.tool for v in variants if v.variant == "fsync"}
+    assert fsync == {"s3flow", "s5cmd"}
+    for v in variants:
+        assert v.runs_in(https) == (v.tool not in ("aws-crt", "obstore"))
+        assert v.runs_in(UP) == (v.variant != "fsync")
+    ep = Endpoint(url="https://127.0.0.1:1", access_key="a", secret_key="s", ca_bundle="/ca.pem")
+    job = Job(scenario=https, endpoint=ep, bucket="b", key="k", local=tmp_path / "f")
+    by = {(v.tool, v.variant): v for v in variants}
+    s3flow_fsync = by["s3flow", "fsync"].build(job)
+    assert "--fsync" in s3flow_fsync.argv and s3flow_fsync.env["AWS_CA_BUNDLE"] == "/ca.pem"
+    s5cmd_sync = by["s5cmd", "fsync"].build(job).argv
+    assert s5cmd_sync[:3] == ("sh", "-c", '"$@" && sync') and "/s5cmd" in s5cmd_sync
+    rclone = by["rclone", "defaults"].build(job).env
+    assert "AWS_CA_BUNDLE" not in rclone and rclone["RCLONE_CA_CERT"] == "/ca.pem"

@@ -69,3 +69,24 @@ def test_credentials_repr_hides_secrets() -> None:
     text = repr(creds) + str(creds)
     assert "very-secret-value" not in text and "session-token-value" not in text
     assert "AKIAEXAMPLEKEY12" not in text
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("NoSuchBucket", "bucket does not exist; create it with `s3flow mb`"),
+        ("NoSuchKey", "object not found; check the key with `s3flow ls`"),
+        ("BucketNotEmpty", "bucket is not empty; use force=True"),
+        ("BucketAlreadyExists", "bucket already exists; choose another name"),
+        ("InvalidBucketName", "invalid bucket name; use 3-63 lowercase"),
+        ("AccessDenied", "access denied (the words); check the credentials' permissions"),
+        ("SignatureDoesNotMatch", "the server refused the credentials (the words); check the keys"),
+        ("SlowDown", "the words"),
+    ],
+)
+def test_an_error_answer_says_what_to_do(code: str, says: str) -> None:
+    from s3flow.backend.wire import error_for_response
+
+    body = f"<Error><Code>{code}</Code><Message>the words</Message></Error>".encode()
+    error = error_for_response(400, "Bad Request", body, "b", "k")
+    assert error.message.startswith(says)

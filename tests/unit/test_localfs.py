@@ -62,3 +62,27 @@ def test_pwritev_all_writes_every_byte_in_steps(tmp_path: Path, sizes: list[int]
     finally:
         os.close(fd)
     assert path.read_bytes() == b"\0" * 10 + b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a", "x" * 237, "x" * 238, "x" * 255, "é" * 127 + "x", "日" * 85, os.fsdecode(b"\xff" * 255)],
+    ids=["short", "237", "238", "255", "2-byte-utf8", "3-byte-utf8", "not-utf8"],
+)
+def test_temp_name_always_fits_and_is_recognised(tmp_path: Path, name: str) -> None:
+    temp = localfs.temp_path_for(tmp_path / name)
+    assert temp.parent == tmp_path
+    assert len(os.fsencode(temp.name)) <= 255
+    assert localfs.is_temp_name(temp.name)
+    assert temp != localfs.temp_path_for(tmp_path / name)  # unique per call
+    os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the file system takes it
+    if len(os.fsencode(name)) <= 230:
+        assert temp.name.startswith(f".{name}.s3flow-")  # short names are kept whole
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["notes.s3flow-draft", "a.s3flow-1a2b3c4d0", ".a.s3flow-", ".a.s3flow-1A2B3C4D0", "x"],
+)
+def test_names_that_are_not_temp_files(name: str) -> None:
+    assert not localfs.is_temp_name(name)

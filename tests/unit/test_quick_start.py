@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from s3flow.backend.fast import quick_start
+from s3flow.backend.route import quick_start
 from s3flow.config import ConnectConfig
 
 LOCAL = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
@@ -53,7 +53,6 @@ def test_explicit_keys_and_env_keys(monkeypatch, tmp_path) -> None:
         "no keys",
         "config file",
         "no endpoint",
-        "virtual-host style",
     ],
 )
 def test_everything_else_goes_through_botocore(monkeypatch, tmp_path, case) -> None:
@@ -76,8 +75,13 @@ def test_everything_else_goes_through_botocore(monkeypatch, tmp_path, case) -> N
         config_file.write_text("[default]\nregion = eu-west-1\n")
     elif case == "no endpoint":
         config = ConnectConfig(region="us-east-1")
-    elif case == "virtual-host style":
-        config = ConnectConfig(endpoint_url="http://127.0.0.1:8333", path_style=False)
     assert start(config, **kwargs) is None
     if case == "config file":  # with the region given, the file cannot change it
         assert start(ConnectConfig(endpoint_url="http://127.0.0.1:8333", region="x")) is not None
+
+
+def test_virtual_hosted_custom_endpoint_starts_without_botocore(monkeypatch, tmp_path) -> None:
+    # The fast path addresses BUCKET.host itself now (issue 13), so this is a quick start too.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    config = ConnectConfig(endpoint_url="http://s3.test:8333", addressing_style="virtual")
+    assert start(config, access_key="AK", secret_key="s") is not None
