@@ -14,7 +14,9 @@ at all, is decided by ``s3flow.connect()`` alone; this module knows neither.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import re
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -24,7 +26,7 @@ import anyio
 from s3flow.backend import wire
 from s3flow.backend.answers import explain_head, no_clobber
 from s3flow.backend.presign import presign_url
-from s3flow.backend.signed import Delegate, SignedSession
+from s3flow.backend.signed import XML_BODY_LIMIT, Delegate, SignedSession
 from s3flow.errors import AccessDenied, ObjectNotFound, RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
@@ -71,6 +73,16 @@ def _sendable(headers: Mapping[str, str]) -> None:
         _TOKEN.fullmatch(name) for name in headers
     ):
         raise Delegate(sticky=False)  # botocore knows how S3 wants those encoded (or refuses)
+
+
+def _body_digests(body: bytes) -> tuple[dict[str, str], str]:
+    """A small body's Content-MD5 header and its signed SHA-256 (as botocore sends them).
+
+    A body with no checksum the server verifies, sent with UNSIGNED-PAYLOAD,
+    could be altered on the way unnoticed (over plain http, by a proxy).
+    """
+    md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+    return {"content-md5": md5}, hashlib.sha256(body).hexdigest()
 
 
 class FastBackend:
@@ -289,7 +301,7 @@ class FastBackend:
     async def list_buckets(self) -> list[Bucket]:
         try:
             async with self._http.send("GET", "", None, [], {}) as response:
-                return wire.bucket_list(await response.read(), response.status)
+                return wire.bucket_list(await response.read(XML_BODY_LIMIT), response.status)
         except Delegate:
             return await (await self.slow()).list_buckets()
 
@@ -314,7 +326,7 @@ class FastBackend:
         if start_after:
             query.append(("start-after", start_after))
         async with self._http.send("GET", bucket, None, query, {}) as response:
-            return wire.list_page(await response.read(), response.status, bucket)
+            return wire.list_page(await response.read(XML_BODY_LIMIT), response.status, bucket)
 
     # Multipart
     @_or_slow
@@ -361,11 +373,13 @@ class FastBackend:
         *,
         if_none_match: bool = False,
     ) -> ObjectInfo:
-        headers = {"if-none-match": "*"} if if_none_match else {}
         body = wire.complete_body(parts)
+        headers, payload_hash = _body_digests(body)
+        if if_none_match:
+            headers["if-none-match"] = "*"
         query = [("uploadId", upload_id)]
         with no_clobber(bucket, key, if_none_match):
-            fields = await self._http.xml("POST", bucket, key, query, headers, body)
+            fields = await self._http.xml("POST", bucket, key, query, headers, body, payload_hash)
         return wire.completed_info(key, fields, parts)
 
     @_or_slow

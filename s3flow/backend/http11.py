@@ -17,7 +17,7 @@ header values, so no signature or token reaches a log.
 from __future__ import annotations
 
 import asyncio
-import re
+import select
 import ssl
 import time
 from collections.abc import Mapping
@@ -26,28 +26,36 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from s3flow.backend.http_head import INTERIM, HttpError, check_trailer, chunk_size, parse_head
 from s3flow.backend.protocol import STREAM_BATCH, pump
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
-__all__ = ["Headers", "HttpClient", "HttpError", "ReadTimeout", "Response"]
+__all__ = ["BodyTooLarge", "Headers", "HttpClient", "HttpError", "ReadTimeout", "Response"]
 
 _SLICE = 256 * 1024  # request bodies go out in slices (see Connection.send)
 _BASE = 64 * 1024  # a connection's own buffer, for heads and small or chunked bodies
 _HIGH = 256 * 1024  # unread bytes in our own buffer above which reading pauses
 _MAX_HEAD = 64 * 1024
 _IDLE_FOR = 12.0  # seconds a kept-alive connection may wait for reuse
-_DIGITS = re.compile(r"[0-9]{1,19}")  # str.isdigit() also takes "²", which int() refuses
-_HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
-
-
-class HttpError(Exception):
-    """The connection failed, closed early, timed out, or the answer was not HTTP/1.1."""
+# What read() allocates before a byte arrives; it then grows with what did
+# arrive, so a reply claiming 800 MB in its head costs nothing up front.
+_AHEAD = 1024 * 1024
+_MAX_INTERIM = 16  # 1xx heads before the answer; a server sending them forever is broken
+# Re-sent on a fresh connection after a stale one failed, even if written:
+# the same request twice has the effect of once (RFC 9110, 9.2.2). Conditional
+# requests are not: the second If-None-Match PUT would fail on the first's object.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_CONDITIONS = ("if-none-match", "if-match", "if-modified-since", "if-unmodified-since")
 
 
 class ReadTimeout(HttpError):
     """No byte arrived for the read timeout (never re-sent here: the server may be working)."""
+
+
+class BodyTooLarge(HttpError):
+    """A reply body is larger than the caller accepts (an error document, an XML answer)."""
 
 
 class Headers(Mapping[str, str]):
@@ -88,6 +96,8 @@ class Connection(asyncio.BufferedProtocol):
         self._eof = False
         self._error: BaseException | None = None
         self.received = 0  # bytes of this request's answer so far
+        self.wrote = False  # whether any byte of this request went to the transport
+        self.sent_whole = False  # the request went out whole (else the answer came first)
         self.idle_since = 0.0
 
     # asyncio's side
@@ -121,10 +131,12 @@ class Connection(asyncio.BufferedProtocol):
             self._transport.pause_reading()
             self._paused = True
         self._wake()
+        self._wake_sender()  # an answer while the body is still going out: stop sending
 
     def eof_received(self) -> bool:
         self._eof = True
         self._wake()
+        self._wake_sender()
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -132,20 +144,22 @@ class Connection(asyncio.BufferedProtocol):
         if exc is not None and self._error is None:
             self._error = exc
         self._wake()
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        self._wake_sender()
 
     def pause_writing(self) -> None:
         self._write_paused = True
 
     def resume_writing(self) -> None:
         self._write_paused = False
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        self._wake_sender()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def _wake_sender(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
 
     # our side
     @property
@@ -154,7 +168,19 @@ class Connection(asyncio.BufferedProtocol):
 
     @property
     def reusable(self) -> bool:
-        return self.usable and self._start == self._end and self._target is None
+        return self.usable and self.sent_whole and self._start == self._end and self._target is None
+
+    def expired(self) -> bool:
+        """Whether an idle connection must not carry another request (httpcore's has_expired).
+
+        Bytes that came while it sat idle (or an EOF) would be read as the next
+        request's answer, and every later answer would be shifted by one. They
+        may still be in the kernel, not yet handed to us by the event loop: ask it.
+        """
+        if not self.reusable or self._transport is None:
+            return True
+        sock = self._transport.get_extra_info("socket")
+        return sock is not None and _readable(sock.fileno())
 
     def close(self) -> None:
         if self._transport is not None:
@@ -215,20 +241,31 @@ class Connection(asyncio.BufferedProtocol):
         does not take at once into its own buffer: one more copy of each part.
         """
         self.received = 0
+        self.wrote = self.sent_whole = False
         transport = self._transport
         if transport is None or not self.usable:
             raise HttpError("connection closed before the request was sent")
         transport.write(head)
-        if body is None:
-            return
-        view = memoryview(body)
-        for start in range(0, len(view), _SLICE):
-            transport.write(view[start : start + _SLICE])
-            if self._write_paused:
-                self._drained = asyncio.get_running_loop().create_future()
-                await self._until(self._drained, self._write_progress, "server read nothing")
-                if not self.usable:
-                    raise HttpError("connection lost while sending the request body")
+        self.wrote = True
+        if body is not None:
+            view = memoryview(body)
+            for start in range(0, len(view), _SLICE):
+                if self.received:
+                    return  # answered already (a 403, say): the caller reads that
+                transport.write(view[start : start + _SLICE])
+                if self._write_paused:
+                    await self._drain()
+        self.sent_whole = True
+
+    async def _drain(self) -> None:
+        """Wait until the socket takes more, or an answer (or the end) arrives."""
+        self._drained = asyncio.get_running_loop().create_future()
+        try:
+            await self._until(self._drained, self._write_progress, "server read nothing")
+        finally:
+            self._drained = None
+        if not self.usable and not self.received:
+            raise HttpError("connection lost while sending the request body")
 
     async def head(self) -> bytes:
         """The next response head, up to and including the blank line."""
@@ -288,23 +325,21 @@ class Connection(asyncio.BufferedProtocol):
         return got
 
 
-def _parse_head(head: bytes) -> tuple[int, str, dict[str, str], bool]:
-    """Status, reason, lower-cased headers, and whether the connection may be kept."""
-    lines = head[:-4].decode("latin-1").split("\r\n")
-    version, _, rest = lines[0].partition(" ")
-    code, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/1.") or not _DIGITS.fullmatch(code):
-        raise HttpError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise HttpError("malformed response header line")
-        name, value = name.strip().lower(), value.strip()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    tokens = {t.strip() for t in headers.get("connection", "").lower().split(",")}
-    keep = "keep-alive" in tokens if version == "HTTP/1.0" else "close" not in tokens
-    return int(code), reason, headers, keep
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has bytes (or an EOF) waiting, without waiting."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])  # pragma: no cover (Windows)
+
+
+def _may_resend(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request that may have reached the server can be sent again unasked."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    names = {name.lower() for name in headers}
+    return method in _IDEMPOTENT and not any(c in names for c in _CONDITIONS)
 
 
 class Response:
@@ -322,42 +357,50 @@ class Response:
         self.complete = False
 
     async def _start(self) -> None:
-        while True:
-            status, reason, headers, keep = _parse_head(await self._conn.head())
-            if not 100 <= status < 200:
-                break  # 1xx (100 Continue): an interim answer, the real one follows
-        self.status, self.reason, self.headers, self.keep_alive = (
-            status,
-            reason,
-            Headers(headers),
-            keep,
-        )
-        if self._method == "HEAD" or status in (204, 304):
-            self.content_length = 0
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            self._chunked = True
-        elif _DIGITS.fullmatch(length := headers.get("content-length", "")):
-            self.content_length = int(length)
+        for _ in range(_MAX_INTERIM):
+            head = parse_head(await self._conn.head(), self._method)
+            if head.status not in INTERIM:  # 100 Continue & co: the real answer follows
+                break
         else:
-            self.keep_alive = False  # the body ends when the server closes
+            raise HttpError(f"more than {_MAX_INTERIM} interim (1xx) answers")
+        self.status, self.reason = head.status, head.reason
+        self.headers, self.keep_alive = Headers(head.headers), head.keep_alive
+        self.content_length, self._chunked = head.length, head.chunked
         if self.content_length == 0:
             self.complete = True
 
-    async def read(self) -> bytes:
-        """The whole body."""
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole body; :class:`BodyTooLarge` past ``limit`` bytes (checked before reading)."""
         if self.content_length is not None:
-            body = bytearray(self.content_length)
-            self._conn.begin_fill(body)
-            await self._conn.filled()
+            _check_size(self.content_length, limit)
+            body = await self._read_length(self.content_length)
             self.complete = True
-            return bytes(body)
+            return body
         pieces: list[bytes | bytearray] = []
+        size = 0
 
         async def keep(chunks: Sequence[bytes | bytearray]) -> None:
+            nonlocal size
+            size += sum(len(chunk) for chunk in chunks)
+            _check_size(size, limit)
             pieces.extend(chunks)
 
-        await self.stream(keep)
+        await self.stream(keep, batch=min(STREAM_BATCH, limit or STREAM_BATCH))
         return b"".join(pieces)
+
+    async def _read_length(self, length: int) -> bytes:
+        """``length`` bytes, in buffers that double from ``_AHEAD``: each allocated
+        only once the one before is full, so memory follows the bytes that came."""
+        pieces: list[bytearray] = []
+        left, size = length, _AHEAD
+        while left:
+            piece = bytearray(min(size, left))
+            self._conn.begin_fill(piece)
+            await self._conn.filled()
+            pieces.append(piece)
+            left -= len(piece)
+            size *= 2
+        return bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
 
     async def stream(
         self,
@@ -405,13 +448,10 @@ class Response:
                 yield piece
             return
         while True:
-            size_line = (await conn.line()).split(b";")[0].strip()
-            if not _HEX.fullmatch(size_line):
-                raise HttpError("malformed chunk size in a chunked body")
-            size = int(size_line, 16)
+            size = chunk_size(await conn.line())
             if size == 0:
-                while await conn.line():  # trailers, up to the blank line
-                    pass
+                while trailer := await conn.line():  # trailers, up to the blank line
+                    check_trailer(trailer)
                 return
             while size:
                 piece = await conn.some(size)
@@ -421,6 +461,11 @@ class Response:
                 yield piece
             if await conn.line():
                 raise HttpError("chunk not followed by CRLF")
+
+
+def _check_size(size: int, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise BodyTooLarge(f"reply body of {size} bytes or more is over the {limit} allowed")
 
 
 class HttpClient:
@@ -463,7 +508,7 @@ class HttpClient:
         now = time.monotonic()
         while idle:
             conn = idle.pop()  # the most recently used: the least likely to be stale
-            if conn.usable and now - conn.idle_since < _IDLE_FOR:
+            if now - conn.idle_since < _IDLE_FOR and not conn.expired():
                 return conn
             conn.close()
         return None
@@ -501,7 +546,8 @@ class HttpClient:
         The connection goes back to the pool if the body was read to its end,
         and is closed otherwise. A kept-alive connection the server had
         already closed is replaced once, transparently, when nothing of an
-        answer had arrived on it.
+        answer had arrived on it and the request either never left or is
+        safe to send twice (see :func:`_may_resend`).
         """
         lines = [f"{method} {target} HTTP/1.1"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -529,7 +575,12 @@ class HttpClient:
                     await response._start()
                 except (HttpError, OSError) as error:
                     conn.close()
-                    if reused and not conn.received and not isinstance(error, ReadTimeout):
+                    if (
+                        reused
+                        and not conn.received
+                        and not isinstance(error, ReadTimeout)
+                        and (not conn.wrote or _may_resend(method, headers))
+                    ):
                         continue  # stale keep-alive connection: once more, on a new one
                     if isinstance(error, HttpError):
                         raise

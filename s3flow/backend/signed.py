@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 from s3flow.backend import wire
 from s3flow.backend.answers import certificate_error, network_text
-from s3flow.backend.http11 import HttpClient, HttpError, Response
+from s3flow.backend.http11 import BodyTooLarge, HttpClient, HttpError, Response
 from s3flow.backend.presign import dns_compatible
-from s3flow.backend.sigv4 import canonical_query, quote_path, sign
-from s3flow.errors import RetryableError
+from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD, canonical_query, quote_path, sign
+from s3flow.errors import RetryableError, ServiceError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -30,7 +30,12 @@ if TYPE_CHECKING:
     from s3flow.backend.credentials import CredentialSource
     from s3flow.config import ConnectConfig
 
-__all__ = ["Delegate", "SignedSession", "new_session"]
+__all__ = ["ERROR_BODY_LIMIT", "XML_BODY_LIMIT", "Delegate", "SignedSession", "new_session"]
+
+# S3's XML answers are small: a 1,000-key listing of 1,024-byte keys, url-encoded,
+# is under 4 MiB, an error document under 1 KiB. More is a broken or hostile server.
+XML_BODY_LIMIT = 8 * 1024 * 1024
+ERROR_BODY_LIMIT = 1024 * 1024
 
 _NETWORK_ERRORS = (HttpError, OSError)  # OSError covers TimeoutError and refused connects
 
@@ -140,12 +145,14 @@ class SignedSession:
         query: list[tuple[str, str]],
         headers: dict[str, str],
         body: bytes | bytearray | None = None,
+        payload_hash: str = UNSIGNED_PAYLOAD,
     ) -> AsyncIterator[Response]:
         """Yield the 2xx response; raise S3FlowError for anything else (or Delegate).
 
         Each attempt signs with a fresh snapshot of the credentials; an answer
         saying they expired (or were rotated away) refreshes a refreshable
-        source once and sends again.
+        source once and sends again. ``payload_hash``: the body's SHA-256 (hex)
+        when it is signed, for bodies that carry no checksum header the server checks.
         """
         tail = "" if key is None else f"/{key}"
         if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
@@ -170,6 +177,7 @@ class SignedSession:
                 session_token=creds.session_token,
                 region=self.region,
                 now=dt.datetime.now(dt.UTC),
+                payload_hash=payload_hash,
             )
             try:
                 async with self._session.request(
@@ -189,7 +197,7 @@ class SignedSession:
                         moved = response.headers.get("x-amz-bucket-region", self.region)
                         if response.status in (301, 307) or moved != self.region:
                             raise Delegate(sticky=True)  # botocore follows region redirects
-                        answer = await response.read()
+                        answer = await _error_body(response)
                         error = wire.error_for_response(
                             response.status, response.reason, answer, bucket or None, key
                         )
@@ -203,6 +211,10 @@ class SignedSession:
                         raise error
                     yield response
                     return
+            except BodyTooLarge as exc:
+                raise ServiceError(
+                    f"{exc}; not an S3 answer (check the endpoint)", bucket=bucket or None, key=key
+                ) from None
             except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
                 raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
             except _NETWORK_ERRORS as exc:
@@ -217,7 +229,17 @@ class SignedSession:
         query: list[tuple[str, str]],
         headers: dict[str, str],
         body: bytes | None = None,
+        payload_hash: str = UNSIGNED_PAYLOAD,
     ) -> dict[str, str]:
         """Send, then the leaf fields of the XML answer (a 200 with ``<Error>`` raises)."""
-        async with self.send(method, bucket, key, query, headers, body) as response:
-            return wire.result_fields(await response.read(), response.status, bucket, key)
+        async with self.send(method, bucket, key, query, headers, body, payload_hash) as response:
+            answer = await response.read(XML_BODY_LIMIT)
+            return wire.result_fields(answer, response.status, bucket, key)
+
+
+async def _error_body(response: Response) -> bytes:
+    """An error answer's document; none when it is too large to be one (the status still tells)."""
+    try:
+        return await response.read(ERROR_BODY_LIMIT)
+    except BodyTooLarge:
+        return b""

@@ -83,7 +83,13 @@ class FaultyBackend(MemoryBackend):
         options: ObjectOptions | None = None,
         if_none_match: bool = False,
     ) -> ObjectInfo:
-        if rule := self._take("put_object"):
+        rule = self._take("put_object")
+        if rule is not None and rule.kind == "lost-reply":
+            await super().put_object(
+                bucket, key, body, checksum=checksum, options=options, if_none_match=if_none_match
+            )
+            raise RetryableError("injected: connection reset after the server stored the object")
+        if rule is not None:
             raise rule.error()
         return await super().put_object(
             bucket, key, body, checksum=checksum, options=options, if_none_match=if_none_match

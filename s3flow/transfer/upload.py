@@ -11,6 +11,7 @@ journal, a killed upload resumes without re-sending finished parts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import replace
@@ -32,6 +33,7 @@ from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResu
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
 from s3flow.transfer.common import Transfer, create_upload, shielded
+from s3flow.transfer.noclobber import Conditional
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -72,15 +74,27 @@ async def upload_bytes(
     algorithm = t.config.checksum
     if part is None and algorithm != "none":
         part = await anyio.to_thread.run_sync(digest, algorithm, data)
+    sent = part
+
+    async def ours(info: ObjectInfo) -> bool:
+        if sent is not None and sent.algorithm != "md5" and info.checksum == str(sent.checksum()):
+            return True
+        if sent is not None and sent.algorithm == "md5":
+            return info.etag == sent.md5.hex()
+        return info.etag == (await anyio.to_thread.run_sync(_md5, data)).hex()
+
+    conditional = Conditional(t, no_clobber, ours)
     info = await t.retrying(
         "PutObject",
-        lambda: t.backend.put_object(
-            t.bucket,
-            t.key,
-            data,
-            checksum=part.checksum() if part else None,
-            options=options,
-            if_none_match=no_clobber,
+        lambda: conditional.attempt(
+            lambda: t.backend.put_object(
+                t.bucket,
+                t.key,
+                data,
+                checksum=sent.checksum() if sent else None,
+                options=options,
+                if_none_match=no_clobber,
+            )
         ),
     )
     t.progress(PartDone(t.key, 1, len(data)))
@@ -115,6 +129,10 @@ async def upload_file(
     if no_clobber:
         await _refuse_existing(t)  # fail before sending gigabytes; the conditional write stays
     return await _multipart(t, path, identity, options, resume, no_clobber)
+
+
+def _md5(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
 
 
 def _read_small_and_digest(
@@ -207,7 +225,7 @@ async def _multipart(
             parts = await t.map(plan, send)
         await _check_unchanged(path, identity, t)
         ordered = [digests[p.number] for p in plan]
-        info = await _complete(t, upload_id, parts, no_clobber)
+        info = await _complete(t, upload_id, parts, no_clobber, ordered)
         checksum = _verify_result(t, info, ordered, parts)
     except BaseException:
         if await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id)):
@@ -293,17 +311,28 @@ async def _confirm_finished(
 
 
 async def _complete(
-    t: Transfer, upload_id: str, parts: list[CompletedPart], no_clobber: bool
+    t: Transfer,
+    upload_id: str,
+    parts: list[CompletedPart],
+    no_clobber: bool,
+    digests: list[PartDigest],
 ) -> ObjectInfo:
     """CompleteMultipartUpload, resolving a lost reply by HEAD instead of failing."""
     attempts = 0
+
+    async def ours(info: ObjectInfo) -> bool:
+        return _is_ours(info, digests)
+
+    conditional = Conditional(t, no_clobber, ours)
 
     async def attempt() -> ObjectInfo:
         nonlocal attempts
         attempts += 1
         try:
-            return await t.backend.complete_multipart_upload(
-                t.bucket, t.key, upload_id, parts, if_none_match=no_clobber
+            return await conditional.attempt(
+                lambda: t.backend.complete_multipart_upload(
+                    t.bucket, t.key, upload_id, parts, if_none_match=no_clobber
+                )
             )
         except UploadNotFound:
             if attempts == 1:
@@ -312,6 +341,16 @@ async def _complete(
             return await t.backend.head_object(t.bucket, t.key)
 
     return await t.retrying("CompleteMultipartUpload", attempt)
+
+
+def _is_ours(info: ObjectInfo, digests: list[PartDigest]) -> bool:
+    """Whether the stored object provably has our parts (a positive match, not "no mismatch")."""
+    if digests[0].algorithm == "md5":
+        return info.etag == multipart_etag([d.md5 for d in digests])
+    algo, _, value = (info.checksum or "").partition(":")
+    value = value.split("-")[0]
+    mine = (composite_checksum(digests).value.split("-")[0], full_checksum(digests).value)
+    return algo == digests[0].algorithm and value in mine
 
 
 def _verify_result(

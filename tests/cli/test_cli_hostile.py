@@ -7,7 +7,7 @@ import pytest
 
 from s3flow.testing.servers import S3Server
 from tests.api.test_hostile_replies import CASES, server_for
-from tests.cli.conftest import finish, start
+from tests.cli.helpers import finish, start
 
 
 @pytest.mark.parametrize("verb", ["cp", "cat"])

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from s3flow.testing.servers import S3Server, s3_request
-from tests.cli.conftest import get, put
+from tests.cli.helpers import get, put
 
 HOSTILE = {
     "osc/title\x1b]0;pwned\x07.txt": b"one",

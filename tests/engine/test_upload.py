@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 
 import anyio
 import pytest
 
+from s3flow.client import S3Client
 from s3flow.config import MiB
 from s3flow.errors import (
     AccessDenied,
     BucketNotFound,
     LocalFileError,
     ObjectExists,
+    RetryableError,
     SourceChanged,
     TransferFailed,
 )
@@ -179,3 +182,67 @@ async def test_server_side_copy_in_parts(client, backend) -> None:
     result = await copy_object(t, "b", "src", part_size=5 * MiB, single_limit=5 * MiB)
     assert result.parts == 3 and backend.buckets["b"]["dst"].data == data
     assert backend.calls["upload_part"] == 3 and backend.uploads == {}
+
+
+# No-clobber writes whose reply was lost (issue 12): a 412 on the retry is checked, not believed.
+
+
+@pytest.mark.parametrize("checksum", ["crc32c", "md5", "none"])
+async def test_no_clobber_put_whose_reply_was_lost_is_not_reported_as_existing(
+    backend, delays, tmp_path, checksum
+) -> None:
+    from dataclasses import replace
+
+    from tests.engine.helpers import CONFIG
+
+    client = S3Client(backend, replace(CONFIG, checksum=checksum), sleep=delays)
+    backend.rules = [FaultRule(operation="put_object", kind="lost-reply")]
+    data = write(tmp_path / "small", 1000)
+    result = await client.upload_file(tmp_path / "small", "b", "k", no_clobber=True)
+    assert backend.buckets["b"]["k"].data == data and result.retries == 1
+
+
+async def test_no_clobber_put_after_a_lost_reply_still_refuses_someone_elses_object(
+    client, backend, tmp_path
+) -> None:
+    write(tmp_path / "small", 1000)
+    real = backend.put_object
+
+    async def others_write_lands(*args, **kwargs):
+        backend.put_object = real  # once: the retry meets the other writer's object
+        await real("b", "k", b"someone else's")
+        raise RetryableError("injected: reset")
+
+    backend.put_object = others_write_lands
+    with pytest.raises(ObjectExists, match="does not match what was sent"):
+        await client.upload_file(tmp_path / "small", "b", "k", no_clobber=True)
+    assert backend.buckets["b"]["k"].data == b"someone else's"
+
+
+@pytest.mark.parametrize("whose", ["ours", "theirs"])
+async def test_no_clobber_complete_whose_reply_was_lost(client, backend, tmp_path, whose) -> None:
+    """The server completed, the reply was lost, and the retry meets a 412 (not NoSuchUpload)."""
+    data = write(tmp_path / "big", 11 * MiB)
+    real = backend.complete_multipart_upload
+    calls = 0
+
+    async def complete(bucket, key, upload_id, parts, *, if_none_match=False):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await real(bucket, key, upload_id, parts, if_none_match=if_none_match)
+            if whose == "theirs":
+                backend.buckets["b"]["k"] = dataclasses.replace(
+                    backend.buckets["b"]["k"], data=b"x", etag="0" * 32 + "-1", checksum=None
+                )
+            raise RetryableError("injected: reset after the server completed")
+        raise ObjectExists("object already exists", bucket=bucket, key=key)
+
+    backend.complete_multipart_upload = complete
+    if whose == "ours":
+        await client.upload_file(tmp_path / "big", "b", "k", no_clobber=True)
+        assert backend.buckets["b"]["k"].data == data
+    else:
+        with pytest.raises(ObjectExists, match="does not match what was sent"):
+            await client.upload_file(tmp_path / "big", "b", "k", no_clobber=True)
+    assert calls == 2

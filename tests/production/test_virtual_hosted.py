@@ -17,7 +17,7 @@ import pytest
 
 import s3flow
 from s3flow.testing.servers import s3_request
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 from tests.production.conftest import DOMAIN
 
 if TYPE_CHECKING:
