@@ -81,15 +81,7 @@ def plan(
     move: bool = False,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
-    try:
-        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
-        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from None
-    # Local to local is cp(1)'s job: every path below has S3 on one side at least.
-    if isinstance(source, str) and isinstance(dest, str):
-        raise click.BadParameter("one of SRC and DST must be an s3:// URL")
-    refuse_wildcard(dest, "a destination")
+    source, dest = _sides(src, dst)
     filters = Filters()
     if isinstance(source, S3Location) and Wildcard.has(source.key):
         # s5cmd: a wildcard source copies every matching object, named relative to
@@ -100,6 +92,46 @@ def plan(
             pattern.filters(),
             True,
         )
+    _check_modes(source, dest, recursive=recursive, no_clobber=no_clobber, objects=objects)
+    attributes = attributes or Attributes(None, True)
+    _check_extras(source, dest, recursive, attributes, rules, move)
+    if rules:
+        filters = Filters(filters.rules + rules.rules)
+    return CopyRequest(
+        source,
+        dest,
+        recursive,
+        no_clobber,
+        objects,
+        filters,
+        attributes.options,
+        attributes.guess,
+        dry_run,
+        move,
+    )
+
+
+def _sides(src: str, dst: str) -> tuple[S3Location | str, S3Location | str]:
+    try:
+        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
+        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+    # Local to local is cp(1)'s job: every path below has S3 on one side at least.
+    if isinstance(source, str) and isinstance(dest, str):
+        raise click.BadParameter("one of SRC and DST must be an s3:// URL")
+    refuse_wildcard(dest, "a destination")
+    return source, dest
+
+
+def _check_modes(
+    source: S3Location | str,
+    dest: S3Location | str,
+    *,
+    recursive: bool,
+    no_clobber: bool,
+    objects: int | None,
+) -> None:
     # A stream is one object; a tree has many, and no single stream to read or write.
     if recursive and "-" in (source, dest):
         raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
@@ -117,7 +149,17 @@ def plan(
     # A prefix is no object: its GET would 404, or fetch an empty "folder" marker.
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
-    attributes = attributes or Attributes(None, True)
+
+
+def _check_extras(
+    source: S3Location | str,
+    dest: S3Location | str,
+    recursive: bool,
+    attributes: Attributes,
+    rules: Filters | None,
+    move: bool,
+) -> None:
+    """Attributes, filters and mv's own rules."""
     if attributes.given and isinstance(dest, str):
         raise click.UsageError(
             "object attributes (--content-type, --metadata, --acl, …) apply to uploads "
@@ -125,24 +167,10 @@ def plan(
         )
     if rules and not recursive:
         raise click.UsageError("--include/--exclude need --recursive (or a wildcard source)")
-    if rules:
-        filters = Filters(filters.rules + rules.rules)
     if move and "-" in (source, dest):
         raise click.BadParameter("mv cannot read stdin or write stdout; use cp")
     if move and isinstance(source, S3Location) and isinstance(dest, S3Location):
         _refuse_overlap(source, dest, recursive)
-    return CopyRequest(
-        source,
-        dest,
-        recursive,
-        no_clobber,
-        objects,
-        filters,
-        attributes.options,
-        attributes.guess,
-        dry_run,
-        move,
-    )
 
 
 def _refuse_overlap(src: S3Location, dst: S3Location, recursive: bool) -> None:
