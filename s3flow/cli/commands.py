@@ -99,7 +99,9 @@ async def ls(
             out.record({"total_objects": total.objects, "total_size": total.size})
         else:
             size = format_size(total.size) if human else f"{total.size} Bytes"
-            out.data(f"\nTotal Objects: {total.objects}\n   Total Size: {size}")
+            out.data("")
+            out.data(f"Total Objects: {total.objects}")
+            out.data(f"   Total Size: {size}")
 
 
 @dataclass(slots=True)
