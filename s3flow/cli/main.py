@@ -70,7 +70,46 @@ def _transfer_config(
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_GLOBAL_FLAGS = frozenset({"--json", "-q", "--quiet", "--debug", "--no-verify-ssl"})
+_GLOBAL_VALUED = frozenset(
+    {"--endpoint-url", "--profile", "--region", "--concurrency", "--part-size"}
+)
+
+
+class _Group(click.Group):
+    """Global options are accepted after the verb too (``cp a s3://b/ --json``), as aws
+    and s5cmd users type them: they are moved in front of the verb before parsing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_globals(args, set(self.commands)))
+
+
+def hoist_globals(args: list[str], verbs: set[str]) -> list[str]:
+    """``["cp", "a", "b", "--json"]`` -> ``["--json", "cp", "a", "b"]``; stops at ``--``.
+
+    >>> hoist_globals(["cp", "a", "--region", "eu", "b"], {"cp"})
+    ['--region', 'eu', 'cp', 'a', 'b']
+    """
+    at = next((i for i, arg in enumerate(args) if arg in verbs), None)
+    if at is None:
+        return args
+    front, rest, moved = args[:at], [], []
+    tail = iter(args[at:])
+    for arg in tail:
+        if arg == "--":
+            rest += [arg, *tail]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUED and "=" in arg):
+            moved.append(arg)
+        elif arg in _GLOBAL_VALUED:
+            moved += [arg, next(tail, "")]
+        else:
+            rest.append(arg)
+    return [*front, *moved, *rest]
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--endpoint-url",
     metavar="URL",

@@ -117,3 +117,14 @@ def test_cp_and_rm_recursive_filters_and_dry_run(cli, moto_server, bucket, tmp_p
     assert rm.code == 0, rm
     assert get(moto_server, bucket, "p/a.jpg") is None and get(moto_server, bucket, "p/b.jpg")
     assert cli("rm", f"s3://{bucket}/p/b.jpg", "--exclude", "x").code == 2
+
+
+def test_global_options_after_the_verb(cli, moto_server, bucket, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("A")
+    run = cli("cp", "a.txt", f"s3://{bucket}/a.txt", "--json")
+    assert run.code == 0, run
+    assert json.loads(run.text)["destination"] == f"s3://{bucket}/a.txt"
+    listing = cli("ls", f"s3://{bucket}/", "--json", "--region", "us-east-1")
+    assert json.loads(listing.text)["key"] == "a.txt"
+    literal = cli("cp", "a.txt", f"s3://{bucket}/b.txt", "--", "--json")
+    assert literal.code == 2  # after --, it is an argument (a third one here), not the option
