@@ -294,13 +294,14 @@ async def _produce(
     unordered = options.compare == "always" and options.manifest is None and not options.delete
     order: Order = "path" if options.order == "path" else "s3"
     adaptive = options.order == "auto" and _order_free((span,))
-    # Until the order is known, actions are not in one order (new keys on a pair the
-    # two orders disagree on wait for the end), so a watermark could cover keys still
-    # to come: only per-key manifest records then.
-    shard.ordered = order == "s3" and not adaptive
+    # A path-order source read as s3 acts in s3 order but has not listed every smaller
+    # key yet, so a watermark could cover keys still to come: only per-key manifest
+    # records until its order is known. A local source is walked in s3 order; the keys
+    # it holds back are numbered when held, so no watermark passes them.
+    shard.ordered = order == "s3" and not (adaptive and not job.mover.src.is_local)
     seen: _Seen | None = None
     while True:
-        held: list[Entry] | None = [] if adaptive else None
+        held: list[tuple[Entry, int]] | None = [] if adaptive else None
         spool = await DeleteSpool.open() if options.delete else None
         src_pages, dst_pages = job.listings(span, order)
         src = _Cursor(src_pages, "source", order, check=not unordered, adaptive=adaptive)
@@ -309,8 +310,12 @@ async def _produce(
             await src.fill()
             await dst.fill()
             await _merge(job, shard, src, dst, send, spool, seen, held)
-            for entry in held or ():  # s3 order held to the end: these keys are new
-                await _act(job, shard, Copy(entry, "new"), send, spool)
+            for entry, seq in held or ():  # s3 order held to the end: these keys are new
+                if job.done is not None and job.done.covers(entry.key):
+                    job.skip(entry, "manifest")
+                    await job.finished(shard, seq)
+                else:
+                    await send.send((shard, seq, Copy(entry, "new")))
             if spool is not None:  # the listings were in order to the end: deleting is safe
                 async for batch in spool.drain():
                     for entry in batch:
@@ -321,7 +326,7 @@ async def _produce(
             # at worst repeated; deletes were only spooled). The head is the first
             # key not reached, in the order the source was read in.
             seen = _Seen(
-                src.head, "s3" if job.mover.src.is_local else "path", {e.key for e in held or ()}
+                src.head, "s3" if job.mover.src.is_local else "path", {e.key for e, _ in held or ()}
             )
             order, adaptive, shard.ordered = "path", False, False
         finally:
@@ -358,7 +363,7 @@ async def _merge(
     send: MemoryObjectSendStream[tuple[Shard, int, Action]],
     spool: DeleteSpool | None,
     seen: _Seen | None = None,
-    held: list[Entry] | None = None,
+    held: list[tuple[Entry, int]] | None = None,
 ) -> None:
     """``held``: while the order is unknown, a source key that is new only in s3 order
     (the destination's head sorts after it in s3 order, before it in path order) is
@@ -376,7 +381,7 @@ async def _merge(
             and dst.head is not None
             and before(dst.head.key, action.entry.key, "path")
         ):
-            held.append(action.entry)
+            held.append((action.entry, job.track(shard, action.entry.key)))
         else:
             await _act(job, shard, action, send, spool)
         if take_src and not src.advance():
