@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import data, report, s3admin, sweep, tls
+from benchmarks import data, report, s3admin, sweep
 from benchmarks.anchors import Anchors, ensure_anchors
 from benchmarks.measure import run_child
 from benchmarks.scenarios import MiB, Plan, Scenario, build_plan
@@ -189,8 +189,7 @@ def run(
             if s.dataset not in digests:
                 print(f"generating {s.dataset} …", flush=True)
                 digests[s.dataset] = data.generate(src, s)
-        https = tls.make_tls(Path(tmp, "tls"))
-        weed = SeaweedFS(extra_args=https.weed_args())
+        weed = SeaweedFS(https=True)  # TLS beside plain HTTP, a throwaway cert for 127.0.0.1
         server = weed.start()
         try:
             endpoint = Endpoint(
@@ -200,7 +199,7 @@ def run(
                 region=server.region,
             )
             tls_endpoint = replace(
-                endpoint, url=f"https://127.0.0.1:{https.port}", ca_bundle=str(https.cert)
+                endpoint, url=server.https_endpoint or "", ca_bundle=server.ca_file
             )
             s3admin.create_bucket(server, BUCKET)
             seeded = set()

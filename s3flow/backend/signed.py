@@ -19,18 +19,26 @@ from urllib.parse import urlsplit
 
 from s3flow.backend import wire
 from s3flow.backend.answers import certificate_error, network_text
-from s3flow.backend.http11 import BodyTooLarge, HttpClient, HttpError, Response
+from s3flow.backend.blocking import BlockingClient
+from s3flow.backend.http11 import BodyTooLarge, Headers, HttpClient, HttpError, Response
 from s3flow.backend.presign import dns_compatible
 from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD, canonical_query, quote_path, sign
 from s3flow.errors import RetryableError, ServiceError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from s3flow.backend.credentials import CredentialSource
     from s3flow.config import ConnectConfig
 
-__all__ = ["ERROR_BODY_LIMIT", "XML_BODY_LIMIT", "Delegate", "SignedSession", "new_session"]
+__all__ = [
+    "ERROR_BODY_LIMIT",
+    "XML_BODY_LIMIT",
+    "Delegate",
+    "SignedSession",
+    "new_blocking",
+    "new_session",
+]
 
 # S3's XML answers are small: a 1,000-key listing of 1,024-byte keys, url-encoded,
 # is under 4 MiB, an error document under 1 KiB. More is a broken or hostile server.
@@ -69,6 +77,15 @@ def new_session(config: ConnectConfig) -> HttpClient:
     first https connection: loading the CAs cost 14 ms that a plain-http run
     never needs.
     """
+    return HttpClient(
+        limit=config.max_pool_connections,
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+        tls=_tls(config),
+    )
+
+
+def _tls(config: ConnectConfig) -> Callable[[], ssl.SSLContext]:
     ca_file = config.ca_bundle or ca_bundle()
 
     def tls() -> ssl.SSLContext:
@@ -79,11 +96,22 @@ def new_session(config: ConnectConfig) -> HttpClient:
             return context
         return ssl.create_default_context(cafile=ca_file)
 
-    return HttpClient(
+    return tls
+
+
+def new_blocking(config: ConnectConfig) -> BlockingClient | None:
+    """The worker-thread GET client beside :func:`new_session`'s pool (close it after use).
+
+    Same pool size, timeouts and TLS trust. ``S3FLOW_THREADED_GETS=0`` turns it
+    off (every GET through the event loop), to compare the two on one build.
+    """
+    if os.environ.get("S3FLOW_THREADED_GETS", "1") == "0":
+        return None
+    return BlockingClient(
         limit=config.max_pool_connections,
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
-        tls=tls,
+        tls=_tls(config),
     )
 
 
@@ -220,6 +248,73 @@ class SignedSession:
             except _NETWORK_ERRORS as exc:
                 text = network_text(exc, f"{self._scheme}://{self.host}")
                 raise RetryableError(text, bucket=bucket or None, key=key) from exc
+
+    async def get_into(
+        self,
+        client: BlockingClient,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        accept: Callable[[int, Mapping[str, str]], None],
+        write: Callable[[memoryview], None],
+    ) -> Headers:
+        """A GET whose 2xx body a worker thread hands to ``write`` (see :mod:`.blocking`).
+
+        Signed, refreshed and mapped as :meth:`send` does; its answer's headers.
+        ``Unframed`` passes through (nothing of the body was taken: send it with :meth:`send`).
+        """
+        tail = f"/{key}"
+        if self.virtual_host(bucket):
+            host, hostname, path = f"{bucket}.{self.host}", f"{bucket}.{self._hostname}", tail
+            path = quote_path(path)
+        else:
+            host, hostname, path = self.host, self._hostname, quote_path(f"/{bucket}{tail}")
+        headers["host"] = host
+        for attempt in (1, 2):
+            creds = await self._credentials.current()
+            signed = sign(
+                "GET",
+                path,
+                [],
+                headers,
+                access_key=creds.access_key,
+                secret_key=creds.secret_key,
+                session_token=creds.session_token,
+                region=self.region,
+                now=dt.datetime.now(dt.UTC),
+            )
+            lines = [f"GET {path} HTTP/1.1", *(f"{n}: {v}" for n, v in signed.items())]
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            try:
+                answer = await client.get_into(
+                    (self._scheme, hostname, self._port), head, accept, write
+                )
+            except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
+                raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
+            except _NETWORK_ERRORS as exc:
+                text = network_text(exc, f"{self._scheme}://{self.host}")
+                raise RetryableError(text, bucket=bucket, key=key) from exc
+            got = Headers(answer.headers)
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug(
+                    "GET %s://%s%s -> %s (key …%s, thread)",
+                    self._scheme,
+                    host,
+                    path,
+                    answer.status,
+                    creds.access_key[-4:],
+                )
+            if answer.status < 300:
+                return got
+            moved = got.get("x-amz-bucket-region", self.region)
+            if answer.status in (301, 307) or moved != self.region:
+                raise Delegate(sticky=True)  # botocore follows region redirects
+            error = wire.error_for_response(answer.status, answer.reason, answer.body, bucket, key)
+            if attempt == 1 and error.code in _EXPIRED and self._credentials.refreshable:
+                await self._credentials.refresh(creds)
+                continue
+            raise error
+        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     async def xml(
         self,

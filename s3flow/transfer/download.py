@@ -38,7 +38,14 @@ from s3flow.integrity import (
     multipart_etag,
 )
 from s3flow.journal import Journal, JournalHeader, journal_path
-from s3flow.localfs import open_temp, pwritev_all, run_io, start_writeback, write_new_file
+from s3flow.localfs import (
+    describe,
+    open_temp,
+    pwritev_all,
+    run_io,
+    start_writeback,
+    write_new_file,
+)
 from s3flow.models import CompletedPart, ObjectInfo, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
@@ -308,6 +315,98 @@ def _write_batch(
         running.update(chunks)
 
 
+class _FileSink:
+    """One range's bytes into the temp file at their offset, digested as they land.
+
+    ``done``: bytes of the range written so far; a retried attempt asks for the rest.
+    :meth:`take` runs in the worker thread that receives them (no hop per batch);
+    :meth:`batch` is the event-loop path's, one hop per batch.
+    """
+
+    def __init__(
+        self,
+        t: Transfer,
+        dest: Path,
+        fd: int,
+        lock: threading.Lock,
+        part: PartPlan,
+        running: Digester | None,
+        fsync: bool,
+    ) -> None:
+        self.t, self.dest, self.fd, self.lock = t, dest, fd, lock
+        self.part, self.running, self.fsync = part, running, fsync
+        self.done = 0
+
+    def _room(self, size: int) -> None:
+        if self.done + size > self.part.size:  # never write into the next range's bytes
+            raise RetryableError(
+                f"long body: more than the {self.part.size} bytes asked for",
+                bucket=self.t.bucket,
+                key=self.t.key,
+            )
+
+    def take(self, view: memoryview) -> None:
+        self._room(len(view))
+        offset = self.part.offset + self.done
+        try:
+            with self.lock:  # as _write_batch: one writer at a time
+                written = 0
+                while written < len(view):
+                    written += os.pwrite(self.fd, view[written:], offset + written)
+            if self.fsync:
+                start_writeback(self.fd, offset, len(view))
+        except OSError as error:
+            raise describe(error, self.dest) from error
+        if self.running is not None:
+            self.running.update((view,))
+        self.done += len(view)
+
+    async def batch(self, chunks: Chunks) -> None:
+        size = sum(len(c) for c in chunks)
+        self._room(size)
+        offset = self.part.offset + self.done
+        await run_io(
+            self.dest, _write_batch, self.fd, self.lock, chunks, offset, self.running, self.fsync
+        )
+        self.done += size
+
+
+async def _range_to_file(t: Transfer, info: ObjectInfo, part: PartPlan, sink: _FileSink) -> None:
+    """``part`` into the file under its retry budget; a torn body resumes at ``sink.done``.
+
+    A worker thread receives and writes it when the backend can
+    (``read_range_into``), else the event loop streams it in batches.
+    """
+    reader = getattr(t.backend, "read_range_into", None)
+
+    async def attempt() -> None:
+        start = part.offset + sink.done
+        with _replaced(t):
+            got = None
+            if reader is not None:
+                got = await reader(
+                    t.bucket,
+                    t.key,
+                    start=start,
+                    end=part.end,
+                    write=sink.take,
+                    if_match=info.etag or None,
+                )
+            if got is None:
+                await t.backend.stream_range(
+                    t.bucket,
+                    t.key,
+                    start=start,
+                    end=part.end,
+                    sink=sink.batch,
+                    if_match=info.etag or None,
+                )
+        _check_length(t, sink.done, part.size)
+
+    if part.size:
+        await t.retrying(f"range {part.number}", attempt, part_number=part.number)
+
+
 def _read_back(fd: int, part: PartPlan, algorithm: str) -> PartDigest | None:
     data = os.pread(fd, part.size, part.offset)
     return digest(algorithm, data) if algorithm else None
@@ -396,14 +495,11 @@ async def download_file(
                     digests[part.number] = await run_io(dest, _read_back, temp.fd, part, algorithm)
                     return
                 running = Digester(algorithm) if algorithm else None
-
-                async def write(chunks: Chunks, offset: int) -> None:
-                    await run_io(dest, _write_batch, temp.fd, lock, chunks, offset, running, fsync)
-
+                sink = _FileSink(t, dest, temp.fd, lock, part, running, fsync)
                 # What is in flight per range: the batch being written and the next one filling.
                 held = min(part.size, 2 * STREAM_BATCH)
                 async with t.hold(held):
-                    await _stream_range(t, info, part, write)
+                    await _range_to_file(t, info, part, sink)
                 digests[part.number] = running.result() if running is not None else None
                 if resumable:
                     await journal.record(CompletedPart(part.number, "", None, part.size))

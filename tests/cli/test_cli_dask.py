@@ -23,7 +23,7 @@ def scheduler() -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         timeout=30,
     ) as cluster:
         yield cluster.scheduler_address

@@ -115,7 +115,7 @@ def test_local_cluster_every_object_once(tmp_path: Path) -> None:
     anyio.run(fill)
     with (
         distributed.LocalCluster(
-            n_workers=3, processes=False, threads_per_worker=2, dashboard_address=None
+            n_workers=3, processes=False, threads_per_worker=2, dashboard_address="127.0.0.1:0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -50,7 +50,7 @@ async def test_every_object_arrives_once_when_a_worker_dies(
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
                 timeout=60,
             ) as cluster,
             distributed.Client(cluster) as dask,
