@@ -165,23 +165,11 @@ async def rm(
     """Delete one key, or every key under the prefix in batches of 1,000."""
     out = options.out
     async with open_client(options) as s3:
-        if Wildcard.has(url.key):
-            keys = [obj.key async for obj in _matching(s3, url)]
-            if not keys:
-                raise ObjectNotFound(
-                    "no object matches the wildcard", bucket=url.bucket, key=url.key
-                )
-        elif not recursive:
+        if not recursive and not Wildcard.has(url.key):
             await s3.delete_object(url.bucket, url.key)
             out.event("delete", str(url), bucket=url.bucket, key=url.key)
             return
-        else:
-            # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
-            prefix = url.key if not url.key or url.key.endswith("/") else url.key + "/"
-            keys = [obj.key async for obj in s3.list_objects(url.bucket, prefix)]
-        if rules:  # relative to the listed directory, as cp -r and sync match them
-            base = Wildcard.parse(url.key).base if Wildcard.has(url.key) else prefix
-            keys = [key for key in keys if rules.allows(key[len(base) :])]
+        keys = await _keys_to_delete(s3, url, rules)
         if dry_run:
             for key in keys:
                 out.event("(dryrun) delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
@@ -197,6 +185,22 @@ async def rm(
             bucket=url.bucket,
             key=url.key or None,
         )
+
+
+async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) -> list[str]:
+    """The keys a recursive or wildcard rm deletes, filtered relative to the listed root."""
+    if Wildcard.has(url.key):
+        keys = [obj.key async for obj in _matching(s3, url)]
+        if not keys:
+            raise ObjectNotFound("no object matches the wildcard", bucket=url.bucket, key=url.key)
+        base = Wildcard.parse(url.key).base
+    else:
+        # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
+        base = url.key if not url.key or url.key.endswith("/") else url.key + "/"
+        keys = [obj.key async for obj in s3.list_objects(url.bucket, base)]
+    if rules:  # relative to the listed directory, as cp -r and sync match them
+        keys = [key for key in keys if rules.allows(key[len(base) :])]
+    return keys
 
 
 async def cat(options: Options, url: S3Location) -> None:

@@ -167,9 +167,14 @@ def _check_extras(
         )
     if rules and not recursive:
         raise click.UsageError("--include/--exclude need --recursive (or a wildcard source)")
-    if move and "-" in (source, dest):
+    if move:
+        _check_move(source, dest, recursive)
+
+
+def _check_move(source: S3Location | str, dest: S3Location | str, recursive: bool) -> None:
+    if "-" in (source, dest):
         raise click.BadParameter("mv cannot read stdin or write stdout; use cp")
-    if move and isinstance(source, S3Location) and isinstance(dest, S3Location):
+    if isinstance(source, S3Location) and isinstance(dest, S3Location):
         _refuse_overlap(source, dest, recursive)
 
 
