@@ -368,7 +368,7 @@ async def _merge(
     """``held``: while the order is unknown, a source key that is new only in s3 order
     (the destination's head sorts after it in s3 order, before it in path order) is
     held back instead of copied: a file-tree listing may still bring it."""
-    mode, delete, order = job.options.compare, job.options.delete, src.order
+    mode, delete, order, done = job.options.compare, job.options.delete, src.order, job.done
     while src.head is not None or dst.head is not None:
         action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete, order=order)
         if action is None:
@@ -382,30 +382,19 @@ async def _merge(
             and before(dst.head.key, action.entry.key, "path")
         ):
             held.append((action.entry, job.track(shard, action.entry.key)))
+        elif done is not None and done.covers(action.entry.key):
+            job.skip(action.entry, "manifest")
+        elif isinstance(action, Skip):  # inline: the commonest action of a resync
+            job.skip(action.entry, "unchanged")
+            await job.finished(shard, job.track(shard, action.entry.key))
+        elif isinstance(action, Delete) and spool is not None:
+            await spool.add(action.entry)
         else:
-            await _act(job, shard, action, send, spool)
+            await send.send((shard, job.track(shard, action.entry.key), action))
         if take_src and not src.advance():
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
-
-
-async def _act(
-    job: Job,
-    shard: Shard,
-    action: Action,
-    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
-    spool: DeleteSpool | None,
-) -> None:
-    if job.done is not None and job.done.covers(action.entry.key):
-        job.skip(action.entry, "manifest")
-    elif isinstance(action, Skip):
-        job.skip(action.entry, "unchanged")
-        await job.finished(shard, job.track(shard, action.entry.key))
-    elif isinstance(action, Delete) and spool is not None:
-        await spool.add(action.entry)
-    else:
-        await send.send((shard, job.track(shard, action.entry.key), action))
 
 
 class _Cursor:
@@ -445,7 +434,9 @@ class _Cursor:
         if not self.check or previous is None or self.head is None:
             return
         prev, key = previous.key, self.head.key
-        if self.adaptive and not before(prev, key, self.order) and before(prev, key, "path"):
+        if prev < key if self.order == "s3" else before(prev, key, self.order):
+            return  # in order: the one comparison almost every entry needs
+        if self.adaptive and before(prev, key, "path"):
             raise _PathOrderSeen(f"{self.side} lists keys in path order")
         check_order(previous, self.head, self.side, self.order)
 
