@@ -29,6 +29,8 @@ class Scenario:
     count: int = 1
     seeder: Seeder = "s5cmd"
     tls: bool = False  # over SeaweedFS's HTTPS port (the same objects as over HTTP)
+    # "refreshable": keys from a credential_process profile with an Expiration (s3flow only)
+    creds: Literal["static", "refreshable"] = "static"
 
     def __post_init__(self) -> None:
         if self.file_size <= 0 or self.count <= 0:
@@ -73,6 +75,10 @@ def _https(s: Scenario) -> Scenario:
     return replace(s, name=f"{s.name}-https", tls=True)
 
 
+def _refreshable(s: Scenario) -> Scenario:
+    return replace(s, name=f"{s.name}-refreshable", creds="refreshable")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Plan:
     """What one run measures and how often."""
@@ -103,6 +109,9 @@ def build_plan(
         many = _pair(256 * KiB, 1000)
         scenarios = [*_pair(GiB), replace(crc, seeder="boto3"), *many]
         scenarios += [_https(scenarios[1]), _https(many[1])]
+        # The production shape (issue 13): private CA, expiring credentials, against static keys.
+        big_https = [_https(scenarios[0]), scenarios[-2]]
+        scenarios += [big_https[0], *map(_refreshable, big_https)]
         if small:
             scenarios += _pair(4 * KiB, 10_000)
         if huge:

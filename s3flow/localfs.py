@@ -38,14 +38,18 @@ __all__ = [
     "FileIdentity",
     "TempFile",
     "describe",
+    "file_entry",
     "identify",
     "is_temp_name",
+    "make_durable",
     "open_for_read",
     "open_temp",
     "pwritev_all",
     "read_small",
+    "remove_stale_temps",
     "run_io",
     "start_writeback",
+    "symlink_on_the_way",
     "sync_dir",
     "temp_path_for",
     "write_new_file",
@@ -88,10 +92,38 @@ async def run_io(path: str | os.PathLike[str], fn: Callable[..., T], *args: obje
         raise describe(error, path) from error
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory; give a file path (or use --recursive)"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_regular(mode: int, path: str | os.PathLike[str]) -> LocalFileError | None:
+    """The error for uploading what is not a regular file, or None for a regular file.
+
+    Like ``aws s3 cp``, which skips character and block devices, FIFOs and
+    sockets: their size says nothing about what reading them gives (``/dev/zero``
+    never ends, a FIFO waits for a writer). A stream goes through stdin instead.
+    """
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    if stat.S_ISDIR(mode):
+        return LocalFileError(f"is {kind}", path=str(path))
+    return LocalFileError(
+        f"is {kind}, not a regular file; nothing was uploaded "
+        "(to upload what it gives, pipe it to stdin: `s3flow cp - s3://bucket/key < PATH`)",
+        path=str(path),
+    )
+
+
 def _identify(path: Path) -> FileIdentity:
     st = os.stat(path)
-    if not os.path.isfile(path):
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if error := not_regular(st.st_mode, path):
+        raise error
     return FileIdentity(st.st_size, st.st_mtime_ns)
 
 
@@ -102,10 +134,12 @@ def read_small(path: Path, limit: int) -> tuple[FileIdentity, bytes | None]:
     are read through one descriptor and the file re-checked afterwards, so a
     file changed while read is reported (``bytes`` is None then too).
     """
-    with open(path, "rb") as f:
+    # O_NONBLOCK: opening a FIFO waits for a writer, in a thread no Ctrl-C can stop.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
         st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if error := not_regular(st.st_mode, path):
+            raise error
         identity = FileIdentity(st.st_size, st.st_mtime_ns)
         if st.st_size >= limit:
             return identity, None
@@ -195,7 +229,7 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
 
 @asynccontextmanager
 async def open_for_read(path: Path) -> AsyncIterator[int]:
-    fd = await run_io(path, os.open, path, os.O_RDONLY)
+    fd = await run_io(path, os.open, path, os.O_RDONLY | os.O_NONBLOCK)  # see read_small
     try:
         yield fd
     finally:
@@ -370,3 +404,114 @@ def _remove(path: Path) -> None:
     # Synchronous on purpose: it must run even while the task is being cancelled.
     with suppress(FileNotFoundError):
         os.unlink(path)
+
+
+# --- durability of bulk jobs (group commit) ----------------------------------------
+
+
+def file_entry(path: Path) -> tuple[int, float, float]:
+    """Blocking: a regular file's size, mtime and change time (seconds)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is not a regular file", str(path))
+    return st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int]
+    call.restype = ctypes.c_int
+    return call
+
+
+def make_durable(root: Path, paths: Sequence[Path]) -> None:
+    """Blocking: ``paths`` (files renamed into place under ``root``) and their directory
+    entries are on disk when this returns.
+
+    One ``syncfs`` of ``root``'s file system covers them all (Linux); files on another
+    file system (a mount inside the tree), or any file where ``syncfs`` is missing or
+    fails, are fsynced one by one, with their directories.
+    """
+    call = _syncfs()
+    synced, device = False, -1
+    if call is not None:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            synced = call(fd) == 0
+            device = os.fstat(fd).st_dev
+        finally:
+            os.close(fd)
+    parents: dict[Path, list[Path]] = {}
+    for path in paths:
+        parents.setdefault(path.parent, []).append(path)
+    for parent, files in parents.items():
+        try:
+            if synced and os.stat(parent).st_dev == device:
+                continue
+        except FileNotFoundError:
+            continue  # removed since (a later delete): nothing left to make durable
+        for path in files:
+            _fsync_path(path, os.O_RDONLY)
+        _fsync_path(parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync_path(path: Path, flags: int) -> None:
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(directories: Sequence[Path], before: float) -> int:
+    """Blocking: remove s3flow's own temp files (exact names only, regular files, not
+    links) last written before ``before`` (epoch seconds) from ``directories``.
+
+    A bulk download run after this time did not leave them: they are what a killed
+    run left behind. Returns how many were removed.
+    """
+    removed = 0
+    for directory in directories:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # gone or unreadable: nothing of ours to find there
+        for item in entries:
+            if not is_temp_name(item.name):
+                continue
+            try:
+                st = item.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and st.st_mtime < before:
+                    os.unlink(item.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+def symlink_on_the_way(root: Path, path: Path, known: set[str]) -> str | None:
+    """Blocking: the first directory between ``root`` and ``path`` (both excluded) that is
+    a symbolic link, or None. ``known`` caches directories found to be real ones."""
+    relative = path.relative_to(root).parts[:-1]
+    current = str(root)
+    for part in relative:
+        current = os.path.join(current, part)
+        if current in known:
+            continue
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return None  # made by the download itself, as a real directory
+        if stat.S_ISLNK(st.st_mode):
+            return current
+        known.add(current)
+    return None

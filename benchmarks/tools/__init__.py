@@ -91,11 +91,14 @@ class Variant:
     build: Callable[[Job], Command]
     candidate: int = 0  # tuned: 1, 2, …; defaults: 0
     tls: bool = True  # can run the https scenarios
+    refreshable: bool = False  # can run the refreshable-credentials scenarios
 
     def runs_in(self, scenario: Scenario) -> bool:
-        """False for https scenarios the tool cannot trust a private CA in, and for "fsync"
-        uploads (nothing to flush locally)."""
+        """False for https scenarios the tool cannot trust a private CA in, refreshable-credentials
+        ones it is not set up for, and "fsync" uploads (nothing to flush locally)."""
         if scenario.tls and not self.tls:
+            return False
+        if scenario.creds == "refreshable" and not self.refreshable:
             return False
         return self.variant != "fsync" or scenario.direction == "download"
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+import tempfile
+from pathlib import Path
 
 from benchmarks.tools import REPO, Command, Job, ToolContext, Variant, tuned_grid
 
@@ -28,7 +31,26 @@ def _build(job: Job, knobs: tuple[str, str, str] | None, fsync: bool = False) ->
     if fsync:
         extra += ("--fsync",)
     argv = (str(EXE), "--endpoint-url", job.endpoint.url, "-q", *extra, *verb, src, dst)
-    return Command(argv=argv, env=job.endpoint.env())
+    env = job.endpoint.env()
+    if job.scenario.creds == "refreshable":
+        env = _refreshable_env(env)
+    return Command(argv=argv, env=env)
+
+
+def _refreshable_env(env: dict[str, str]) -> dict[str, str]:
+    """The same keys, but from a ``credential_process`` profile whose credentials expire."""
+    config = Path(tempfile.gettempdir()) / "s3flow-bench-refreshable.config"
+    script = Path(__file__).parent / "scripts" / "expiring_credentials.py"
+    config.write_text(
+        f"[profile expiring]\nregion = {env['AWS_REGION']}\n"
+        f"credential_process = {sys.executable} {script}\n"
+    )
+    env = dict(env)
+    env["BENCH_ACCESS_KEY"] = env.pop("AWS_ACCESS_KEY_ID")
+    env["BENCH_SECRET_KEY"] = env.pop("AWS_SECRET_ACCESS_KEY")
+    if lifetime := os.environ.get("BENCH_CREDENTIALS_LIFETIME"):
+        env["BENCH_CREDENTIALS_LIFETIME"] = lifetime
+    return env | {"AWS_CONFIG_FILE": str(config), "AWS_PROFILE": "expiring"}
 
 
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
@@ -46,6 +68,7 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
             variant="defaults",
             config="s3flow cp, no options",
             build=lambda job: _build(job, None),
+            refreshable=True,
         ),
         *tuned_grid("s3flow", tuned),
         Variant(

@@ -41,6 +41,7 @@ from s3flow.backend.credentials import (
 from s3flow.backend.presign import dns_compatible, presign_url
 from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.sizes import malformed, reply_int
+from s3flow.backend.wire import continuation, listed_size
 from s3flow.errors import (
     AccessDenied,
     ConfigError,
@@ -49,6 +50,7 @@ from s3flow.errors import (
     ObjectNotFound,
     RetryableError,
     S3FlowError,
+    ServiceError,
     error_for_code,
 )
 from s3flow.models import (
@@ -179,6 +181,13 @@ def _connector(exc: BaseException) -> str:
     """``host:port`` of an aiohttp connect failure, else ""."""
     host, port = getattr(exc, "host", None), getattr(exc, "port", None)
     return f"{host}:{port}" if host else ""
+
+
+def _listed(record: Mapping[str, Any], name: str, bucket: str) -> str:
+    value = record.get(name)
+    if not isinstance(value, str):
+        raise ServiceError(f"malformed listing answer: an entry without <{name}>", bucket=bucket)
+    return value
 
 
 def _etag(value: str | None) -> str:
@@ -322,7 +331,7 @@ class ChainCredentials:
     async def current(self) -> Credentials:
         try:
             frozen = await self._found.get_frozen_credentials()
-        except bex.BotoCoreError as exc:
+        except (bex.BotoCoreError, RuntimeError) as exc:  # RuntimeError: refreshed, still expired
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise CredentialsError(f"could not get credentials ({self._method}): {text}") from None
         latest = self._latest
@@ -541,16 +550,17 @@ class AioBotocoreBackend:
             r = await self._client.list_objects_v2(**args)
         objects = tuple(
             ObjectInfo(
-                key=o["Key"],
-                size=o.get("Size", 0),
+                key=_listed(o, "Key", bucket),
+                size=listed_size(o.get("Size"), bucket, o.get("Key")),
                 etag=_etag(o.get("ETag")),
                 last_modified=o.get("LastModified"),
                 storage_class=o.get("StorageClass"),
             )
             for o in r.get("Contents", [])
         )
-        prefixes = tuple(p["Prefix"] for p in r.get("CommonPrefixes", []))
-        next_token = r.get("NextContinuationToken") if r.get("IsTruncated") else None
+        prefixes = tuple(_listed(p, "Prefix", bucket) for p in r.get("CommonPrefixes", []))
+        token = r.get("NextContinuationToken")
+        next_token = continuation(bool(r.get("IsTruncated")), token, bucket)
         return ListPage(objects=objects, prefixes=prefixes, next_token=next_token)
 
     async def list_versions_page(

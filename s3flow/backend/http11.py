@@ -250,12 +250,20 @@ class Connection(asyncio.BufferedProtocol):
         if body is not None:
             view = memoryview(body)
             for start in range(0, len(view), _SLICE):
-                if self.received:
+                if self._answered():
                     return  # answered already (a 403, say): the caller reads that
                 transport.write(view[start : start + _SLICE])
                 if self._write_paused:
                     await self._drain()
         self.sent_whole = True
+
+    def _answered(self) -> bool:
+        """Whether a final answer has begun: an unasked ``100 Continue`` (some servers send
+        one to every request) must not stop the body, which the server is waiting for."""
+        if not self.received:
+            return False
+        start = bytes(self._buf[self._start : self._start + 10])
+        return not (start[:9] in (b"HTTP/1.1 ", b"HTTP/1.0 ") and start[9:10] == b"1")
 
     async def _drain(self) -> None:
         """Wait until the socket takes more, or an answer (or the end) arrives."""
@@ -463,6 +471,44 @@ class Response:
                 raise HttpError("chunk not followed by CRLF")
 
 
+def _request_head(
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes | bytearray | memoryview | None,
+) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if any("\r" in line or "\n" in line for line in lines):
+        # Callers refuse these first (ObjectOptions); this keeps a bug from splitting a request.
+        raise ValueError("CR or LF in a request line or header; nothing was sent")
+    if body is not None or method in ("PUT", "POST"):
+        lines.append(f"Content-Length: {len(body) if body is not None else 0}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def _exchange(
+    conn: Connection, response: Response, head: bytes, body: bytes | bytearray | memoryview | None
+) -> None:
+    """Send the request and read the answer's head."""
+    try:
+        await conn.send(head, body)
+    except (HttpError, OSError):
+        if not conn.received:
+            raise
+        # It answered before taking the whole body (a 403, say): read that.
+    await response._start()
+
+
+def _stale(conn: Connection, error: BaseException, method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a reused connection's failure may be retried on a new one, transparently."""
+    return (
+        not conn.received
+        and not isinstance(error, ReadTimeout)
+        and (not conn.wrote or _may_resend(method, headers))
+    )
+
+
 def _check_size(size: int, limit: int | None) -> None:
     if limit is not None and size > limit:
         raise BodyTooLarge(f"reply body of {size} bytes or more is over the {limit} allowed")
@@ -549,14 +595,7 @@ class HttpClient:
         answer had arrived on it and the request either never left or is
         safe to send twice (see :func:`_may_resend`).
         """
-        lines = [f"{method} {target} HTTP/1.1"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        if any("\r" in line or "\n" in line for line in lines):
-            # Callers refuse these first (ObjectOptions); this keeps a bug from splitting a request.
-            raise ValueError("CR or LF in a request line or header; nothing was sent")
-        if body is not None or method in ("PUT", "POST"):
-            lines.append(f"Content-Length: {len(body) if body is not None else 0}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        head = _request_head(method, target, headers, body)
         key = (scheme, host, port)
         async with self._limit:
             while True:
@@ -566,21 +605,10 @@ class HttpClient:
                     conn = await self._connect(scheme, host, port)
                 response = Response(conn, method)
                 try:
-                    try:
-                        await conn.send(head, body)
-                    except (HttpError, OSError):
-                        if not conn.received:
-                            raise
-                        # It answered before taking the whole body (a 403, say): read that.
-                    await response._start()
+                    await _exchange(conn, response, head, body)
                 except (HttpError, OSError) as error:
                     conn.close()
-                    if (
-                        reused
-                        and not conn.received
-                        and not isinstance(error, ReadTimeout)
-                        and (not conn.wrote or _may_resend(method, headers))
-                    ):
+                    if reused and _stale(conn, error, method, headers):
                         continue  # stale keep-alive connection: once more, on a new one
                     if isinstance(error, HttpError):
                         raise

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from s3flow.backend.answers import hint
 from s3flow.backend.protocol import ListPage
 from s3flow.backend.sizes import reply_int
-from s3flow.errors import RetryableError, S3FlowError, error_for_code
+from s3flow.errors import RetryableError, S3FlowError, ServiceError, error_for_code
 from s3flow.models import Bucket, Checksum, ObjectInfo
 
 if TYPE_CHECKING:
@@ -32,7 +32,9 @@ __all__ = [
     "completed_info",
     "error_for_response",
     "head_info",
+    "continuation",
     "list_page",
+    "listed_size",
     "object_headers",
     "parse_xml",
     "range_problem",
@@ -233,11 +235,13 @@ def list_page(body: bytes, status: int, bucket: str) -> ListPage:
         raise RetryableError(f"malformed XML answer ({len(body)} bytes)", bucket=bucket) from None
     if root == "Error":
         raise error_for_response(status, None, body, bucket, None)
+    if "Contents" in fields or "CommonPrefixes" in fields:  # an empty element: no Key
+        raise ServiceError("malformed listing answer: an entry without a key", bucket=bucket)
     decode = unquote_plus if fields.get("EncodingType") == "url" else str
     objects = tuple(
         ObjectInfo(
-            key=decode(r["Key"]),
-            size=int(r.get("Size") or 0),
+            key=decode(_required(r, "Key", bucket)),
+            size=listed_size(r.get("Size"), bucket, r.get("Key")),
             etag=r.get("ETag", "").strip('"'),
             last_modified=_iso(r.get("LastModified")),
             storage_class=r.get("StorageClass"),
@@ -245,13 +249,60 @@ def list_page(body: bytes, status: int, bucket: str) -> ListPage:
         for name, r in records
         if name == "Contents"
     )
-    prefixes = tuple(decode(r["Prefix"]) for name, r in records if name == "CommonPrefixes")
-    truncated = fields.get("IsTruncated") == "true"
+    prefixes = tuple(
+        decode(_required(r, "Prefix", bucket)) for name, r in records if name == "CommonPrefixes"
+    )
+    truncated = fields.get("IsTruncated", "false")
+    if truncated not in ("true", "false"):
+        raise ServiceError(
+            f"malformed listing answer: IsTruncated is {truncated[:40]!r}; "
+            "the listing cannot be trusted",
+            bucket=bucket,
+        )
+    token = fields.get("NextContinuationToken") if truncated == "true" else None
     return ListPage(
         objects=objects,
         prefixes=prefixes,
-        next_token=fields.get("NextContinuationToken") if truncated else None,
+        next_token=continuation(truncated == "true", token, bucket),
     )
+
+
+def continuation(truncated: bool, token: str | None, bucket: str) -> str | None:
+    """The next page's token; a truncated page without one is an error, not the end.
+
+    Taking it as the end would make a partial listing look whole (and ``sync
+    --delete`` act on it).
+
+    >>> continuation(False, None, "b") is None, continuation(True, "t", "b")
+    (True, 't')
+    """
+    if not truncated:
+        return None
+    if not token:
+        raise ServiceError(
+            "malformed listing answer: the page is truncated but carries no continuation "
+            "token, so the rest cannot be listed; nothing was changed on its account",
+            bucket=bucket,
+        )
+    return token
+
+
+def listed_size(text: str | int | None, bucket: str, key: str | None) -> int:
+    """A listing's ``<Size>`` (botocore gives it parsed, our parser as text).
+
+    >>> listed_size("12", "b", "k"), listed_size(None, "b", "k")
+    (12, 0)
+    """
+    if text is None or isinstance(text, int):
+        return text or 0
+    return reply_int(text, "listing <Size>", bucket=bucket, key=key)
+
+
+def _required(record: Mapping[str, str], name: str, bucket: str) -> str:
+    value = record.get(name)
+    if value is None:
+        raise ServiceError(f"malformed listing answer: an entry without <{name}>", bucket=bucket)
+    return value
 
 
 def bucket_list(body: bytes, status: int) -> list[Bucket]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from s3flow.bulk.diff import Entry, digest_matches, plan_digest
-from s3flow.errors import InvalidKey
+from s3flow.errors import InvalidKey, LocalFileError
 from s3flow.integrity import PartDigest, crc_combine, digest
-from s3flow.localfs import run_io
+from s3flow.localfs import run_io, symlink_on_the_way
 from s3flow.models import ObjectInfo, ObjectOptions, S3Location
 from s3flow.ops.objects import validate_key
 from s3flow.transfer.common import Transfer
@@ -107,6 +107,7 @@ class Mover:
     limit: AdaptiveLimit | None = None  # objects in flight: fed by every request's outcome
     options: ObjectOptions | None = None  # attributes for every object written to S3
     guess_content_type: bool = True  # uploads without a content type get one from the name
+    real_dirs: set[str] = field(default_factory=set)  # destination directories not links
 
     def _transfer(self, end: Endpoint, key: str) -> Transfer:
         assert end.backend is not None
@@ -135,6 +136,14 @@ class Mover:
         if self.dst.is_local:
             assert isinstance(self.dst.root, Path)
             path = local_path(self.dst.root, key)
+            link = await run_io(path, symlink_on_the_way, self.dst.root, path, self.real_dirs)
+            if link is not None:
+                # Following it would write outside the destination tree.
+                raise LocalFileError(
+                    f"a directory on the way is a symbolic link ({link}); s3flow does not "
+                    "write through links: the object was not downloaded",
+                    path=str(path),
+                )
             # The object's time on the file, so the next sync sees it as up to date.
             # Size and ETag as listed spare small objects their HEAD.
             listed = ObjectInfo(key=source.key, size=entry.size, etag=entry.etag)

@@ -67,6 +67,7 @@ class Entry(NamedTuple):
     size: int
     mtime: float = 0.0
     etag: str = ""
+    ctime: float = 0.0  # local files: inode change time (a manifest's change test); 0 for objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def decide(source: Entry, dest: Entry, mode: CompareMode) -> Action:
     seconds, so a sub-second local mtime must not look newer).
 
     >>> decide(Entry("a", 1, 20.5), Entry("a", 1, 20.0), "size_mtime")
-    Skip(entry=Entry(key='a', size=1, mtime=20.5, etag=''))
+    Skip(entry=Entry(key='a', size=1, mtime=20.5, etag='', ctime=0.0))
     """
     if mode == "always":
         return Copy(source, "always")

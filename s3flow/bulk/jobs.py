@@ -3,6 +3,7 @@ the manifest and the failures file. Used by :mod:`s3flow.bulk.runner`."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from s3flow.backend.protocol import Version
 from s3flow.bulk.diff import Check, Copy, Delete, Entry, Order
-from s3flow.bulk.manifest import Done, LineWriter, Watermark, key_record, load_manifest
+from s3flow.bulk.manifest import (
+    Done,
+    LineWriter,
+    Watermark,
+    key_record,
+    load_manifest,
+    subtree_end,
+)
 from s3flow.bulk.sources import (
     KeyRange,
     list_s3,
@@ -19,7 +27,7 @@ from s3flow.bulk.sources import (
     write_key_line,
 )
 from s3flow.errors import NotFound, S3FlowError
-from s3flow.localfs import run_io
+from s3flow.localfs import make_durable, remove_stale_temps, run_io
 from s3flow.progress import ObjectDone, ignore
 
 if TYPE_CHECKING:
@@ -67,12 +75,20 @@ class Job:
     keys: list[str] | None = None
     shards: list[Shard] = field(default_factory=list)
     deletes: list[tuple[Shard, int, Entry]] = field(default_factory=list)
+    run_started: float = field(default_factory=time.time)  # wall clock: manifest intervals
+    renamed: list[Path] = field(default_factory=list)  # local files written since the last flush
+    written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
+    listing_failed: set[str] = field(default_factory=set)  # failures found while listing
 
     async def open(self, src: str, dst: str) -> None:
         opts = self.options
         if opts.manifest is not None and not opts.dry_run:
-            self.done = await load_manifest(opts.manifest, {"src": src, "dst": dst})
-            self.manifest = LineWriter(opts.manifest)
+            job = {"src": src, "dst": dst}
+            if opts.filters.rules:  # a key filtered out was never copied: not the same job
+                job["filters"] = json.dumps([[r.kind, r.pattern] for r in opts.filters.rules])
+            self.done = await load_manifest(opts.manifest, job)  # watermarks: s3 order only
+            durable = self._durable if self.mover.dst.is_local else None
+            self.manifest = LineWriter(opts.manifest, before_flush=durable)
         if opts.failures_file is not None:
             path = opts.failures_file
             await run_io(path, path.write_text, "")
@@ -81,43 +97,97 @@ class Job:
             self.keys = await read_key_list(opts.from_list)
 
     def shard(self, span: KeyRange) -> Shard:
-        shard = Shard(Watermark(span.after))
+        shard = Shard(Watermark(span.after, started=self.run_started))
         self.shards.append(shard)
         return shard
+
+    async def _remove_stale_temps(self) -> None:
+        """Temp files a killed run left where this one downloaded: ours by their exact
+        name, and not written since this run started, so no live download's."""
+        dirs, self.written_dirs = sorted(self.written_dirs), set()
+        for start in range(0, len(dirs), 1000):  # one worker-thread hop per 1,000
+            batch = dirs[start : start + 1000]
+            await run_io(batch[0], remove_stale_temps, batch, self.run_started)
+
+    @property
+    def marks(self) -> bool:
+        """Whether this job writes watermarks: not with ``from_list``, whose keys between
+        the listed ones were never looked at."""
+        return self.manifest is not None and self.keys is None
+
+    async def _durable(self) -> None:
+        """Group commit: the files renamed into place since the last manifest flush reach
+        the disk before the lines that call them done (one sweep per flush)."""
+        paths, self.renamed = self.renamed, []
+        if paths:
+            root = self.mover.dst.root
+            assert isinstance(root, Path)
+            await run_io(root, make_durable, root, paths)
 
     # --- listings ----------------------------------------------------------------
 
     def listings(
-        self, span: KeyRange, order: Order = "s3"
+        self, shard: Shard, span: KeyRange, order: Order = "s3"
     ) -> tuple[AsyncIterator[list[Entry]], AsyncIterator[list[Entry]]]:
         """Both sides' listings of one shard, as filtered pages in key order (local
         trees are walked in ``order``; S3 lists in the server's own order)."""
         src, dst = self.mover.src, self.mover.dst
-        source = self._listing(src, span, order, for_local_dest=dst.is_local)
-        dest = self._listing(dst, span, order) if self.options.compare != "always" else _empty()
+        source = self._listing(src, span, order, shard, for_local_dest=dst.is_local)
+        dest = (
+            self._listing(dst, span, order, None) if self.options.compare != "always" else _empty()
+        )
         return source, dest
 
     async def _listing(
-        self, end: Endpoint, span: KeyRange, order: Order, *, for_local_dest: bool = False
+        self,
+        end: Endpoint,
+        span: KeyRange,
+        order: Order,
+        shard: Shard | None,
+        *,
+        for_local_dest: bool = False,
     ) -> AsyncIterator[list[Entry]]:
+        """``shard`` is given for the source: what cannot be read there is failed, named."""
+
+        def unreadable(key: str, reason: str, subtree: bool) -> None:
+            if shard is not None:
+                self.fail_listed(shard, Entry(key, 0), reason, subtree=subtree)
+
         if self.keys is not None:
-            raw = self._by_keys(end, span, is_source=end is self.mover.src)
+            raw = self._by_keys(end, span, shard)
         elif isinstance(end.root, Path):
-            raw = walk_local(end.root, span, order=order)
+            raw = walk_local(end.root, span, order=order, on_error=unreadable)
         else:
             assert end.backend is not None
             raw = list_s3(end.backend, end.location.bucket, end.location.key, span)
         filters = self.options.filters
         async for page in raw:
-            if for_local_dest:  # "folder" marker objects: directories are implicit locally
-                page = [e for e in page if not e.key.endswith("/")]
             if filters:
                 page = [e for e in page if filters.allows(e.key)]
+            if for_local_dest:
+                page = self._without_folders(page, shard)
             if page:
                 yield page
 
+    def _without_folders(self, page: list[Entry], shard: Shard | None) -> list[Entry]:
+        """Keys ending in "/" cannot be files. Empty ones are folder markers (directories
+        are implicit locally: skipped, as aws s3 does); one with content is failed, named,
+        never dropped in silence (aws s3 cp stops with an error on it; s5cmd skips it)."""
+        kept = []
+        for entry in page:
+            if not entry.key.endswith("/"):
+                kept.append(entry)
+            elif entry.size and shard is not None:
+                self.fail_listed(
+                    shard,
+                    entry,
+                    "key ends in '/' but has content, so it cannot be a local file; "
+                    "copy it to a file with cp",
+                )
+        return kept
+
     async def _by_keys(
-        self, end: Endpoint, span: KeyRange, *, is_source: bool
+        self, end: Endpoint, span: KeyRange, shard: Shard | None
     ) -> AsyncIterator[list[Entry]]:
         assert self.keys is not None
         for key in self.keys:
@@ -126,11 +196,11 @@ class Job:
             try:
                 yield [await _stat(end, key)]
             except NotFound:
-                if is_source:
-                    self.fail(Entry(key, 0), "not found at the source")
+                if shard is not None:
+                    self.fail_listed(shard, Entry(key, 0), "not found at the source")
             except S3FlowError as error:
-                if is_source:
-                    self.fail(Entry(key, 0), str(error))
+                if shard is not None:
+                    self.fail_listed(shard, Entry(key, 0), str(error))
 
     # --- acting --------------------------------------------------------------------
 
@@ -146,8 +216,12 @@ class Job:
                     return
                 action = Copy(entry, "checksum")
             if isinstance(action, Copy):
+                if isinstance(self.mover.dst.root, Path) and not dry:
+                    self.written_dirs.add(self.mover.dst.root.joinpath(*entry.key.split("/")[:-1]))
                 size = entry.size if dry else await self.mover.copy(entry)
-                self._record("copied", entry.key, size, "copy", action.reason)
+                if self.manifest is not None and isinstance(self.mover.dst.root, Path):
+                    self.renamed.append(self.mover.dst.root.joinpath(*entry.key.split("/")))
+                self._record("copied", entry, size, "copy", action.reason)
             elif isinstance(action, Delete):
                 if not dry and not self.mover.dst.is_local:
                     self.deletes.append((shard, seq, entry))
@@ -156,9 +230,11 @@ class Job:
                     return
                 if not dry:
                     await self.mover.delete_local(entry.key)
-                self._record("deleted", entry.key, entry.size, "delete", "extraneous")
+                self._record("deleted", entry, entry.size, "delete", "extraneous")
         except S3FlowError as error:
             self.fail(entry, str(error))
+            await self.finished(shard, seq, failed=entry.key)  # never under a watermark
+            return
         await self.finished(shard, seq)
 
     async def flush_deletes(self) -> None:
@@ -178,10 +254,11 @@ class Job:
         for shard, seq, entry in batch:
             reason = failed.get(dst.s3_key(entry.key))
             if reason is None:
-                self._record("deleted", entry.key, entry.size, "delete", "extraneous")
+                self._record("deleted", entry, entry.size, "delete", "extraneous")
+                await self.finished(shard, seq)
             else:
                 self.fail(entry, reason)
-            await self.finished(shard, seq)
+                await self.finished(shard, seq, failed=entry.key)
 
     def skip(self, entry: Entry, reason: str) -> None:
         self.tally.add("skipped", entry.size)
@@ -198,33 +275,66 @@ class Job:
             self.failures.add(write_key_line(entry.key))
         self.options.progress(ObjectDone(entry.key, "fail", entry.size, reason))
 
-    def _record(self, what: str, key: str, size: int, action: str, reason: str) -> None:
+    def fail_listed(
+        self, shard: Shard, entry: Entry, reason: str, *, subtree: bool = False
+    ) -> None:
+        """A failure found while listing the source (no action is queued for it): the
+        watermark must not pass it, nor, for a directory, anything under it. A shard
+        listed twice (its order found on the way) reports each one once."""
+        if entry.key in self.listing_failed:
+            return
+        self.listing_failed.add(entry.key)
+        self.fail(entry, reason)
+        if self.marks:
+            shard.mark.gap(subtree_end(entry.key) if subtree else entry.key)
+
+    def _record(self, what: str, entry: Entry, size: int, action: str, reason: str) -> None:
         self.tally.add(what, size)
-        if self.manifest is not None:
-            self.manifest.add(key_record(key))
-        self.options.progress(ObjectDone(key, action, size, reason, self.options.dry_run))
+        if self.manifest is not None and what == "copied":
+            self.manifest.add(key_record(entry))
+        self.options.progress(ObjectDone(entry.key, action, size, reason, self.options.dry_run))
 
     def track(self, shard: Shard, key: str) -> int:
-        """Number an action of ``shard`` for the manifest's watermark (0 without a manifest)."""
-        return shard.mark.start(key) if self.manifest is not None else 0
+        """Number an action of ``shard`` for the manifest's watermark (0 without one)."""
+        return shard.mark.start(key) if self.marks else 0
 
-    async def finished(self, shard: Shard, seq: int) -> None:
-        if self.manifest is None:
+    async def finished(self, shard: Shard, seq: int, *, failed: str | None = None) -> None:
+        """``seq`` settled; ``failed``: it did not, and the watermark must stop before it."""
+        if self.manifest is None or not self.marks:
             return
-        if shard.mark.finish(seq) and shard.ordered:
-            shard.since_mark += 1
-            if shard.since_mark >= WATERMARK_EVERY:
-                shard.since_mark = 0
-                await self.manifest.add_and_flush(shard.mark.line())
+        mark = shard.mark
+        if not mark.finish(seq, failed=failed):
+            return
+        if not shard.ordered:  # per-key records only (finish() still frees the slot)
+            mark.closed.clear()
+            return
+        for line in mark.closed:
+            self.manifest.add(line)
+        mark.closed.clear()
+        shard.since_mark += 1
+        if shard.since_mark >= WATERMARK_EVERY and mark.last is not None:
+            shard.since_mark = 0
+            await self.manifest.add_and_flush(mark.line())
+
+    def _final_marks(self) -> list[str]:
+        """The watermark lines still to write, of shards whose every action settled."""
+        lines: list[str] = []
+        for shard in self.shards:
+            mark = shard.mark
+            if self.marks and shard.ordered and mark.low == mark.produced:
+                lines += mark.closed
+                if mark.last is not None:
+                    lines.append(mark.line())
+        return lines
 
     async def close(self) -> SyncSummary:
         from s3flow.bulk.runner import SyncSummary
 
         await self.flush_deletes()
+        await self._remove_stale_temps()
         if self.manifest is not None:
-            for shard in self.shards:
-                if shard.mark.last is not None and shard.ordered:
-                    self.manifest.add(shard.mark.line())
+            for line in self._final_marks():
+                self.manifest.add(line)
             await self.manifest.flush()
         if self.failures is not None:
             await self.failures.flush()
@@ -249,10 +359,11 @@ async def _empty() -> AsyncIterator[list[Entry]]:
 async def _stat(end: Endpoint, key: str) -> Entry:
     if isinstance(end.root, Path):
         from s3flow.bulk.actions import local_path
-        from s3flow.localfs import identify
+        from s3flow.localfs import file_entry
 
-        ident = await identify(local_path(end.root, key))
-        return Entry(key, ident.size, ident.mtime_ns / 1e9)
+        path = local_path(end.root, key)
+        size, mtime, ctime = await run_io(path, file_entry, path)
+        return Entry(key, size, mtime, "", ctime)
     assert end.backend is not None
     info = await end.backend.head_object(end.location.bucket, end.s3_key(key))
     mtime = info.last_modified.timestamp() if info.last_modified else 0.0

@@ -22,6 +22,7 @@ import anyio
 from s3flow.bulk.actions import Endpoint, Mover
 from s3flow.bulk.diff import (
     MODES,
+    Check,
     CompareMode,
     Copy,
     Delete,
@@ -77,7 +78,10 @@ class SyncOptions:
       concurrently (``spans`` gives explicit ranges, e.g. a cluster shard).
     - ``from_list``: only the keys in this file (one per line).
     - ``failures_file``: write failed keys here, one per line.
-    - ``manifest``: journal of finished keys; a rerun skips them.
+    - ``manifest``: journal of settled keys and their sources' identity; a
+      rerun skips those whose source is unchanged where the listings alone
+      cannot tell (``compare="always"``, ``checksum``); failed keys are never
+      recorded (:mod:`s3flow.bulk.manifest`).
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
     - ``object_options``: attributes (content type, metadata, SSE, …) for
@@ -303,7 +307,7 @@ async def _produce(
     while True:
         held: list[tuple[Entry, int]] | None = [] if adaptive else None
         spool = await DeleteSpool.open() if options.delete else None
-        src_pages, dst_pages = job.listings(span, order)
+        src_pages, dst_pages = job.listings(shard, span, order)
         src = _Cursor(src_pages, "source", order, check=not unordered, adaptive=adaptive)
         dst = _Cursor(dst_pages, "destination", order, check=not unordered, adaptive=adaptive)
         try:
@@ -311,11 +315,7 @@ async def _produce(
             await dst.fill()
             await _merge(job, shard, src, dst, send, spool, seen, held)
             for entry, seq in held or ():  # s3 order held to the end: these keys are new
-                if job.done is not None and job.done.covers(entry.key):
-                    job.skip(entry, "manifest")
-                    await job.finished(shard, seq)
-                else:
-                    await send.send((shard, seq, Copy(entry, "new")))
+                await send.send((shard, seq, Copy(entry, "new")))  # new: never the manifest's
             if spool is not None:  # the listings were in order to the end: deleting is safe
                 async for batch in spool.drain():
                     for entry in batch:
@@ -382,7 +382,9 @@ async def _merge(
             and before(dst.head.key, action.entry.key, "path")
         ):
             held.append((action.entry, job.track(shard, action.entry.key)))
-        elif done is not None and done.covers(action.entry.key):
+        elif done is not None and _unsettled(action, mode) and done.covers(action.entry):
+            # The manifest only spares work the listings cannot settle: a copy with
+            # nothing to compare with, a content check.
             job.skip(action.entry, "manifest")
         elif isinstance(action, Skip):  # inline: the commonest action of a resync
             job.skip(action.entry, "unchanged")
@@ -395,6 +397,12 @@ async def _merge(
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
+
+
+def _unsettled(action: Action, mode: CompareMode) -> bool:
+    """Whether the listings leave ``action`` to be settled by the manifest: a copy in
+    ``always`` mode (the destination is not listed), a content check."""
+    return isinstance(action, Check) or (mode == "always" and isinstance(action, Copy))
 
 
 class _Cursor:

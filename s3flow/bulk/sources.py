@@ -20,10 +20,12 @@ import anyio
 import anyio.to_thread
 
 from s3flow.bulk.diff import Entry, Order
+from s3flow.errors import LocalFileError
 from s3flow.localfs import is_temp_name, run_io
+from s3flow.ops.listing import PageGuard
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable
+    from collections.abc import AsyncIterator, Callable, Iterable
     from pathlib import Path
 
     from s3flow.backend.protocol import S3Backend
@@ -87,44 +89,92 @@ def order_children(
     return sorted(children, key=lambda c: c[0] + "/" if c[1] else c[0])
 
 
-def _scan(path: str) -> list[tuple[str, bool, int, float]]:
-    found: list[tuple[str, bool, int, float]] = []
+Scanned = tuple[str, bool, int, float, float]  # name, is_dir, size, mtime, ctime
+
+
+def _scan(path: str) -> tuple[list[Scanned], list[tuple[str, str, bool]]]:
+    """A directory's files and subdirectories, and what in it cannot be a source."""
+    found: list[Scanned] = []
+    bad: list[tuple[str, str, bool]] = []
     with os.scandir(path) as it:
         for item in it:
             if is_temp_name(item.name):
                 continue  # a download in progress (ours), never a source
             try:
-                if item.is_dir(follow_symlinks=False):
-                    found.append((item.name, True, 0, 0.0))
-                elif item.is_file():
-                    st = item.stat()
-                    found.append((item.name, False, st.st_size, st.st_mtime_ns / 1e9))
+                _classify(item, found, bad)
             except FileNotFoundError:  # removed while we looked
                 continue
-    return found
+            except OSError as error:  # a symlink loop (ELOOP), an unreadable entry
+                reason = error.strerror or str(error)
+                bad.append((_shown(item.name), f"cannot be read: {reason}", False))
+    return found, bad
+
+
+def _classify(
+    item: os.DirEntry[str], found: list[Scanned], bad: list[tuple[str, str, bool]]
+) -> None:
+    name = item.name
+    is_dir = item.is_dir(follow_symlinks=False)
+    if not _utf8(name):
+        bad.append((_shown(name), "file name is not valid UTF-8; rename it", is_dir))
+    elif is_dir:
+        found.append((name, True, 0, 0.0, 0.0))
+    elif item.is_file():
+        st = item.stat()
+        found.append((name, False, st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9))
+    elif item.is_symlink() and not os.path.exists(item.path):
+        bad.append((name, "symbolic link leads nowhere (dangling); fix or remove it", False))
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept as surrogates by os.scandir
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """A printable form of a name that may hold undecodable bytes (as ``\\xff``)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 async def walk_local(
-    root: Path, span: KeyRange = KeyRange(), *, page: int = 1000, order: Order = "s3"
+    root: Path,
+    span: KeyRange = KeyRange(),
+    *,
+    page: int = 1000,
+    order: Order = "s3",
+    on_error: Callable[[str, str, bool], None] | None = None,
 ) -> AsyncIterator[list[Entry]]:
     """Yield the files under ``root`` in S3 key order, in lists of up to ``page`` entries.
 
     Symlinked directories are not followed; directories entirely outside
-    ``span`` are not read (``span`` needs ``order="s3"``). Example::
+    ``span`` are not read (``span`` needs ``order="s3"``). What cannot be a
+    source (a name that is not UTF-8, a symlink loop or dangling link, a
+    directory that cannot be read) goes to ``on_error(key, reason, is_dir)``
+    and the walk goes on; without ``on_error`` it raises LocalFileError. The
+    root itself must be readable. Example::
 
         async for batch in walk_local(Path("photos")):
             print([entry.key for entry in batch])
     """
     if not await anyio.Path(root).is_dir():
         return
+
+    def report(key: str, reason: str, is_dir: bool) -> None:
+        if on_error is None:
+            raise LocalFileError(reason, path=os.path.join(root, key))
+        on_error(key, reason, is_dir)
+
     batch: list[Entry] = []
-    stack = [iter(await _children(root, "", order))]
+    stack = [iter(await _children(root, "", order, report))]
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
             continue
-        key, is_dir, size, mtime = item
+        key, is_dir, size, mtime, ctime = item
         if is_dir:
             # Every key under key/ is < key + "0" ('0' follows '/').
             if span.after is not None and key + "0" <= span.after:
@@ -134,9 +184,16 @@ async def walk_local(
             if batch:
                 yield batch
                 batch = []
-            stack.append(iter(await _children(root, key + "/", order)))
+            try:
+                children = await _children(root, key + "/", order, report)
+            except LocalFileError as error:
+                if on_error is None:
+                    raise
+                on_error(key, f"directory cannot be read: {error.message}", True)
+                continue
+            stack.append(iter(children))
         elif key in span:
-            batch.append(Entry(key, size, mtime))
+            batch.append(Entry(key, size, mtime, "", ctime))
             if len(batch) >= page:
                 yield batch
                 batch = []
@@ -146,12 +203,16 @@ async def walk_local(
         yield batch
 
 
-async def _children(root: Path, prefix: str, order: Order) -> list[tuple[str, bool, int, float]]:
+async def _children(
+    root: Path, prefix: str, order: Order, report: Callable[[str, str, bool], None]
+) -> list[Scanned]:
     directory = os.path.join(root, prefix)
-    scanned = await run_io(directory, _scan, directory)
-    by_name = {name: (is_dir, size, mtime) for name, is_dir, size, mtime in scanned}
-    ordered = order_children(((n, d) for n, (d, _, _) in by_name.items()), order)
-    return [(prefix + name, d, by_name[name][1], by_name[name][2]) for name, d in ordered]
+    scanned, bad = await run_io(directory, _scan, directory)
+    for name, reason, is_dir in bad:
+        report(prefix + name, reason, is_dir)
+    by_name = {name: rest for name, *rest in scanned}
+    ordered = order_children(((n, bool(r[0])) for n, r in by_name.items()), order)
+    return [(prefix + name, d, *by_name[name][1:]) for name, d in ordered]  # type: ignore[misc]
 
 
 # --- S3 --------------------------------------------------------------------------
@@ -172,6 +233,7 @@ async def list_s3(
     # skipping the directory a/ and all of its keys; start just below the range and
     # drop what is not in it here.
     start = prefix + _just_below(after) if after else None
+    guard = PageGuard[str](bucket, prefix)
     while True:
         page = await backend.list_page(
             bucket, prefix=prefix, token=token, start_after=start if token is None else None
@@ -189,9 +251,9 @@ async def list_s3(
             return
         if entries:
             yield entries
-        if page.next_token is None:
+        token = guard.next(page.next_token, len(page.objects))
+        if token is None:
             return
-        token = page.next_token
 
 
 def _just_below(key: str) -> str:

@@ -6,6 +6,7 @@ Every function takes the global :class:`Options` first and raises only
 
 from __future__ import annotations
 
+import copy
 import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import anyio
 from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.cli.render import format_size
 from s3flow.client import connect
-from s3flow.errors import ObjectNotFound, ServiceError
+from s3flow.errors import ObjectNotFound, S3FlowError, ServiceError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -210,11 +211,27 @@ async def cat(options: Options, url: S3Location) -> None:
 
 
 async def write_stdout(chunks: AsyncIterator[bytes]) -> None:
-    """Write chunks to the binary stdout without blocking the event loop."""
+    """Write chunks to the binary stdout without blocking the event loop.
+
+    A failure after some bytes went out says so: stdout cannot be taken back,
+    so whoever reads it must be told that what they got is incomplete or invalid.
+    """
     stdout = sys.stdout.buffer
-    async for chunk in chunks:
-        await anyio.to_thread.run_sync(stdout.write, chunk)
-    await anyio.to_thread.run_sync(stdout.flush)
+    written = 0
+    try:
+        async for chunk in chunks:
+            await anyio.to_thread.run_sync(stdout.write, chunk)
+            written += len(chunk)
+        await anyio.to_thread.run_sync(stdout.flush)
+    except S3FlowError as exc:
+        if not written:
+            raise
+        error = copy.copy(exc)  # same class and fields, one more clause
+        error.args = (
+            f"{exc.message}; {written} bytes were already written to stdout: "
+            "that output is incomplete or invalid, do not use it",
+        )
+        raise error from None
 
 
 async def presign(options: Options, url: S3Location, expires_in: int, method: str) -> None:

@@ -28,6 +28,7 @@ from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
 from s3flow.cli.moving import remove_one, remover
+from s3flow.cli.render import printable
 from s3flow.config import MiB
 from s3flow.errors import (
     ConfigError,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from s3flow.models import ObjectOptions
     from s3flow.progress import ProgressSink
 
-__all__ = ["CopyRequest", "copy", "local_target", "plan", "refuse_wildcard"]
+__all__ = ["CopyRequest", "copy", "interrupted", "local_target", "plan", "refuse_wildcard"]
 
 _UNSAFE_SEGMENT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 
@@ -116,7 +117,7 @@ def _sides(src: str, dst: str) -> tuple[S3Location | str, S3Location | str]:
         source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
         dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
     except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(printable(str(exc))) from None
     # Local to local is cp(1)'s job: every path below has S3 on one side at least.
     if isinstance(source, str) and isinstance(dest, str):
         raise click.BadParameter("one of SRC and DST must be an s3:// URL")
@@ -145,10 +146,14 @@ def _check_modes(
         )
     # stdin has no name to put under a prefix (a file's own name is used: cp f s3://b/dir/).
     if source == "-" and isinstance(dest, S3Location) and _is_dir_key(dest.key):
-        raise click.BadParameter(f"{dest} names no object; give the key to upload stdin to")
+        raise click.BadParameter(
+            printable(f"{dest} names no object; give the key to upload stdin to")
+        )
     # A prefix is no object: its GET would 404, or fetch an empty "folder" marker.
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
-        raise click.BadParameter(f"{source} names no object; use --recursive to copy a prefix")
+        raise click.BadParameter(
+            printable(f"{source} names no object; use --recursive to copy a prefix")
+        )
 
 
 def _check_extras(
@@ -187,15 +192,36 @@ def _refuse_overlap(src: S3Location, dst: S3Location, recursive: bool) -> None:
         root = src.key if not src.key or src.key.endswith("/") else src.key + "/"
         target = dst.key if not dst.key or dst.key.endswith("/") else dst.key + "/"
         if target.startswith(root):
-            raise click.BadParameter(f"{dst} is inside {src}; mv would move its own copies")
+            raise click.BadParameter(
+                printable(f"{dst} is inside {src}; mv would move its own copies")
+            )
     elif _into(dst, src.key.rsplit("/", 1)[-1]) == src:
-        raise click.BadParameter(f"{src} and {dst} are the same object")
+        raise click.BadParameter(printable(f"{src} and {dst} are the same object"))
 
 
 def refuse_wildcard(side: S3Location | str, what: str) -> None:
     """A * or ? in an s3:// URL is a pattern, never part of a literal prefix."""
     if isinstance(side, S3Location) and Wildcard.has(side.key):
-        raise click.BadParameter(f"{side}: wildcards (* ?) cannot be used in {what}")
+        raise click.BadParameter(printable(f"{side}: wildcards (* ?) cannot be used in {what}"))
+
+
+def interrupted(request: CopyRequest) -> str:
+    """What Ctrl-C leaves behind for this cp, said truthfully (see ``runtime.run``)."""
+    src, dst = request.src, request.dst
+    if request.recursive:
+        return (
+            "interrupted; objects already copied are kept, unfinished ones were aborted or "
+            "removed (`s3flow sync` with the same arguments copies only what is missing)"
+        )
+    if dst == "-":
+        return "interrupted; the output on stdout is incomplete"
+    if isinstance(dst, str):
+        return (
+            "interrupted; the download was stopped and its partial file removed "
+            f"({dst} is unchanged)"
+        )
+    what = "upload" if isinstance(src, str) else "copy"
+    return f"interrupted; the {what} was stopped (a multipart {what} it began is aborted)"
 
 
 def _is_dir_key(key: str) -> bool:

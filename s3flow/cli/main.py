@@ -19,8 +19,8 @@ from s3flow.bulk.filters import Wildcard
 from s3flow.cli import commands, info
 from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.commands import Options
-from s3flow.cli.copying import copy, plan
-from s3flow.cli.render import Reporter, SafeFormatter
+from s3flow.cli.copying import copy, interrupted, plan
+from s3flow.cli.render import Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import RuleOrder, rule_filters, sync
 from s3flow.cli.uploads import uploads
@@ -35,6 +35,7 @@ __all__ = ["main"]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+_STDOUT_CUT = "interrupted; the output on stdout is incomplete"
 
 
 def parse_size(text: str) -> int:
@@ -237,7 +238,8 @@ def mb(ctx: click.Context, url: S3Location) -> None:
 @click.pass_context
 def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     """Remove a bucket; it must be empty unless --force."""
-    run(commands.rb, options_of(ctx), _bucket_only(url), force)
+    emptied = "interrupted; the bucket may be partly emptied" if force else "interrupted"
+    run(commands.rb, options_of(ctx), _bucket_only(url), force, interrupted=emptied)
 
 
 _FILTER_FLAGS = (
@@ -309,7 +311,7 @@ def cp(
         rules=rule_filters(ctx, exclude, include),
         dry_run=dry_run,
     )
-    run(copy, options_of(ctx), request)
+    run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
 
 @main.command(cls=RuleOrder)
@@ -382,7 +384,16 @@ def rm(
     rules = rule_filters(ctx, exclude, include)
     if rules and not recursive and not Wildcard.has(url.key):
         raise click.UsageError("--include/--exclude need --recursive (or a wildcard)")
-    run(commands.rm, options_of(ctx), url, recursive, rules, dry_run)
+    some = "interrupted; some of the keys may already be deleted"
+    run(
+        commands.rm,
+        options_of(ctx),
+        url,
+        recursive,
+        rules,
+        dry_run,
+        interrupted=some if recursive or Wildcard.has(url.key) else "interrupted",
+    )
 
 
 @main.command()
@@ -390,7 +401,7 @@ def rm(
 @click.pass_context
 def cat(ctx: click.Context, url: S3Location) -> None:
     """Write an object to stdout."""
-    run(commands.cat, options_of(ctx), _key_required(url))
+    run(commands.cat, options_of(ctx), _key_required(url), interrupted=_STDOUT_CUT)
 
 
 @main.command()
@@ -439,13 +450,17 @@ def acl_get(ctx: click.Context, url: S3Location) -> None:
 
 def _bucket_only(url: S3Location) -> S3Location:
     if url.key.strip("/"):
-        raise click.BadParameter(f"{url} names an object; give s3://bucket", param_hint="URL")
+        raise click.BadParameter(
+            printable(f"{url} names an object; give s3://bucket"), param_hint="URL"
+        )
     return S3Location(url.bucket)
 
 
 def _key_required(url: S3Location) -> S3Location:
     if not url.key or url.key.endswith("/"):
-        raise click.BadParameter(f"{url} names no object; give s3://bucket/key", param_hint="URL")
+        raise click.BadParameter(
+            printable(f"{url} names no object; give s3://bucket/key"), param_hint="URL"
+        )
     return url
 
 

@@ -2,7 +2,8 @@
 
 ``run`` is the one place where an ``S3FlowError`` becomes a one-line message
 (``Error: s3://b/k: …``) and exit code 1; Ctrl-C becomes a cancellation (so
-unfinished multipart uploads are aborted) and exit code 130.
+unfinished multipart uploads are aborted and partial downloads removed), the
+verb's own ``interrupted`` line, and exit code 130.
 """
 
 from __future__ import annotations
@@ -47,14 +48,20 @@ def cli_message(text: str) -> str:
     return text
 
 
-def run(fn: Callable[..., Awaitable[None]], *args: object) -> None:
-    """Run one command on a fresh event loop; map its failures to messages and exit codes."""
+def run(
+    fn: Callable[..., Awaitable[None]], *args: object, interrupted: str = "interrupted"
+) -> None:
+    """Run one command on a fresh event loop; map its failures to messages and exit codes.
+
+    ``interrupted``: what to say on Ctrl-C, true for this verb (what was cleaned up, what is
+    left); by then the cancellation has run every cleanup.
+    """
     try:
         anyio.run(fn, *args)
     except S3FlowError as exc:
         raise click.ClickException(printable(cli_message(str(exc)))) from None  # exit 1
     except KeyboardInterrupt:
-        click.echo("interrupted; unfinished uploads were aborted", err=True)
+        click.echo(printable(interrupted), err=True)
         raise SystemExit(130) from None
     except BrokenPipeError:  # `s3flow cat … | head`: the reader left, nothing to report
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -79,4 +86,4 @@ def location(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
             return tuple(S3Location.parse(v) for v in value)
         return S3Location.parse(value)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        raise click.BadParameter(printable(str(exc)), ctx=ctx, param=param) from None

@@ -98,7 +98,11 @@ _path = click.Path(dir_okay=False, path_type=Path)
     show_default=True,
     help="How the server lists keys: auto (detect), s3 (AWS, MinIO) or path (SeaweedFS).",
 )
-@click.option("--manifest", type=_path, help="Journal of finished keys; a rerun skips them.")
+@click.option(
+    "--manifest",
+    type=_path,
+    help="Journal of settled keys; a rerun skips those whose source is unchanged.",
+)
 @click.option("--failures-file", type=_path, help="Write the keys that failed here.")
 @click.option("--from-list", type=_path, help="Only the keys in this file (e.g. a failures file).")
 @click.option("--source-endpoint-url", metavar="URL", help="Endpoint of SRC (else --endpoint-url).")
@@ -171,4 +175,10 @@ def sync(
         dask_scheduler=dask_scheduler,
         cluster_shards=shards or 64,
     )
-    run(run_job, options_of(ctx), job)
+    run(
+        run_job,
+        options_of(ctx),
+        job,
+        interrupted="interrupted; objects already copied (and deleted) stay so, unfinished ones "
+        "were aborted or removed; rerun to finish",
+    )

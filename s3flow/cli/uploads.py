@@ -76,7 +76,14 @@ def uploads_abort(
     ctx: click.Context, url: S3Location, older_than: timedelta | None, dry_run: bool
 ) -> None:
     """Abort in-progress uploads under s3://bucket[/prefix] (their parts are deleted)."""
-    run(_abort, options_of(ctx), url, older_than, dry_run)
+    run(
+        _abort,
+        options_of(ctx),
+        url,
+        older_than,
+        dry_run,
+        interrupted="interrupted; some of the uploads may already be aborted",
+    )
 
 
 async def _ls(options: Options, url: S3Location) -> None:

@@ -15,6 +15,7 @@ from s3flow.errors import (
     S3FlowError,
     UploadNotFound,
 )
+from s3flow.ops.listing import PageGuard, list_uploads
 from s3flow.ops.objects import delete_versions
 from s3flow.scheduler import run_bounded
 
@@ -82,10 +83,12 @@ async def _raise_if_credentials_refused(backend: S3Backend, name: str) -> None:
 
 async def _versions(backend: S3Backend, bucket: str) -> AsyncIterator[list[Version]]:
     token: tuple[str, str] | None = None
+    guard = PageGuard[tuple[str, str]](bucket)
     while True:
         page, token = await backend.list_versions_page(bucket, token=token)
         if page:
             yield page
+        token = guard.next(token, len(page))
         if token is None:
             return
 
@@ -107,14 +110,9 @@ async def empty_bucket(backend: S3Backend, bucket: str, *, concurrency: int = 8)
             f"could not delete {len(failures)} objects (first: {first.key}: {first.code})",
             bucket=bucket,
         )
-    token: tuple[str, str] | None = None
-    while True:
-        uploads, token = await backend.list_uploads_page(bucket, token=token)
-        for upload in uploads:
-            with contextlib.suppress(UploadNotFound):
-                await backend.abort_multipart_upload(bucket, upload.key, upload.upload_id)
-        if token is None:
-            break
+    async for upload in list_uploads(backend, bucket):
+        with contextlib.suppress(UploadNotFound):
+            await backend.abort_multipart_upload(bucket, upload.key, upload.upload_id)
     return deleted
 
 

@@ -166,10 +166,19 @@ def _fold(check: Check, layout: Layout, ranges: list[PartDigest]) -> list[PartDi
     return parts
 
 
-def _verify(t: Transfer, check: Check, digests: list[PartDigest], *, again: bool = False) -> None:
+def _verify(
+    t: Transfer,
+    check: Check,
+    digests: list[PartDigest],
+    *,
+    again: bool = False,
+    streamed: bool = False,
+) -> None:
     """``digests``: one per part of the layout (per-part CRCs, or MD5s; one MD5 for md5-whole).
 
     ``again``: this was the second fetch, so the stored object is the likely culprit.
+    ``streamed``: the bytes were already handed on (:func:`iter_download`), so the
+    message must not say that nothing was written.
     """
     if check.kind == "size":
         return
@@ -183,11 +192,12 @@ def _verify(t: Transfer, check: Check, digests: list[PartDigest], *, again: bool
         if got != check.expected:
             got = full_checksum(digests).value
     if got != check.expected:
-        advice = (
-            " twice; the stored object may be damaged, nothing was written"
-            if again
-            else "; nothing was written, retry the download"
-        )
+        if streamed:
+            advice = "; the bytes already streamed are invalid: discard them and retry"
+        elif again:
+            advice = " twice; the stored object may be damaged, nothing was written"
+        else:
+            advice = "; nothing was written, retry the download"
         raise ChecksumMismatch(
             f"downloaded bytes do not match the object's {check.algorithm} "
             f"({got} != {check.expected}){advice}",
@@ -677,7 +687,7 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
                     md5s[layout.owner[part.number - 1]].update(chunk)
                 yield bytes(chunk) if isinstance(chunk, bytearray) else chunk
     if algorithm:
-        _verify(t, check, _fold(check, layout, digests))
+        _verify(t, check, _fold(check, layout, digests), streamed=True)
     elif md5s:
         _verify(
             t,
@@ -686,4 +696,5 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
                 PartDigest("md5", p.size, md5=h.digest())
                 for p, h in zip(layout.parts, md5s, strict=True)
             ],
+            streamed=True,
         )

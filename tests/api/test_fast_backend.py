@@ -8,6 +8,7 @@ carrying ``<Error>``).
 from __future__ import annotations
 
 import hashlib
+import logging
 import socket
 
 import pytest
@@ -77,10 +78,19 @@ async def test_round_trip(s3, bucket, tmp_path, payload, size) -> None:
     assert [u async for u in s3.list_uploads(bucket)] == []
 
 
-async def test_hot_calls_do_not_touch_botocore(moto_server, bucket, tmp_path, payload) -> None:
-    """Keys and endpoint given: botocore's client is created only for a call that needs it."""
+def sent_by_botocore(caplog) -> list[str]:
+    """The operations botocore sent so far in this test (it logs each one at DEBUG)."""
+    made = (r.getMessage() for r in caplog.records if r.name == "botocore.endpoint")
+    return [m.split("name=")[1].split(")")[0] for m in made if m.startswith("Making request")]
+
+
+async def test_hot_calls_do_not_touch_botocore(
+    moto_server, bucket, tmp_path, payload, caplog
+) -> None:
+    """Keys and endpoint given: botocore sends only the calls the fast path does not make."""
     import aiohttp
 
+    caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
     async with connect_moto(moto_server) as s3:
         data = payload(11 * MiB)
         (tmp_path / "src").write_bytes(data)
@@ -92,21 +102,23 @@ async def test_hot_calls_do_not_touch_botocore(moto_server, bucket, tmp_path, pa
         assert [o.key async for o in s3.list_objects(bucket)] == ["big", "small"]
         url = s3.presign(bucket, "small", expires_in=30)
         assert bucket in [b.name for b in await s3.list_buckets()]
-        assert s3.backend._slow is None
+        assert sent_by_botocore(caplog) == []
         async with aiohttp.ClientSession() as http, http.get(url) as response:
             assert await response.read() == b"hello"
-        await s3.delete_object(bucket, "small")  # botocore, opened now
-        assert s3.backend._slow is not None
+        await s3.delete_object(bucket, "small")
+        assert sent_by_botocore(caplog) == ["DeleteObject"]
 
 
-async def test_list_buckets_answers_as_botocore_does(moto_server, bucket) -> None:
+async def test_list_buckets_answers_as_botocore_does(moto_server, bucket, caplog) -> None:
     """ListBuckets on the fast path: the same names and creation times as through botocore."""
+    caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
     listed = []
     for fast in (True, False):
+        caplog.clear()
         async with connect_moto(moto_server, fast_path=fast) as s3:
             listed.append(sorted((b.name, b.created) for b in await s3.list_buckets()))
             assert isinstance(s3.backend, FastBackend) == fast
-            assert not fast or s3.backend._slow is None
+        assert sent_by_botocore(caplog) == ([] if fast else ["ListBuckets"])
     assert listed[0] == listed[1] and bucket in [name for name, _ in listed[0]]
     assert all(created is not None and created.tzinfo is not None for _, created in listed[0])
 

@@ -12,9 +12,9 @@ import hashlib
 import pytest
 
 from s3flow import RetryableError, ServiceError, SlowDown
-from s3flow.backend.credentials import Credentials
+from s3flow.backend.credentials import Credentials, StaticCredentials
 from s3flow.backend.fast import FastBackend
-from s3flow.config import ConnectConfig
+from s3flow.backend.signed import SignedSession
 from s3flow.models import Checksum, CompletedPart
 from tests.api.test_http11 import Peer, Request, serving
 
@@ -31,10 +31,9 @@ async def _never_slow():  # every call here must stay on the fast path
 
 def backend(client, port: int) -> FastBackend:
     endpoint = f"http://127.0.0.1:{port}"
-    config = ConnectConfig(endpoint_url=endpoint)
-    return FastBackend(
-        _never_slow, client, Credentials("AKRAW", SECRET), endpoint, "us-east-1", config
-    )
+    credentials = StaticCredentials(Credentials("AKRAW", SECRET))
+    signed = SignedSession(client, credentials, endpoint, "us-east-1", True)
+    return FastBackend(signed, _never_slow)
 
 
 def botocore_signature(request: Request, port: int) -> str:

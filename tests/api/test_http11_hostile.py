@@ -8,6 +8,8 @@ refusals. Each test failed on the client before these fixes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import socket
 import threading
 import tracemalloc
@@ -326,3 +328,23 @@ async def test_both_framings_chunked_wins_and_the_connection_is_not_kept() -> No
         _, body = await fetch(client, server)
         assert body == b"hello"
         assert pooled(client) == 0
+
+
+async def test_an_unasked_100_continue_does_not_stop_the_body() -> None:
+    """Some servers send 100 Continue to every request: the body still goes out whole."""
+    payload = os.urandom(8 * 1024 * 1024)
+
+    async def handler(peer: Peer) -> None:
+        head = await peer.reader.readuntil(b"\r\n\r\n")
+        await peer.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        got = await peer.reader.readexactly(length)
+        await peer.answer(hashlib.sha256(got).hexdigest().encode())
+        await answering(b"next")(peer)
+
+    async with serving(handler) as (server, client):
+        _, answer = await fetch(client, server, "PUT", body=payload)
+        assert answer == hashlib.sha256(payload).hexdigest().encode()
+        _, again = await fetch(client, server)
+        assert again == b"next"
+    assert server.connections == 1

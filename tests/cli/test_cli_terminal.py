@@ -148,3 +148,24 @@ def test_debug_log_lines_and_bar_labels_are_escaped() -> None:
     display = new_display()  # rich markup in a key must not become a hyperlink or a style
     column = display.columns[0]
     assert getattr(column, "markup", True) is False
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["mb", "s3://bb/k\x1b]0;x\x07"],
+        ["cat", "s3://bb/k\x1b]0;x\x07/"],
+        ["cp", "s3://b/d\x1b]0;x\x07/", "x"],
+        ["cp", "-", "s3://b/\x1b]0;x\x07/"],
+        ["ls", "s3:/\x1b]0;x\x07"],
+    ],
+)
+def test_argument_errors_escape_what_was_typed(argv: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from s3flow.cli.main import main
+
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2
+    assert_safe(result.output)
+    assert "\\x1b]0;x\\x07" in result.output

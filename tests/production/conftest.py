@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from s3flow.testing.servers import run_seaweedfs
+from tests.production.helpers import DOMAIN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from s3flow.testing.servers import S3Server
 
-DOMAIN = "s3.test"
+# Kept importable from here while branches that import it from conftest are in flight.
+__all__ = ["DOMAIN"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -169,3 +169,21 @@ async def test_credential_process_profile_with_expiration(
     assert int(counter.read_text()) >= 2  # the process ran again before expiry
     lines = [r.getMessage() for r in caplog.records if r.name == "s3flow.http"]
     assert sum("partNumber=" in line and "-> 200" in line for line in lines) == 3
+
+
+async def test_a_failing_credential_process_is_one_line(
+    tls_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    script = tmp_path / "broken.py"
+    script.write_text(
+        "import sys\nsys.stderr.write('token expired: run sso login\\n')\nsys.exit(3)\n"
+    )
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile broken]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    with pytest.raises(s3flow.CredentialsError) as caught:
+        async with s3flow.connect(endpoint_url=tls_server.endpoint_url, profile="broken"):
+            pass
+    assert "\n" not in str(caught.value) and "could not get credentials" in str(caught.value)

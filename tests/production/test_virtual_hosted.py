@@ -18,7 +18,7 @@ import pytest
 import s3flow
 from s3flow.testing.servers import s3_request
 from tests.helpers import TEST_CONFIG
-from tests.production.conftest import DOMAIN
+from tests.production.helpers import DOMAIN
 
 if TYPE_CHECKING:
     from pathlib import Path

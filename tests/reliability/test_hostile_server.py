@@ -14,13 +14,13 @@ import tracemalloc
 import pytest
 
 from s3flow import AccessDenied, RetryableError, S3FlowError, ServiceError
-from s3flow.backend.credentials import Credentials
+from s3flow.backend.credentials import Credentials, StaticCredentials
 from s3flow.backend.fast import FastBackend
 from s3flow.backend.http11 import HttpClient
-from s3flow.config import ConnectConfig
+from s3flow.backend.signed import SignedSession
 from tests.api.test_http11 import LIMIT, Peer, Server
 
-from .conftest import READ_TIMEOUT
+from .helpers import READ_TIMEOUT
 from .proxy import Fault, FaultProxy, Rule
 
 SECRET = "hostile-test-secret"
@@ -38,14 +38,9 @@ async def against(handler, call, *, read_timeout: float = 1.0):  # type: ignore[
         endpoint = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
         try:
             async with HttpClient(limit=2, connect_timeout=2, read_timeout=read_timeout) as http:
-                backend = FastBackend(
-                    _no_slow_path,
-                    http,
-                    Credentials("AKHOSTILE", SECRET),
-                    endpoint,
-                    "us-east-1",
-                    ConnectConfig(endpoint_url=endpoint),
-                )
+                credentials = StaticCredentials(Credentials("AKHOSTILE", SECRET))
+                signed = SignedSession(http, credentials, endpoint, "us-east-1", True)
+                backend = FastBackend(signed, _no_slow_path)
                 try:
                     return await call(backend)
                 except S3FlowError as error:

@@ -220,3 +220,25 @@ def test_https_and_fsync_variants_run_where_they_mean_something(tmp_path: Path) 
     assert s5cmd_sync[:3] == ("sh", "-c", '"$@" && sync') and "/s5cmd" in s5cmd_sync
     rclone = by["rclone", "defaults"].build(job).env
     assert "AWS_CA_BUNDLE" not in rclone and rclone["RCLONE_CA_CERT"] == "/ca.pem"
+
+
+def test_refreshable_credentials_scenarios_run_s3flow_from_a_credential_process(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.scenarios import build_plan
+
+    plan = {s.name: s for s in build_plan().scenarios}
+    for name in ("upload-1gib-https-refreshable", "download-1gib-https-refreshable"):
+        assert plan[name].tls and plan[name].creds == "refreshable"
+    assert "upload-1gib-https" in plan  # the static-key run it is compared with
+    anchors = Anchors(python=Path("/py"), s5cmd=Path("/s5cmd"), rclone=Path("/rclone"), notes=[])
+    variants, _ = all_variants(ToolContext(anchors=anchors))
+    scenario = plan["upload-1gib-https-refreshable"]
+    (runs,) = [v for v in variants if v.runs_in(scenario)]
+    assert (runs.tool, runs.variant) == ("s3flow", "defaults")
+    ep = Endpoint(url="https://127.0.0.1:1", access_key="a", secret_key="s", ca_bundle="/ca.pem")
+    job = Job(scenario=scenario, endpoint=ep, bucket="b", key="k", local=tmp_path / "f")
+    env = runs.build(job).env
+    assert "AWS_ACCESS_KEY_ID" not in env and env["AWS_PROFILE"] == "expiring"
+    assert env["AWS_CA_BUNDLE"] == "/ca.pem"
+    assert "credential_process" in Path(env["AWS_CONFIG_FILE"]).read_text()

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s3flow.backend.credentials import Credentials
+from s3flow.backend.credentials import Credentials, StaticCredentials
 from s3flow.backend.signed import SignedSession
 from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD
 
@@ -154,7 +154,7 @@ async def ours(case: Case) -> tuple[str, str, dict[str, str]]:
     capture = Capture()
     session = SignedSession(
         capture,  # type: ignore[arg-type]
-        Credentials("AKIDEXAMPLE", case.secret, case.token),
+        StaticCredentials(Credentials("AKIDEXAMPLE", case.secret, case.token)),
         case.endpoint,
         case.region,
         case.path_style,
