@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ __all__ = [
     "CompletedPart",
     "DeleteFailure",
     "DeleteResult",
+    "FrozenMap",
     "ObjectInfo",
     "ObjectOptions",
     "S3Location",
@@ -37,7 +39,8 @@ class ObjectInfo:
     """One object as listed or HEADed. ``etag`` is without quotes.
 
     ``checksum`` is ``"crc32c:<base64>"`` style when the server reported one;
-    ``parts`` is the multipart part count when known.
+    ``parts`` is the multipart part count when known; ``metadata`` is the user
+    metadata as ``(name, value)`` pairs (``dict(info.metadata)`` to look up).
     """
 
     key: str
@@ -50,6 +53,14 @@ class ObjectInfo:
     parts: int | None = None
     version_id: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+    # From HEAD/GET only (listings do not carry them):
+    content_type: str | None = None
+    cache_control: str | None = None
+    content_encoding: str | None = None
+    content_disposition: str | None = None
+    expires: str | None = None  # the header as the server sent it
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,21 +150,174 @@ class ClientStatistics:
     memory_limit: int
 
 
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+)
+"""The canned ACLs S3 accepts on objects (buckets also take ``log-delivery-write``)."""
+
+STORAGE_CLASSES = (
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "OUTPOSTS",
+    "EXPRESS_ONEZONE",
+)
+SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header-name token
+_METADATA_LIMIT = 2048  # S3: user metadata, names and values, at most 2 KB in all
+
+
+def check_acl(acl: str, *, bucket: bool = False) -> str:
+    """``acl`` if it is a canned ACL S3 accepts, else ConfigError naming the choices."""
+    allowed = (*CANNED_ACLS, "log-delivery-write") if bucket else CANNED_ACLS
+    if acl not in allowed:
+        raise ConfigError(f"{acl!r} is not a canned ACL; use one of {', '.join(allowed)}")
+    return acl
+
+
+class FrozenMap(Mapping[str, str]):
+    """An immutable, hashable, picklable ``str -> str`` mapping (metadata, tags)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items: tuple[tuple[str, str], ...] = tuple(pairs)
+
+    def __getitem__(self, key: str) -> str:
+        for name, value in self._items:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return repr(dict(self._items))
+
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[tuple[tuple[str, str], ...]]]:
+        return FrozenMap, (self._items,)
+
+
+def _pairs(value: object, what: str) -> tuple[tuple[str, str], ...]:
+    """Mapping (or pairs) -> checked pairs; anything else is a clear ConfigError."""
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, (list, tuple)) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 for p in value
+    ):
+        items = [tuple(p) for p in value]
+    else:
+        raise ConfigError(f"{what} must be a mapping of str to str, e.g. {{'owner': 'ada'}}")
+    for name, val in items:
+        if not isinstance(name, str) or not isinstance(val, str):
+            raise ConfigError(f"{what} names and values must be str, got {name!r}: {val!r}")
+    return tuple((str(n), str(v)) for n, v in items)
+
+
+def _check_metadata(pairs: tuple[tuple[str, str], ...]) -> None:
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if not _TOKEN.match(name):
+            raise ConfigError(
+                f"metadata name {name!r} is not valid: use letters, digits and - _ . only"
+            )
+        if name.lower() in seen:
+            raise ConfigError(f"metadata name {name!r} is given twice (names ignore case)")
+        seen.add(name.lower())
+    if sum(len(n) + len(v) for n, v in pairs) > _METADATA_LIMIT:
+        raise ConfigError("metadata is over S3's 2 KB limit (names and values together)")
+
+
+def _check_tags(pairs: tuple[tuple[str, str], ...]) -> None:
+    if len(pairs) > 10:
+        raise ConfigError(f"an object takes at most 10 tags, got {len(pairs)}")
+    for name, value in pairs:
+        if not 1 <= len(name) <= 128 or len(value) > 256:
+            raise ConfigError(f"tag {name!r}: keys are 1-128 characters, values up to 256")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObjectOptions:
-    """Typed S3 parameters for writes. Example: ``ObjectOptions(content_type="text/plain")``."""
+    """Typed S3 parameters for writes, as boto3 names them. Example::
+
+        ObjectOptions(content_type="text/plain", metadata={"owner": "ada"},
+                      cache_control="max-age=60", sse="AES256", tagging={"team": "x"})
+
+    ``metadata`` and ``tagging`` take a mapping of str to str (as boto3's
+    ``Metadata=``); ``acl`` a canned ACL; ``sse`` ``AES256``, ``aws:kms`` or
+    ``aws:kms:dsse`` (with ``sse_kms_key_id`` for a KMS key); ``expires`` a
+    timezone-aware datetime. Every value is checked here, before any request.
+    """
 
     content_type: str | None = None
+    cache_control: str | None = None
+    content_encoding: str | None = None
+    content_disposition: str | None = None
+    content_language: str | None = None
+    expires: datetime | None = None
     acl: str | None = None
     storage_class: str | None = None
-    metadata: tuple[tuple[str, str], ...] = ()
+    metadata: Mapping[str, str] = FrozenMap()
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
+    tagging: Mapping[str, str] = FrozenMap()
 
     def __post_init__(self) -> None:
+        metadata = _pairs(self.metadata, "metadata")
+        _check_metadata(metadata)
+        object.__setattr__(self, "metadata", FrozenMap(metadata))
+        tags = _pairs(self.tagging, "tagging")
+        _check_tags(tags)
+        object.__setattr__(self, "tagging", FrozenMap(tags))
+        if self.acl is not None:
+            check_acl(self.acl)
+        if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
+            raise ConfigError(
+                f"{self.storage_class!r} is not a storage class; use one of "
+                + ", ".join(STORAGE_CLASSES)
+            )
+        if self.sse is not None and self.sse not in SSE_ALGORITHMS:
+            raise ConfigError(f"sse must be one of {', '.join(SSE_ALGORITHMS)}, got {self.sse!r}")
+        if self.sse_kms_key_id is not None and self.sse not in ("aws:kms", "aws:kms:dsse"):
+            raise ConfigError("sse_kms_key_id needs sse='aws:kms' (or 'aws:kms:dsse')")
+        if self.expires is not None and self.expires.utcoffset() is None:
+            raise ConfigError("expires must be a timezone-aware datetime (e.g. with tzinfo=UTC)")
         # These travel as HTTP header values, sent exactly as given: a CR or LF
         # would end the header (or smuggle another), so refuse them up front.
-        fields = [("content_type", self.content_type), ("acl", self.acl)]
-        fields += [("storage_class", self.storage_class)]
-        fields += [(f"metadata {name!r}", value) for name, value in self.metadata]
+        names = (
+            "content_type",
+            "cache_control",
+            "content_encoding",
+            "content_disposition",
+            "content_language",
+            "sse_kms_key_id",
+        )
+        fields = [(name, getattr(self, name)) for name in names]
+        fields += [(f"metadata {name!r}", value) for name, value in metadata]
+        fields += [(f"tag {name!r}", value) for name, value in tags]
         for what, value in fields:
             if value is not None and (bad := _CONTROL.search(value)):
                 raise ConfigError(

@@ -26,7 +26,9 @@ from s3flow.errors import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["certificate_error", "hint", "no_clobber"]
+    from s3flow.backend.protocol import S3Backend
+
+__all__ = ["certificate_error", "explain_head", "hint", "network_text", "no_clobber"]
 
 # What to do next, per error class; "{message}" stands for the server's own words.
 _HINTS: dict[type[S3FlowError], str] = {
@@ -89,3 +91,34 @@ def certificate_error(endpoint: str, reason: str) -> CertificateError:
         "--ca-bundle FILE or AWS_CA_BUNDLE (ca_bundle= in connect() or the AWS profile), "
         "or skip verification with --no-verify-ssl (unsafe)"
     )
+
+
+async def explain_head(
+    backend: S3Backend, bucket: str, key: str, error: S3FlowError
+) -> S3FlowError:
+    """A HEAD answer has no body, so a 404 or 403 does not say why. Ask once more where
+    the answer has one: a missing bucket is not a missing key, and refused credentials
+    are not missing permissions."""
+    try:
+        if isinstance(error, ObjectNotFound):
+            await backend.head_bucket(bucket)
+        elif type(error) is AccessDenied:
+            await backend.get_object(bucket, key, start=0, end=1)
+    except (BucketNotFound, CredentialsError) as better:
+        return better
+    except S3FlowError:
+        pass
+    return error
+
+
+def network_text(exc: BaseException, endpoint: str) -> str:
+    """One line for a failed connection that names the endpoint, e.g. ``cannot reach the
+    endpoint http://127.0.0.1:1 (connection refused); check the endpoint URL and that the
+    server is running``."""
+    refused = isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc)
+    if isinstance(exc.__cause__, ConnectionRefusedError) or refused:
+        return (
+            f"cannot reach the endpoint {endpoint} (connection refused); "
+            "check the endpoint URL and that the server is running"
+        )
+    return f"{type(exc).__name__}: {exc}".split("\n")[0]

@@ -11,8 +11,10 @@ import asyncio
 import warnings
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 import anyio.to_thread
@@ -23,7 +25,13 @@ from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 
 from s3flow import redact
-from s3flow.backend.answers import certificate_error, hint, no_clobber
+from s3flow.backend.answers import (
+    certificate_error,
+    explain_head,
+    hint,
+    network_text,
+    no_clobber,
+)
 from s3flow.backend.credentials import (
     Credentials,
     CredentialSource,
@@ -35,9 +43,11 @@ from s3flow.backend.protocol import Chunks, ListPage, Version, pump
 from s3flow.backend.sizes import malformed, reply_int
 from s3flow.backend.wire import continuation, listed_size
 from s3flow.errors import (
+    AccessDenied,
     ConfigError,
     CredentialsError,
     InvalidBucketName,
+    ObjectNotFound,
     RetryableError,
     S3FlowError,
     ServiceError,
@@ -123,8 +133,9 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
             raise certificate_error(endpoint, str(cause.certificate_error)) from None
         raise RetryableError(f"SSLError: {exc}".split("\n")[0], bucket=bucket, key=key) from exc
     except _RETRYABLE_IO as exc:
-        text = f"{type(exc).__name__}: {exc}".split("\n")[0]
-        raise RetryableError(text, bucket=bucket, key=key) from exc
+        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or _connector(exc)
+        text = network_text(exc, endpoint) if endpoint else f"{type(exc).__name__}: {exc}"
+        raise RetryableError(text.split("\n")[0], bucket=bucket, key=key) from exc
     except bex.HTTPClientError as exc:
         cause = exc.kwargs.get("error")
         if type(exc) is not bex.HTTPClientError or not isinstance(
@@ -166,6 +177,12 @@ class _HostCheckingSession(AIOHTTPSession):  # type: ignore[misc]
         return context
 
 
+def _connector(exc: BaseException) -> str:
+    """``host:port`` of an aiohttp connect failure, else ""."""
+    host, port = getattr(exc, "host", None), getattr(exc, "port", None)
+    return f"{host}:{port}" if host else ""
+
+
 def _listed(record: Mapping[str, Any], name: str, bucket: str) -> str:
     value = record.get(name)
     if not isinstance(value, str):
@@ -195,16 +212,48 @@ def _checksum_args(checksum: Checksum | None) -> dict[str, Any]:
 def _options_args(options: ObjectOptions | None) -> dict[str, Any]:
     if options is None:
         return {}
-    args: dict[str, Any] = {}
-    if options.content_type:
-        args["ContentType"] = options.content_type
-    if options.acl:
-        args["ACL"] = options.acl
-    if options.storage_class:
-        args["StorageClass"] = options.storage_class
+    args: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("ContentType", options.content_type),
+            ("CacheControl", options.cache_control),
+            ("ContentEncoding", options.content_encoding),
+            ("ContentDisposition", options.content_disposition),
+            ("ContentLanguage", options.content_language),
+            ("Expires", options.expires),
+            ("ACL", options.acl),
+            ("StorageClass", options.storage_class),
+            ("ServerSideEncryption", options.sse),
+            ("SSEKMSKeyId", options.sse_kms_key_id),
+        )
+        if value
+    }
     if options.metadata:
         args["Metadata"] = dict(options.metadata)
+    if options.tagging:
+        args["Tagging"] = urlencode(list(options.tagging.items()), quote_via=quote)
     return args
+
+
+def _copy_directives(options: ObjectOptions | None) -> dict[str, Any]:
+    """CopyObject keeps the source's metadata and tags unless told to replace them."""
+    if options is None:
+        return {}
+    directives: dict[str, Any] = {}
+    if options.metadata or any(
+        (
+            options.content_type,
+            options.cache_control,
+            options.content_encoding,
+            options.content_disposition,
+            options.content_language,
+            options.expires,
+        )
+    ):
+        directives["MetadataDirective"] = "REPLACE"
+    if options.tagging:
+        directives["TaggingDirective"] = "REPLACE"
+    return directives
 
 
 def _object_info(
@@ -229,7 +278,20 @@ def _object_info(
         parts=r.get("PartsCount"),
         version_id=r.get("VersionId"),
         metadata=tuple(sorted(r.get("Metadata", {}).items())),
+        content_type=r.get("ContentType"),
+        cache_control=r.get("CacheControl"),
+        content_encoding=r.get("ContentEncoding"),
+        content_disposition=r.get("ContentDisposition"),
+        expires=r.get("ExpiresString") or _text(r.get("Expires")),
+        sse=r.get("ServerSideEncryption"),
+        sse_kms_key_id=r.get("SSEKMSKeyId"),
     )
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return format_datetime(value, usegmt=True) if isinstance(value, datetime) else str(value)
 
 
 def _range(start: int | None, end: int | None) -> dict[str, str]:
@@ -617,8 +679,11 @@ class AioBotocoreBackend:
         args: dict[str, Any] = {"ChecksumMode": "ENABLED"}
         if part_number:
             args["PartNumber"] = part_number
-        with translate_errors(bucket, key):
-            r = await self._client.head_object(Bucket=bucket, Key=key, **args)
+        try:
+            with translate_errors(bucket, key):
+                r = await self._client.head_object(Bucket=bucket, Key=key, **args)
+        except (ObjectNotFound, AccessDenied) as error:
+            raise await explain_head(self, bucket, key, error) from None
         return _object_info(bucket, key, r)
 
     async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
@@ -656,6 +721,7 @@ class AioBotocoreBackend:
                 Bucket=bucket,
                 Key=key,
                 CopySource={"Bucket": source_bucket, "Key": source_key},
+                **_copy_directives(options),
                 **_options_args(options),
             )
         result = r.get("CopyObjectResult", {})

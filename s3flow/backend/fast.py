@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 import anyio
 
 from s3flow.backend import wire
-from s3flow.backend.answers import no_clobber
+from s3flow.backend.answers import explain_head, no_clobber
 from s3flow.backend.blocking import Unframed
 from s3flow.backend.presign import presign_url
 from s3flow.backend.signed import XML_BODY_LIMIT, Delegate, SignedSession
-from s3flow.errors import RetryableError
+from s3flow.errors import AccessDenied, ObjectNotFound, RetryableError
 from s3flow.models import CompletedPart, ObjectInfo
 
 if TYPE_CHECKING:
@@ -336,8 +336,11 @@ class FastBackend:
     ) -> ObjectInfo:
         query = [("partNumber", str(part_number))] if part_number else []
         headers = {"x-amz-checksum-mode": "ENABLED"}
-        async with self._http.send("HEAD", bucket, key, query, headers) as response:
-            return wire.head_info(key, response.headers, bucket=bucket)
+        try:
+            async with self._http.send("HEAD", bucket, key, query, headers) as response:
+                return wire.head_info(key, response.headers, bucket=bucket)
+        except (ObjectNotFound, AccessDenied) as error:
+            raise await explain_head(self, bucket, key, error) from None
 
     async def list_buckets(self) -> list[Bucket]:
         try:

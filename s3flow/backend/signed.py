@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3flow.backend import wire
-from s3flow.backend.answers import certificate_error
+from s3flow.backend.answers import certificate_error, network_text
 from s3flow.backend.blocking import BlockingClient
 from s3flow.backend.http11 import BodyTooLarge, Headers, HttpClient, HttpError, Response
 from s3flow.backend.presign import dns_compatible
@@ -246,7 +246,7 @@ class SignedSession:
             except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
                 raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
             except _NETWORK_ERRORS as exc:
-                text = f"{type(exc).__name__}: {exc}".split("\n")[0]
+                text = network_text(exc, f"{self._scheme}://{self.host}")
                 raise RetryableError(text, bucket=bucket or None, key=key) from exc
 
     async def get_into(
@@ -292,7 +292,7 @@ class SignedSession:
             except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
                 raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
             except _NETWORK_ERRORS as exc:
-                text = f"{type(exc).__name__}: {exc}".split("\n")[0]
+                text = network_text(exc, f"{self._scheme}://{self.host}")
                 raise RetryableError(text, bucket=bucket, key=key) from exc
             got = Headers(answer.headers)
             if _log.isEnabledFor(logging.DEBUG):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus, urlencode
 from xml.sax.saxutils import escape
 
 from s3flow.backend.answers import hint
@@ -59,14 +59,33 @@ def object_headers(
         )
         headers[name] = checksum.value
     if options is not None:
-        if options.content_type:
-            headers["content-type"] = options.content_type
-        if options.acl:
-            headers["x-amz-acl"] = options.acl
-        if options.storage_class:
-            headers["x-amz-storage-class"] = options.storage_class
-        for name, value in options.metadata:
-            headers[_META + name.lower()] = value
+        headers |= option_headers(options)
+    return headers
+
+
+def option_headers(options: ObjectOptions) -> dict[str, str]:
+    """The request headers that carry ``options`` (PutObject, CreateMultipartUpload, CopyObject)."""
+    headers = {
+        name: value
+        for name, value in (
+            ("content-type", options.content_type),
+            ("cache-control", options.cache_control),
+            ("content-encoding", options.content_encoding),
+            ("content-disposition", options.content_disposition),
+            ("content-language", options.content_language),
+            ("x-amz-acl", options.acl),
+            ("x-amz-storage-class", options.storage_class),
+            ("x-amz-server-side-encryption", options.sse),
+            ("x-amz-server-side-encryption-aws-kms-key-id", options.sse_kms_key_id),
+        )
+        if value
+    }
+    if options.expires is not None:
+        headers["expires"] = format_datetime(options.expires.astimezone(UTC), usegmt=True)
+    if options.tagging:
+        headers["x-amz-tagging"] = urlencode(list(options.tagging.items()), quote_via=quote)
+    for name, value in options.metadata.items():
+        headers[_META + name.lower()] = value
     return headers
 
 
@@ -139,6 +158,13 @@ def head_info(
         parts=reply_int(parts, "x-amz-mp-parts-count", bucket=bucket, key=key) if parts else None,
         version_id=headers.get("x-amz-version-id"),
         metadata=tuple(metadata),
+        content_type=headers.get("content-type"),
+        cache_control=headers.get("cache-control"),
+        content_encoding=headers.get("content-encoding"),
+        content_disposition=headers.get("content-disposition"),
+        expires=headers.get("expires"),
+        sse=headers.get("x-amz-server-side-encryption"),
+        sse_kms_key_id=headers.get("x-amz-server-side-encryption-aws-kms-key-id"),
     )
 
 

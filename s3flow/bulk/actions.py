@@ -8,8 +8,9 @@ endpoint and streams through memory, in bounded parts, across two.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -17,7 +18,7 @@ from s3flow.bulk.diff import Entry, digest_matches, plan_digest
 from s3flow.errors import InvalidKey, LocalFileError
 from s3flow.integrity import PartDigest, crc_combine, digest
 from s3flow.localfs import run_io, symlink_on_the_way
-from s3flow.models import ObjectInfo, S3Location
+from s3flow.models import ObjectInfo, ObjectOptions, S3Location
 from s3flow.ops.objects import validate_key
 from s3flow.transfer.common import Transfer
 from s3flow.transfer.copy import copy_object
@@ -57,6 +58,19 @@ class Endpoint:
         return self.location.key + key
 
 
+def with_content_type(
+    options: ObjectOptions | None, name: str, *, guess: bool = True
+) -> ObjectOptions | None:
+    """``options`` with a content type guessed from the file name (as aws s3 and s5cmd
+    do) when none is set; unknown extensions are left to the server's default."""
+    if not guess or (options is not None and options.content_type):
+        return options
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    if guessed is None:
+        return options
+    return replace(options or ObjectOptions(), content_type=guessed)
+
+
 def safe_key(key: str) -> bool:
     """True when ``key`` is a plain relative path: no '..', '.', empty or absolute segment,
     backslash or NUL. Only such keys may become local files.
@@ -91,6 +105,8 @@ class Mover:
     progress: ProgressSink
     server_side: bool
     limit: AdaptiveLimit | None = None  # objects in flight: fed by every request's outcome
+    options: ObjectOptions | None = None  # attributes for every object written to S3
+    guess_content_type: bool = True  # uploads without a content type get one from the name
     real_dirs: set[str] = field(default_factory=set)  # destination directories not links
 
     def _transfer(self, end: Endpoint, key: str) -> Transfer:
@@ -112,9 +128,9 @@ class Mover:
         key = entry.key
         if self.src.is_local:
             assert isinstance(self.src.root, Path)
-            result = await upload_file(
-                self._transfer(self.dst, key), local_path(self.src.root, key)
-            )
+            path = local_path(self.src.root, key)
+            options = with_content_type(self.options, path.name, guess=self.guess_content_type)
+            result = await upload_file(self._transfer(self.dst, key), path, options=options)
             return result.size
         source = self._transfer(self.src, key)
         if self.dst.is_local:
@@ -137,12 +153,12 @@ class Mover:
             return result.size
         target = self._transfer(self.dst, key)
         if self.server_side:
-            result = await copy_object(target, source.bucket, source.key)
+            result = await copy_object(target, source.bucket, source.key, options=self.options)
             return result.size
         # Across endpoints: ranges in, parts out; the budget bounds all such copies together.
         held = min(entry.size, 2 * self.config.max_concurrency * self.config.part_size)
         async with self.budget.hold(held):
-            result = await upload_stream(target, iter_download(source))
+            result = await upload_stream(target, iter_download(source), options=self.options)
         return result.size
 
     async def delete_local(self, key: str) -> None:

@@ -39,7 +39,7 @@ from s3flow.bulk.manifest import DeleteSpool
 from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError, LocalFileError
-from s3flow.models import S3Location
+from s3flow.models import ObjectOptions, S3Location
 from s3flow.progress import ProgressSink, ignore
 from s3flow.scheduler import AdaptiveLimit, ByteBudget, run_bounded, run_stream
 
@@ -84,6 +84,9 @@ class SyncOptions:
       recorded (:mod:`s3flow.bulk.manifest`).
     - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
       sides use the same backend object.
+    - ``object_options``: attributes (content type, metadata, SSE, …) for
+      every object written to S3; ``guess_content_type``: uploads without a
+      content type get one from the file name (``.html`` -> ``text/html``).
     - ``order``: how the S3 side lists keys: ``auto`` (default: assume
       ``s3`` and switch to ``path`` at the first inversion that only a
       file-tree listing explains), ``s3`` (AWS, MinIO) or ``path`` (servers
@@ -103,6 +106,8 @@ class SyncOptions:
     manifest: Path | None = None
     server_side_copy: bool | None = None
     order: ListingOrder = "auto"
+    object_options: ObjectOptions | None = None
+    guess_content_type: bool = True
     max_failed_keys: int = 1000
     delete_batch: int = 1000
     progress: ProgressSink = ignore
@@ -215,6 +220,8 @@ async def sync(
         progress=options.progress,
         server_side=server_side,
         limit=limit,
+        options=options.object_options,
+        guess_content_type=options.guess_content_type,
     )
     job = Job(mover=mover, options=options, started=started)
     await job.open(f"{src}", f"{dst}")
@@ -291,13 +298,14 @@ async def _produce(
     unordered = options.compare == "always" and options.manifest is None and not options.delete
     order: Order = "path" if options.order == "path" else "s3"
     adaptive = options.order == "auto" and _order_free((span,))
-    # Until the order is known, actions are not in one order (new keys on a pair the
-    # two orders disagree on wait for the end), so a watermark could cover keys still
-    # to come: only per-key manifest records then.
-    shard.ordered = order == "s3" and not adaptive
+    # A path-order source read as s3 acts in s3 order but has not listed every smaller
+    # key yet, so a watermark could cover keys still to come: only per-key manifest
+    # records until its order is known. A local source is walked in s3 order; the keys
+    # it holds back are numbered when held, so no watermark passes them.
+    shard.ordered = order == "s3" and not (adaptive and not job.mover.src.is_local)
     seen: _Seen | None = None
     while True:
-        held: list[Entry] | None = [] if adaptive else None
+        held: list[tuple[Entry, int]] | None = [] if adaptive else None
         spool = await DeleteSpool.open() if options.delete else None
         src_pages, dst_pages = job.listings(shard, span, order)
         src = _Cursor(src_pages, "source", order, check=not unordered, adaptive=adaptive)
@@ -306,8 +314,8 @@ async def _produce(
             await src.fill()
             await dst.fill()
             await _merge(job, shard, src, dst, send, spool, seen, held)
-            for entry in held or ():  # s3 order held to the end: these keys are new
-                await _act(job, shard, Copy(entry, "new"), send, spool)
+            for entry, seq in held or ():  # s3 order held to the end: these keys are new
+                await send.send((shard, seq, Copy(entry, "new")))  # new: never the manifest's
             if spool is not None:  # the listings were in order to the end: deleting is safe
                 async for batch in spool.drain():
                     for entry in batch:
@@ -318,7 +326,7 @@ async def _produce(
             # at worst repeated; deletes were only spooled). The head is the first
             # key not reached, in the order the source was read in.
             seen = _Seen(
-                src.head, "s3" if job.mover.src.is_local else "path", {e.key for e in held or ()}
+                src.head, "s3" if job.mover.src.is_local else "path", {e.key for e, _ in held or ()}
             )
             order, adaptive, shard.ordered = "path", False, False
         finally:
@@ -355,12 +363,12 @@ async def _merge(
     send: MemoryObjectSendStream[tuple[Shard, int, Action]],
     spool: DeleteSpool | None,
     seen: _Seen | None = None,
-    held: list[Entry] | None = None,
+    held: list[tuple[Entry, int]] | None = None,
 ) -> None:
     """``held``: while the order is unknown, a source key that is new only in s3 order
     (the destination's head sorts after it in s3 order, before it in path order) is
     held back instead of copied: a file-tree listing may still bring it."""
-    mode, delete, order = job.options.compare, job.options.delete, src.order
+    mode, delete, order, done = job.options.compare, job.options.delete, src.order, job.done
     while src.head is not None or dst.head is not None:
         action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete, order=order)
         if action is None:
@@ -373,35 +381,22 @@ async def _merge(
             and dst.head is not None
             and before(dst.head.key, action.entry.key, "path")
         ):
-            held.append(action.entry)
+            held.append((action.entry, job.track(shard, action.entry.key)))
+        elif done is not None and _unsettled(action, mode) and done.covers(action.entry):
+            # The manifest only spares work the listings cannot settle: a copy with
+            # nothing to compare with, a content check.
+            job.skip(action.entry, "manifest")
+        elif isinstance(action, Skip):  # inline: the commonest action of a resync
+            job.skip(action.entry, "unchanged")
+            await job.finished(shard, job.track(shard, action.entry.key))
+        elif isinstance(action, Delete) and spool is not None:
+            await spool.add(action.entry)
         else:
-            await _act(job, shard, action, send, spool)
+            await send.send((shard, job.track(shard, action.entry.key), action))
         if take_src and not src.advance():
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
-
-
-async def _act(
-    job: Job,
-    shard: Shard,
-    action: Action,
-    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
-    spool: DeleteSpool | None,
-) -> None:
-    # The manifest only spares work the listings cannot settle: a copy with nothing
-    # to compare with, a content check. What the diff sees as new or changed is
-    # copied whatever an earlier run recorded.
-    done = job.done
-    if done is not None and _unsettled(action, job.options.compare) and done.covers(action.entry):
-        job.skip(action.entry, "manifest")
-    elif isinstance(action, Skip):
-        job.skip(action.entry, "unchanged")
-        await job.finished(shard, job.track(shard, action.entry.key))
-    elif isinstance(action, Delete) and spool is not None:
-        await spool.add(action.entry)
-    else:
-        await send.send((shard, job.track(shard, action.entry.key), action))
 
 
 def _unsettled(action: Action, mode: CompareMode) -> bool:
@@ -447,7 +442,9 @@ class _Cursor:
         if not self.check or previous is None or self.head is None:
             return
         prev, key = previous.key, self.head.key
-        if self.adaptive and not before(prev, key, self.order) and before(prev, key, "path"):
+        if prev < key if self.order == "s3" else before(prev, key, self.order):
+            return  # in order: the one comparison almost every entry needs
+        if self.adaptive and before(prev, key, "path"):
             raise _PathOrderSeen(f"{self.side} lists keys in path order")
         check_order(previous, self.head, self.side, self.order)
 

@@ -23,14 +23,16 @@ from s3flow.cli.commands import open_client
 from s3flow.client import connect
 from s3flow.errors import ConfigError, LocalFileError
 from s3flow.models import S3Location
+from s3flow.progress import ObjectDone
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from s3flow.bulk.cluster import Connection
     from s3flow.bulk.runner import SyncOptions, SyncSummary
     from s3flow.cli.commands import Options
     from s3flow.client import S3Client
+    from s3flow.progress import ProgressEvent
 
 __all__ = ["BulkJob", "run_job"]
 
@@ -56,8 +58,17 @@ class BulkJob:
         return any(value is not None for value in ends)
 
 
-async def run_job(options: Options, job: BulkJob) -> None:
-    """Run the job, print what it did, and exit 1 (via ClickException) if any object failed."""
+async def run_job(
+    options: Options,
+    job: BulkJob,
+    *,
+    moved: Callable[[S3Client, list[str]], Awaitable[None]] | None = None,
+) -> None:
+    """Run the job, print what it did, and exit 1 (via ClickException) if any object failed.
+
+    ``moved`` (mv --recursive): called with the source client and the keys copied, relative
+    to the source, before the summary; it removes exactly those sources, never a failed one.
+    """
     await _check_local_source(job.src)
     src, dst = Side(job.src), Side(job.dst)
     if job.dask_scheduler is not None:
@@ -69,10 +80,21 @@ async def run_job(options: Options, job: BulkJob) -> None:
     else:
         view = BulkView(options.out, src, dst)
         with view.live():
-            sync_options = dataclasses.replace(job.options, progress=view)
+            copied: list[str] = []
+
+            def sink(event: ProgressEvent) -> None:
+                if isinstance(event, ObjectDone) and event.action == "copy" and not event.dry_run:
+                    copied.append(event.key)
+                view(event)
+
+            sync_options = dataclasses.replace(
+                job.options, progress=view if moved is None else sink
+            )
             async with _clients(options, job) as (source, dest):
                 run = source.copy_tree if job.copy_only else source.sync
                 summary = await run(job.src, job.dst, options=sync_options, dest=dest)
+                if moved is not None and copied:
+                    await moved(source, copied)
     report(options.out, summary, view, job.options.failures_file)
 
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Literal
 
 import anyio
 
-from s3flow.bulk.filters import Wildcard
+from s3flow.bulk.filters import Filters, Wildcard
+from s3flow.cli.render import format_size
 from s3flow.client import connect
 from s3flow.errors import ObjectNotFound, S3FlowError, ServiceError
 
@@ -61,7 +62,13 @@ def _date(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else " " * 19
 
 
-async def ls(options: Options, url: S3Location | None, recursive: bool) -> None:
+async def ls(
+    options: Options,
+    url: S3Location | None,
+    recursive: bool,
+    human: bool = False,
+    summarize: bool = False,
+) -> None:
     """Buckets (no URL), or one level of a prefix like ``aws s3 ls`` (all keys with recursive)."""
     out = options.out
     async with open_client(options) as s3:
@@ -72,21 +79,41 @@ async def ls(options: Options, url: S3Location | None, recursive: bool) -> None:
                 else:
                     out.data(f"{_date(bucket.created)} {bucket.name}")
             return
+        total = _Total()
         if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
-            found = False
             async for obj in _matching(s3, url):
-                found = True
-                _print_object(out, obj, obj.key)
-            if not found:
+                total.add(obj)
+                _print_object(out, obj, obj.key, human)
+            if not total.objects:
                 raise ObjectNotFound(
                     "no object matches the wildcard", bucket=url.bucket, key=url.key
                 )
-            return
-        # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
-        base = "" if recursive else url.key[: url.key.rfind("/") + 1]
-        delimiter = None if recursive else "/"
-        async for obj in s3.list_objects(url.bucket, url.key, delimiter):
-            _print_object(out, obj, obj.key[len(base) :])
+        else:
+            # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
+            base = "" if recursive else url.key[: url.key.rfind("/") + 1]
+            delimiter = None if recursive else "/"
+            async for obj in s3.list_objects(url.bucket, url.key, delimiter):
+                total.add(obj)
+                _print_object(out, obj, obj.key[len(base) :], human)
+    if summarize:
+        if out.as_json:
+            out.record({"total_objects": total.objects, "total_size": total.size})
+        else:
+            size = format_size(total.size) if human else f"{total.size} Bytes"
+            out.data("")
+            out.data(f"Total Objects: {total.objects}")
+            out.data(f"   Total Size: {size}")
+
+
+@dataclass(slots=True)
+class _Total:
+    objects: int = 0
+    size: int = 0
+
+    def add(self, obj: ObjectInfo) -> None:
+        if not obj.is_prefix:
+            self.objects += 1
+            self.size += obj.size
 
 
 async def _matching(s3: S3Client, url: S3Location) -> AsyncIterator[ObjectInfo]:
@@ -97,7 +124,7 @@ async def _matching(s3: S3Client, url: S3Location) -> AsyncIterator[ObjectInfo]:
             yield obj
 
 
-def _print_object(out: Reporter, obj: ObjectInfo, name: str) -> None:
+def _print_object(out: Reporter, obj: ObjectInfo, name: str, human: bool = False) -> None:
     if out.as_json:
         out.record(
             {
@@ -111,7 +138,8 @@ def _print_object(out: Reporter, obj: ObjectInfo, name: str) -> None:
     elif obj.is_prefix:
         out.data(f"{'PRE':>30} {name}")
     else:
-        out.data(f"{_date(obj.last_modified)} {obj.size:>10} {name}")
+        size = format_size(obj.size) if human else str(obj.size)
+        out.data(f"{_date(obj.last_modified)} {size:>10} {name}")
 
 
 async def mb(options: Options, url: S3Location) -> None:
@@ -128,24 +156,25 @@ async def rb(options: Options, url: S3Location, force: bool) -> None:
     options.out.event("remove_bucket", url.bucket, bucket=url.bucket)
 
 
-async def rm(options: Options, url: S3Location, recursive: bool) -> None:
+async def rm(
+    options: Options,
+    url: S3Location,
+    recursive: bool,
+    rules: Filters | None = None,
+    dry_run: bool = False,
+) -> None:
     """Delete one key, or every key under the prefix in batches of 1,000."""
     out = options.out
     async with open_client(options) as s3:
-        if Wildcard.has(url.key):
-            keys = [obj.key async for obj in _matching(s3, url)]
-            if not keys:
-                raise ObjectNotFound(
-                    "no object matches the wildcard", bucket=url.bucket, key=url.key
-                )
-        elif not recursive:
+        if not recursive and not Wildcard.has(url.key):
             await s3.delete_object(url.bucket, url.key)
             out.event("delete", str(url), bucket=url.bucket, key=url.key)
             return
-        else:
-            # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
-            prefix = url.key if not url.key or url.key.endswith("/") else url.key + "/"
-            keys = [obj.key async for obj in s3.list_objects(url.bucket, prefix)]
+        keys = await _keys_to_delete(s3, url, rules)
+        if dry_run:
+            for key in keys:
+                out.event("(dryrun) delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
+            return
         result = await s3.delete_objects(url.bucket, keys)
     for key in result.deleted:
         out.event("delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
@@ -157,6 +186,22 @@ async def rm(options: Options, url: S3Location, recursive: bool) -> None:
             bucket=url.bucket,
             key=url.key or None,
         )
+
+
+async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) -> list[str]:
+    """The keys a recursive or wildcard rm deletes, filtered relative to the listed root."""
+    if Wildcard.has(url.key):
+        keys = [obj.key async for obj in _matching(s3, url)]
+        if not keys:
+            raise ObjectNotFound("no object matches the wildcard", bucket=url.bucket, key=url.key)
+        base = Wildcard.parse(url.key).base
+    else:
+        # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
+        base = url.key if not url.key or url.key.endswith("/") else url.key + "/"
+        keys = [obj.key async for obj in s3.list_objects(url.bucket, base)]
+    if rules:  # relative to the listed directory, as cp -r and sync match them
+        keys = [key for key in keys if rules.allows(key[len(base) :])]
+    return keys
 
 
 async def cat(options: Options, url: S3Location) -> None:

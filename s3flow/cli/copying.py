@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING
 import anyio
 import click
 
+from s3flow.bulk.actions import with_content_type
 from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.bulk.runner import SyncOptions
+from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
+from s3flow.cli.moving import remove_one, remover
 from s3flow.cli.render import printable
 from s3flow.config import MiB
 from s3flow.errors import (
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 
     from s3flow.cli.commands import Options
     from s3flow.client import S3Client
+    from s3flow.models import ObjectOptions
     from s3flow.progress import ProgressSink
 
 __all__ = ["CopyRequest", "copy", "interrupted", "local_target", "plan", "refuse_wildcard"]
@@ -59,21 +63,26 @@ class CopyRequest:
     no_clobber: bool
     objects: int | None = None  # objects in flight with --recursive (None: SyncOptions' default)
     filters: Filters = field(default_factory=Filters)  # a wildcard source, as filters
+    options: ObjectOptions | None = None  # attributes of written objects (--content-type, …)
+    guess_type: bool = True  # Content-Type from the file extension when not given
+    dry_run: bool = False  # print what would be copied; change nothing
+    move: bool = False  # mv: remove each source once its copy is complete
 
 
 def plan(
-    src: str, dst: str, *, recursive: bool, no_clobber: bool, objects: int | None = None
+    src: str,
+    dst: str,
+    *,
+    recursive: bool,
+    no_clobber: bool,
+    objects: int | None = None,
+    attributes: Attributes | None = None,
+    rules: Filters | None = None,
+    dry_run: bool = False,
+    move: bool = False,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
-    try:
-        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
-        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
-    except ConfigError as exc:
-        raise click.BadParameter(printable(str(exc))) from None
-    # Local to local is cp(1)'s job: every path below has S3 on one side at least.
-    if isinstance(source, str) and isinstance(dest, str):
-        raise click.BadParameter("one of SRC and DST must be an s3:// URL")
-    refuse_wildcard(dest, "a destination")
+    source, dest = _sides(src, dst)
     filters = Filters()
     if isinstance(source, S3Location) and Wildcard.has(source.key):
         # s5cmd: a wildcard source copies every matching object, named relative to
@@ -84,6 +93,46 @@ def plan(
             pattern.filters(),
             True,
         )
+    _check_modes(source, dest, recursive=recursive, no_clobber=no_clobber, objects=objects)
+    attributes = attributes or Attributes(None, True)
+    _check_extras(source, dest, recursive, attributes, rules, move)
+    if rules:
+        filters = Filters(filters.rules + rules.rules)
+    return CopyRequest(
+        source,
+        dest,
+        recursive,
+        no_clobber,
+        objects,
+        filters,
+        attributes.options,
+        attributes.guess,
+        dry_run,
+        move,
+    )
+
+
+def _sides(src: str, dst: str) -> tuple[S3Location | str, S3Location | str]:
+    try:
+        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
+        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
+    except ConfigError as exc:
+        raise click.BadParameter(printable(str(exc))) from None
+    # Local to local is cp(1)'s job: every path below has S3 on one side at least.
+    if isinstance(source, str) and isinstance(dest, str):
+        raise click.BadParameter("one of SRC and DST must be an s3:// URL")
+    refuse_wildcard(dest, "a destination")
+    return source, dest
+
+
+def _check_modes(
+    source: S3Location | str,
+    dest: S3Location | str,
+    *,
+    recursive: bool,
+    no_clobber: bool,
+    objects: int | None,
+) -> None:
     # A stream is one object; a tree has many, and no single stream to read or write.
     if recursive and "-" in (source, dest):
         raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
@@ -105,7 +154,49 @@ def plan(
         raise click.BadParameter(
             printable(f"{source} names no object; use --recursive to copy a prefix")
         )
-    return CopyRequest(source, dest, recursive, no_clobber, objects, filters)
+
+
+def _check_extras(
+    source: S3Location | str,
+    dest: S3Location | str,
+    recursive: bool,
+    attributes: Attributes,
+    rules: Filters | None,
+    move: bool,
+) -> None:
+    """Attributes, filters and mv's own rules."""
+    if attributes.given and isinstance(dest, str):
+        raise click.UsageError(
+            "object attributes (--content-type, --metadata, --acl, …) apply to uploads "
+            "and copies to s3://, not to downloads"
+        )
+    if rules and not recursive:
+        raise click.UsageError("--include/--exclude need --recursive (or a wildcard source)")
+    if move:
+        _check_move(source, dest, recursive)
+
+
+def _check_move(source: S3Location | str, dest: S3Location | str, recursive: bool) -> None:
+    if "-" in (source, dest):
+        raise click.BadParameter("mv cannot read stdin or write stdout; use cp")
+    if isinstance(source, S3Location) and isinstance(dest, S3Location):
+        _refuse_overlap(source, dest, recursive)
+
+
+def _refuse_overlap(src: S3Location, dst: S3Location, recursive: bool) -> None:
+    """mv onto itself would delete what it just copied; into its own prefix, it would chase
+    its own copies."""
+    if src.bucket != dst.bucket:
+        return
+    if recursive:
+        root = src.key if not src.key or src.key.endswith("/") else src.key + "/"
+        target = dst.key if not dst.key or dst.key.endswith("/") else dst.key + "/"
+        if target.startswith(root):
+            raise click.BadParameter(
+                printable(f"{dst} is inside {src}; mv would move its own copies")
+            )
+    elif _into(dst, src.key.rsplit("/", 1)[-1]) == src:
+        raise click.BadParameter(printable(f"{src} and {dst} are the same object"))
 
 
 def refuse_wildcard(side: S3Location | str, what: str) -> None:
@@ -160,21 +251,33 @@ def local_target(root: Path, relative: str, *, bucket: str, key: str) -> Path:
 async def copy(options: Options, request: CopyRequest) -> None:
     """Run one checked cp request."""
     if request.recursive:
-        bulk = SyncOptions(filters=request.filters)
+        bulk = SyncOptions(
+            filters=request.filters,
+            object_options=request.options,
+            guess_content_type=request.guess_type,
+            dry_run=request.dry_run,
+        )
         if request.objects is not None:
             bulk = dataclasses.replace(bulk, concurrency=request.objects)
         job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
-        await run_job(options, job)
+        await run_job(options, job, moved=remover(options, request.src) if request.move else None)
         return
     async with open_client(options) as s3:
         src, dst = request.src, request.dst
-        if src == "-" and isinstance(dst, S3Location):
-            await _from_stdin(s3, options, dst, request.no_clobber)
+        if request.dry_run:
+            verb = "move" if request.move else "copy"
+            options.out.event(
+                f"(dryrun) {verb}", f"{src} -> {dst}", source=str(src), destination=str(dst)
+            )
+        elif src == "-" and isinstance(dst, S3Location):
+            await _from_stdin(s3, options, dst, request)
         elif dst == "-" and isinstance(src, S3Location):
             await write_stdout(s3.iter_object(src.bucket, src.key))
         else:
             with options.out.progress(_label(src)) as sink:
-                await _copy_one(s3, options, src, dst, request.no_clobber, sink)
+                copied = await _copy_one(s3, options, request, src, dst, sink)
+            if copied and request.move:
+                await remove_one(s3, options, src)
 
 
 def _label(src: S3Location | str) -> str:
@@ -184,12 +287,13 @@ def _label(src: S3Location | str) -> str:
 async def _copy_one(
     s3: S3Client,
     options: Options,
+    request: CopyRequest,
     src: S3Location | str,
     dst: S3Location | str,
-    no_clobber: bool,
     sink: ProgressSink,
-) -> None:
-    out = options.out
+) -> bool:
+    """Copy one object or file; False when --no-clobber skipped it."""
+    out, no_clobber = options.out, request.no_clobber
     if isinstance(src, str) and isinstance(dst, S3Location):  # upload
         if await anyio.Path(src).is_dir():
             raise LocalFileError("is a directory; use --recursive to copy it", path=src)
@@ -197,30 +301,42 @@ async def _copy_one(
         try:
             if no_clobber and await _exists(s3, dst):  # before sending any part
                 raise ObjectExists("exists", bucket=dst.bucket, key=dst.key)
+            attrs = with_content_type(request.options, Path(src).name, guess=request.guess_type)
             result = await s3.upload_file(
-                src, dst.bucket, dst.key, progress=sink, resume=True, no_clobber=no_clobber
+                src,
+                dst.bucket,
+                dst.key,
+                progress=sink,
+                resume=True,
+                no_clobber=no_clobber,
+                options=attrs,
             )
         except (ObjectExists, PreconditionFailed):
             # Real servers answer a failed If-None-Match with 412 PreconditionFailed.
             if not no_clobber:
                 raise
             out.event("skip", f"{dst} exists", destination=str(dst))
-            return
+            return False
         out.transfer("upload", src, str(dst), result)
+        return True
     elif isinstance(src, S3Location) and isinstance(dst, str):  # download
         target = Path(dst)
         if dst.endswith(("/", os.sep)) or await anyio.Path(target).is_dir():
             target = local_target(
                 target, src.key.rsplit("/", 1)[-1], bucket=src.bucket, key=src.key
             )
-        await _download(s3, options, src, target, no_clobber, sink)
+        return await _download(s3, options, src, target, no_clobber, sink)
     elif isinstance(src, S3Location) and isinstance(dst, S3Location):  # server-side copy
         dst = _into(dst, src.key.rsplit("/", 1)[-1])
         if no_clobber and await _exists(s3, dst):
             out.event("skip", f"{dst} exists", destination=str(dst))
-            return
-        result = await s3.copy_object(src.bucket, src.key, dst.bucket, dst.key)
+            return False
+        result = await s3.copy_object(
+            src.bucket, src.key, dst.bucket, dst.key, options=request.options
+        )
         out.transfer("copy", str(src), str(dst), result)
+        return True
+    return False
 
 
 async def _download(
@@ -230,12 +346,12 @@ async def _download(
     target: Path,
     no_clobber: bool,
     sink: ProgressSink,
-) -> None:
+) -> bool:
     local = anyio.Path(target)
     if await local.exists():
         if no_clobber:
             options.out.event("skip", f"{target} exists", destination=str(target))
-            return
+            return False
         if not await local.is_file() and not await local.is_dir():
             # The engine publishes with os.replace, which would swap out a device or a FIFO.
             raise LocalFileError("is not a regular file; refusing to replace it", path=str(target))
@@ -248,6 +364,7 @@ async def _download(
         ) from None
     result = await s3.download_file(src.bucket, src.key, target, progress=sink)
     options.out.transfer("download", str(src), str(target), result)
+    return True
 
 
 async def _exists(s3: S3Client, location: S3Location) -> bool:
@@ -258,12 +375,16 @@ async def _exists(s3: S3Client, location: S3Location) -> bool:
     return True
 
 
-async def _from_stdin(s3: S3Client, options: Options, dst: S3Location, no_clobber: bool) -> None:
-    if no_clobber and await _exists(s3, dst):
+async def _from_stdin(
+    s3: S3Client, options: Options, dst: S3Location, request: CopyRequest
+) -> None:
+    if request.no_clobber and await _exists(s3, dst):
         options.out.event("skip", f"{dst} exists", destination=str(dst))
         return
     with options.out.progress("stdin") as sink:
-        result = await s3.upload_stream(_stdin_chunks(), dst.bucket, dst.key, progress=sink)
+        result = await s3.upload_stream(
+            _stdin_chunks(), dst.bucket, dst.key, progress=sink, options=request.options
+        )
     options.out.transfer("upload", "-", str(dst), result)
 
 

@@ -11,19 +11,25 @@ import dataclasses
 import logging
 import re
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from s3flow.cli import commands
+from s3flow.bulk.filters import Wildcard
+from s3flow.cli import commands, info
+from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, interrupted, plan
 from s3flow.cli.render import Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import location, options_of, run
-from s3flow.cli.sync import sync
+from s3flow.cli.sync import RuleOrder, rule_filters, sync
 from s3flow.cli.uploads import uploads
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["main"]
 
@@ -65,7 +71,46 @@ def _transfer_config(
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_GLOBAL_FLAGS = frozenset({"--json", "-q", "--quiet", "--debug", "--no-verify-ssl"})
+_GLOBAL_VALUED = frozenset(
+    {"--endpoint-url", "--profile", "--region", "--concurrency", "--part-size"}
+)
+
+
+class _Group(click.Group):
+    """Global options are accepted after the verb too (``cp a s3://b/ --json``), as aws
+    and s5cmd users type them: they are moved in front of the verb before parsing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_globals(args, set(self.commands)))
+
+
+def hoist_globals(args: list[str], verbs: set[str]) -> list[str]:
+    """``["cp", "a", "b", "--json"]`` -> ``["--json", "cp", "a", "b"]``; stops at ``--``.
+
+    >>> hoist_globals(["cp", "a", "--region", "eu", "b"], {"cp"})
+    ['--region', 'eu', 'cp', 'a', 'b']
+    """
+    at = next((i for i, arg in enumerate(args) if arg in verbs), None)
+    if at is None:
+        return args
+    front, rest, moved = args[:at], [], []
+    tail = iter(args[at:])
+    for arg in tail:
+        if arg == "--":
+            rest += [arg, *tail]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUED and "=" in arg):
+            moved.append(arg)
+        elif arg in _GLOBAL_VALUED:
+            moved += [arg, next(tail, "")]
+        else:
+            rest.append(arg)
+    return [*front, *moved, *rest]
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--endpoint-url",
     metavar="URL",
@@ -142,10 +187,39 @@ def main(
 @main.command()
 @click.argument("url", required=False, callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="List every key under the prefix.")
+@click.option("-H", "--human-readable", "human", is_flag=True, help="Sizes as 1.5 KiB, 3 MiB.")
+@click.option("--summarize", is_flag=True, help="End with the object count and total size.")
 @click.pass_context
-def ls(ctx: click.Context, url: S3Location | None, recursive: bool) -> None:
-    """List buckets, or the objects and prefixes under s3://bucket[/prefix]."""
-    run(commands.ls, options_of(ctx), url, recursive)
+def ls(
+    ctx: click.Context, url: S3Location | None, recursive: bool, human: bool, summarize: bool
+) -> None:
+    """List buckets, or the objects and prefixes under s3://bucket[/prefix].
+
+    A key with * or ? is a pattern (s5cmd): every matching key, at any depth.
+    """
+    run(commands.ls, options_of(ctx), url, recursive, human, summarize)
+
+
+@main.command("head")
+@click.argument("url", callback=location)
+@click.pass_context
+def head(ctx: click.Context, url: S3Location) -> None:
+    """Show one object's attributes (size, ETag, type, metadata, …); --json for JSON."""
+    run(info.head, options_of(ctx), _key_required(url))
+
+
+main.add_command(head, "stat")
+
+
+@main.command(context_settings={"help_option_names": ["--help"]})  # -h is --human-readable
+@click.argument("url", callback=location)
+@click.option(
+    "-h", "-H", "--human-readable", "--humanize", "human", is_flag=True, help="Size as 1.5 KiB."
+)
+@click.pass_context
+def du(ctx: click.Context, url: S3Location, human: bool) -> None:
+    """Count the objects and bytes under s3://bucket[/prefix] (every depth)."""
+    run(info.du, options_of(ctx), url, human)
 
 
 @main.command()
@@ -168,7 +242,33 @@ def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     run(commands.rb, options_of(ctx), _bucket_only(url), force, interrupted=emptied)
 
 
-@main.command()
+_FILTER_FLAGS = (
+    click.option(
+        "--exclude", multiple=True, metavar="GLOB", help="With -r: skip keys matching GLOB."
+    ),
+    click.option(
+        "--include",
+        multiple=True,
+        metavar="GLOB",
+        help="With -r: keep keys matching GLOB (last rule wins).",
+    ),
+    click.option(
+        "--dry-run",
+        "--dryrun",
+        "dry_run",
+        is_flag=True,
+        help="Print what would be done; change nothing.",
+    ),
+)
+
+
+def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    for flag in reversed(_FILTER_FLAGS):
+        command = flag(command)
+    return command
+
+
+@main.command(cls=RuleOrder)
 @click.argument("src")
 @click.argument("dst")
 @click.option("-r", "--recursive", is_flag=True, help="Copy a directory or a whole prefix.")
@@ -179,6 +279,8 @@ def rb(ctx: click.Context, url: S3Location, force: bool) -> None:
     metavar="N",
     help="With --recursive: objects in flight at once [default: 32].",
 )
+@_filter_flags
+@attribute_options
 @click.pass_context
 def cp(
     ctx: click.Context,
@@ -187,6 +289,10 @@ def cp(
     recursive: bool,
     no_clobber: bool,
     concurrency_objects: int | None,
+    exclude: tuple[str, ...],
+    include: tuple[str, ...],
+    dry_run: bool,
+    attributes: Attributes,
 ) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
 
@@ -196,26 +302,97 @@ def cp(
     does the same but skips unchanged objects and can resume a killed job.
     """
     request = plan(
-        src, dst, recursive=recursive, no_clobber=no_clobber, objects=concurrency_objects
+        src,
+        dst,
+        recursive=recursive,
+        no_clobber=no_clobber,
+        objects=concurrency_objects,
+        attributes=attributes,
+        rules=rule_filters(ctx, exclude, include),
+        dry_run=dry_run,
     )
     run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
 
-@main.command()
+@main.command(cls=RuleOrder)
+@click.argument("src")
+@click.argument("dst")
+@click.option("-r", "--recursive", is_flag=True, help="Move a directory or a whole prefix.")
+@click.option(
+    "-n", "--no-clobber", is_flag=True, help="Skip (and keep) sources whose destination exists."
+)
+@click.option(
+    "--concurrency-objects",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --recursive: objects in flight at once [default: 32].",
+)
+@_filter_flags
+@attribute_options
+@click.pass_context
+def mv(
+    ctx: click.Context,
+    src: str,
+    dst: str,
+    recursive: bool,
+    no_clobber: bool,
+    concurrency_objects: int | None,
+    exclude: tuple[str, ...],
+    include: tuple[str, ...],
+    dry_run: bool,
+    attributes: Attributes,
+) -> None:
+    """Move: copy like cp, then remove each source once its copy is complete.
+
+    Local -> S3, S3 -> local and S3 -> S3, one object or --recursive. A source
+    whose copy failed (or was skipped by --no-clobber) is kept.
+    """
+    request = plan(
+        src,
+        dst,
+        recursive=recursive,
+        no_clobber=no_clobber,
+        objects=concurrency_objects,
+        attributes=attributes,
+        rules=rule_filters(ctx, exclude, include),
+        dry_run=dry_run,
+        move=True,
+    )
+    run(copy, options_of(ctx), request)
+
+
+@main.command(cls=RuleOrder)
 @click.argument("url", callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="Delete every key under the prefix.")
+@_filter_flags
 @click.pass_context
-def rm(ctx: click.Context, url: S3Location, recursive: bool) -> None:
-    """Delete an object, or with --recursive every object under a prefix."""
+def rm(
+    ctx: click.Context,
+    url: S3Location,
+    recursive: bool,
+    exclude: tuple[str, ...],
+    include: tuple[str, ...],
+    dry_run: bool,
+) -> None:
+    """Delete an object, or with --recursive every object under s3://bucket/dir/.
+
+    s3://b/tmp with --recursive means the directory tmp/ (never tmp.log); a key
+    with * or ? deletes the objects matching it (s5cmd).
+    """
     if not recursive and not url.key:
         raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
+    rules = rule_filters(ctx, exclude, include)
+    if rules and not recursive and not Wildcard.has(url.key):
+        raise click.UsageError("--include/--exclude need --recursive (or a wildcard)")
     some = "interrupted; some of the keys may already be deleted"
     run(
         commands.rm,
         options_of(ctx),
         url,
         recursive,
-        interrupted=some if recursive else "interrupted",
+        rules,
+        dry_run,
+        interrupted=some if recursive or Wildcard.has(url.key) else "interrupted",
     )
 
 

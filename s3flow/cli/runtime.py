@@ -34,6 +34,10 @@ _API_TO_FLAGS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"needs order='(s3|path)'"), r"needs --listing-order \1"),
     (re.compile(r"order='(s3|path)'"), r"--listing-order \1"),
     (re.compile(r"\bfrom_list\b"), "--from-list"),
+    (
+        re.compile(r"sse_kms_key_id needs sse='aws:kms' \(or 'aws:kms:dsse'\)"),
+        "--sse-kms-key-id needs --sse aws:kms",
+    ),
 )
 
 

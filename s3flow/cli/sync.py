@@ -19,13 +19,13 @@ from s3flow.cli.runtime import cli_message, options_of, run
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
 
-__all__ = ["check_sides", "rule_filters", "sync"]
+__all__ = ["RuleOrder", "check_sides", "rule_filters", "sync"]
 
 _RULES = ("exclude", "include")
 _ORDER_KEY = "s3flow.rule_order"
 
 
-class _RuleOrder(click.Command):
+class RuleOrder(click.Command):
     """A command that remembers the order of --include/--exclude occurrences."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -66,7 +66,7 @@ def check_sides(src: str, dst: str) -> None:
 _path = click.Path(dir_okay=False, path_type=Path)
 
 
-@click.command(cls=_RuleOrder)
+@click.command(cls=RuleOrder)
 @click.argument("src")
 @click.argument("dst")
 @click.option("--delete", is_flag=True, help="Delete destination objects the source lacks.")

@@ -10,6 +10,7 @@ from s3flow.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
+    CredentialsError,
     InvalidBucketName,
     S3FlowError,
     UploadNotFound,
@@ -61,12 +62,23 @@ async def create_bucket(backend: S3Backend, name: str, *, region: str | None = N
     except BucketNotFound:
         pass
     except AccessDenied:
+        # A bodiless 403 is also what wrong keys get: a listing answers with the reason.
+        await _raise_if_credentials_refused(backend, name)
         raise BucketAlreadyExists(
             "bucket name is taken by another account; choose another name", bucket=name
         ) from None
     else:
         raise BucketAlreadyExists("bucket already exists; choose another name", bucket=name)
     await backend.create_bucket(name, region=region)
+
+
+async def _raise_if_credentials_refused(backend: S3Backend, name: str) -> None:
+    try:
+        await backend.list_page(name, max_keys=1)
+    except CredentialsError:
+        raise
+    except S3FlowError:
+        pass
 
 
 async def _versions(backend: S3Backend, bucket: str) -> AsyncIterator[list[Version]]:

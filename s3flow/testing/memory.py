@@ -224,7 +224,7 @@ class MemoryBackend:
         etag = hashlib.md5(body).hexdigest()
         full = checksum if checksum and checksum.algorithm != "md5" else None
         objects[key] = StoredObject(
-            bytes(body), etag, full, metadata=options.metadata if options else ()
+            bytes(body), etag, full, metadata=tuple(options.metadata.items()) if options else ()
         )
         return ObjectInfo(key=key, size=len(body), etag=etag, checksum=str(full) if full else None)
 

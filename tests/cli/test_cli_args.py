@@ -48,7 +48,7 @@ def test_cp_recursive_passes_objects_in_flight(monkeypatch: pytest.MonkeyPatch) 
 
     jobs = []
 
-    async def run_job(options: object, job: object) -> None:
+    async def run_job(options: object, job: object, **_: object) -> None:
         jobs.append(job)
 
     monkeypatch.setattr(copying, "run_job", run_job)
@@ -155,7 +155,7 @@ def test_fsync_flag_reaches_the_transfer_config(monkeypatch: pytest.MonkeyPatch)
 
     seen = []
 
-    async def run_job(options: object, job: object) -> None:
+    async def run_job(options: object, job: object, **_: object) -> None:
         seen.append(options)
 
     monkeypatch.setattr(copying, "run_job", run_job)

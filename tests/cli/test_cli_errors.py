@@ -25,6 +25,19 @@ CASES: dict[str, tuple[list[str], str]] = {
         "s3://no-such-bucket-cli: bucket does not exist",
     ),
     "missing key": (["cat", "s3://{b}/missing.txt"], "s3://{b}/missing.txt: object not found"),
+    "missing bucket on cat": (["cat", "s3://no-such-bucket-cli/k"], "bucket does not exist"),
+    "missing bucket on download": (
+        ["cp", "s3://no-such-bucket-cli/k", "out.txt"],
+        "s3://no-such-bucket-cli: bucket does not exist",
+    ),
+    "refused connection": (
+        ["--endpoint-url", "http://127.0.0.1:1", "ls"],
+        "cannot reach the endpoint http://127.0.0.1:1 (connection refused)",
+    ),
+    "refused connection on upload": (
+        ["--endpoint-url", "http://127.0.0.1:1", "cp", "afile", "s3://{b}/k"],
+        "cannot reach the endpoint http://127.0.0.1:1 (connection refused)",
+    ),
     "missing key to file": (["cp", "s3://{b}/missing.txt", "out.txt"], "object not found"),
     "missing local file": (["cp", "nofile.txt", "s3://{b}/k"], "nofile.txt: no such file"),
     "directory without --recursive": (["cp", "somedir", "s3://{b}/"], "somedir: is a directory"),
@@ -69,6 +82,42 @@ def test_debug_logs_but_never_the_secret(results: dict[str, Run]) -> None:
     run = results["debug keeps the secret out"]
     assert run.code == 0, run
     assert "s3flow.http" in run.err  # it did log; finish() checked that the secret is absent
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ls", "s3://{b}"],
+        ["cat", "s3://{b}/k.txt"],
+        ["cp", "s3://{b}/k.txt", "out.txt"],
+        ["cp", "afile", "s3://{b}/up"],
+        ["mb", "s3://{b}-new"],
+        ["rm", "s3://{b}/k.txt"],
+    ],
+)
+def test_wrong_secret_says_credentials_on_every_verb(
+    seaweed_server: S3Server, tmp_path: Path, argv: list[str]
+) -> None:
+    bucket = "cli-creds-bucket"
+    s3_request(seaweed_server, "PUT", f"/{bucket}")
+    put(seaweed_server, bucket, "k.txt", b"k")
+    (tmp_path / "afile").write_text("x")
+    args = [a.replace("{b}", bucket) for a in argv]
+    run = finish(seaweed_server, start(seaweed_server, tmp_path, *args, cwd=tmp_path, secret="bad"))
+    line = run.assert_one_line_error()
+    assert "refused the credentials" in line and "check the keys" in line, line
+    assert "permissions" not in line and "taken" not in line, line
+
+
+def test_bad_canned_acl_is_refused_locally(moto_server: S3Server, tmp_path: Path) -> None:
+    for argv in (
+        ["acl", "set", f"s3://{BUCKET}/k.txt", "publik"],
+        ["cp", "x", "s3://b/k", "--acl", "publik"],
+    ):
+        run = finish(moto_server, start(moto_server, tmp_path, *argv, cwd=tmp_path))
+        assert run.code in (1, 2) and "Traceback" not in run.err, run
+        assert "publik" in run.err and "public-read" in run.err, run
+        assert "attempts" not in run.err and "INTERNAL" not in run.err.upper(), run
 
 
 def test_wrong_credentials(seaweed_server: S3Server, tmp_path: Path) -> None:

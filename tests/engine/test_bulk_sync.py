@@ -535,3 +535,40 @@ async def test_slowdown_lowers_objects_in_flight(tmp_path: Path) -> None:
     # After it the limit is 4, the four objects backing off keep their slots, and
     # it grows by one per window of successes: never all 8 again in this job.
     assert max(backend.seen[8:]) < 8
+
+
+async def test_auto_order_watermarks_never_pass_a_held_key(tmp_path: Path) -> None:
+    """Uploading to a file-tree server with a manifest: every watermark covers only keys
+    recorded before it, including the keys held back until the order was known."""
+    import json
+
+    from s3flow.bulk import jobs
+
+    backend = PathOrdered()
+    backend.buckets["b"] = {}
+    tree = {f"d{i:03d}{sep}x": b"x" for i in range(300) for sep in ("-", "/")}
+    make_tree(tmp_path / "src", tree)
+    for key in tree:
+        if "/" in key:  # already there: the new "dNNN-x" keys are held behind them
+            await backend.put_object("b", key, b"x")
+    manifest = tmp_path / "job.jsonl"
+    old = jobs.WATERMARK_EVERY
+    jobs.WATERMARK_EVERY = 8
+    try:
+        options = SyncOptions(manifest=manifest, concurrency=4)
+        summary = await sync(
+            tmp_path / "src", S3Location("b"), dest_backend=backend, options=options
+        )
+    finally:
+        jobs.WATERMARK_EVERY = old
+    assert (summary.copied, summary.skipped, summary.failed) == (300, 300, 0)
+    recorded: set[str] = set()
+    marks = 0
+    for line in manifest.read_text().splitlines()[1:]:
+        record = json.loads(line)
+        if "k" in record:
+            recorded.add(record["k"])
+        elif "w" in record:
+            marks += 1
+            assert all(k in recorded for k in tree if "-" in k and k <= record["w"]), record
+    assert marks > 0 and recorded == {k for k in tree if "-" in k}

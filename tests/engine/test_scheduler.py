@@ -161,9 +161,7 @@ async def test_concurrency_recovers_after_throttling_stops(backend, tmp_path) ->
     from tests.engine.helpers import CONFIG, Delays
 
     clock = [0.0]  # one cut per burst, bursts 2 s apart
-    client = S3Client(
-        backend, CONFIG, sleep=Delays(), rng=random.Random(0), clock=lambda: clock[0]
-    )
+    client = S3Client(backend, CONFIG, sleep=Delays(), rng=random.Random(0), clock=lambda: clock[0])
     maximum = client.statistics().requests_max
     for burst in range(3):
         clock[0] = burst * 2.0

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -66,3 +67,43 @@ def test_location_parse(text: str, bucket: str, key: str) -> None:
 def test_location_bad_input(text: str) -> None:
     with pytest.raises(ConfigError, match="s3://bucket/key"):
         S3Location.parse(text)
+
+
+def test_object_options_metadata_is_a_mapping() -> None:
+    import pickle
+
+    from s3flow.backend.wire import object_headers
+    from s3flow.models import ObjectOptions
+
+    one = ObjectOptions(metadata={"a": "1"})
+    two = ObjectOptions(metadata={"ab": "1", "Owner": "ada"})
+    assert dict(one.metadata) == {"a": "1"}
+    assert object_headers(options=two) == {"x-amz-meta-ab": "1", "x-amz-meta-owner": "ada"}
+    assert ObjectOptions(metadata=(("a", "1"),)) == one  # pairs still work
+    assert hash(one) == hash(ObjectOptions(metadata={"a": "1"}))
+    assert pickle.loads(pickle.dumps(two)) == two
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metadata": "ab"}, "metadata must be a mapping of str to str"),
+        ({"metadata": {"a": 1}}, "must be str"),
+        ({"metadata": {"a b": "1"}}, "metadata name 'a b' is not valid"),
+        ({"metadata": {"a": "1", "A": "2"}}, "given twice"),
+        ({"metadata": {"a": "x\ny"}}, "control character"),
+        ({"metadata": {"a": "x" * 3000}}, "2 KB"),
+        ({"acl": "publik"}, "'publik' is not a canned ACL; use one of private, public-read"),
+        ({"storage_class": "COLD"}, "not a storage class"),
+        ({"sse": "aes"}, "sse must be one of"),
+        ({"sse_kms_key_id": "k"}, "needs sse='aws:kms'"),
+        ({"tagging": {str(i): "v" for i in range(11)}}, "at most 10 tags"),
+        ({"content_type": "a\r\nX-Evil: 1"}, "control character"),
+    ],
+)
+def test_object_options_are_checked(kwargs: dict[str, object], message: str) -> None:
+    from s3flow.errors import ConfigError
+    from s3flow.models import ObjectOptions
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ObjectOptions(**kwargs)  # type: ignore[arg-type]
