@@ -17,7 +17,6 @@ import hashlib
 import os
 import re
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -455,19 +454,18 @@ async def download_file(
     no bigger than a part is then fetched with one GET and no HEAD: half the
     requests of a bulk download of small files.
     """
-    started = time.monotonic()
     if (
         listed is not None
         and listed.etag
         and not _MULTI_ETAG.match(listed.etag)
         and listed.size <= t.config.part_size
     ):
-        return await _download_one_range(t, dest, listed, None, mtime, make_parents, started)
+        return await _download_one_range(t, dest, listed, None, mtime, make_parents)
     info = await _head(t)
     layout, check = await _layout(t, info, streamed=True)
     ranges = layout.ranges
     if len(ranges) == 1:
-        return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
+        return await _download_one_range(t, dest, info, check, mtime, make_parents)
     t.progress(TransferStarted(t.key, info.size, len(ranges)))
     algorithm = check.range_algorithm
     # One spelling of the destination from here on, whatever the working
@@ -543,7 +541,7 @@ async def download_file(
     if mtime is not None:
         await run_io(dest, os.utime, dest, (mtime, mtime))
     t.progress(TransferDone(t.key, info.size))
-    return _result(t, info, check, len(ranges), started, resumed=len(finished))
+    return _result(t, info, check, len(ranges), resumed=len(finished))
 
 
 def _canonical(dest: Path) -> Path:
@@ -555,15 +553,11 @@ def _canonical(dest: Path) -> Path:
 
 
 def _result(
-    t: Transfer, info: ObjectInfo, check: Check, parts: int, started: float, *, resumed: int
+    t: Transfer, info: ObjectInfo, check: Check, parts: int, *, resumed: int
 ) -> TransferResult:
-    return TransferResult(
-        bucket=t.bucket,
-        key=t.key,
+    return t.result(
         size=info.size,
         parts=parts,
-        retries=t.retries,
-        elapsed=time.monotonic() - started,
         etag=info.etag,
         checksum=f"{check.algorithm}:{check.expected}" if check.algorithm else None,
         resumed_parts=resumed,
@@ -577,7 +571,6 @@ async def _download_one_range(
     check: Check | None,
     mtime: float | None,
     make_parents: bool,
-    started: float,
 ) -> TransferResult:
     """Small objects: fetch, then verify, write, rename and stamp in ONE thread hop.
 
@@ -605,7 +598,7 @@ async def _download_one_range(
         check = await _twice(t, fetch_and_write)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
-    return _result(t, info, check, 1, started, resumed=0)
+    return _result(t, info, check, 1, resumed=0)
 
 
 async def _twice(t: Transfer, attempt: Callable[[bool], Awaitable[R]]) -> R:
