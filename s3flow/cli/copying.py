@@ -22,7 +22,7 @@ import anyio
 import click
 
 from s3flow.bulk.filters import Filters, Wildcard
-from s3flow.bulk.runner import SyncOptions
+from s3flow.bulk.options import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout
 from s3flow.cli.render import printable
