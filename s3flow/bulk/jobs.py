@@ -53,47 +53,37 @@ class Shard:
 
 
 @dataclass(slots=True)
+class Count:
+    """Objects of one outcome, and their bytes."""
+
+    objects: int = 0
+    bytes: int = 0
+
+    def add(self, nbytes: int) -> None:
+        self.objects += 1
+        self.bytes += nbytes
+
+
+@dataclass(slots=True)
 class Tally:
-    """A job's running counts, named as :class:`SyncSummary`'s fields."""
+    """A job's running counts, one per outcome named as in :class:`SyncSummary`."""
 
-    copied: int = 0
-    copied_bytes: int = 0
-    skipped: int = 0
-    skipped_bytes: int = 0
-    deleted: int = 0
-    deleted_bytes: int = 0
-    failed: int = 0
-    failed_bytes: int = 0
+    copied: Count = field(default_factory=Count)
+    skipped: Count = field(default_factory=Count)
+    deleted: Count = field(default_factory=Count)
+    failed: Count = field(default_factory=Count)
     failed_keys: list[str] = field(default_factory=list)  # the first ``max_failed_keys``
-
-    def copy(self, nbytes: int) -> None:
-        self.copied += 1
-        self.copied_bytes += nbytes
-
-    def skip(self, nbytes: int) -> None:
-        self.skipped += 1
-        self.skipped_bytes += nbytes
-
-    def delete(self, nbytes: int) -> None:
-        self.deleted += 1
-        self.deleted_bytes += nbytes
-
-    def fail(self, key: str, nbytes: int, *, max_keys: int) -> None:
-        self.failed += 1
-        self.failed_bytes += nbytes
-        if len(self.failed_keys) < max_keys:
-            self.failed_keys.append(key)
 
     def summary(self, *, elapsed: float, dry_run: bool) -> SyncSummary:
         return SyncSummary(
-            copied=self.copied,
-            copied_bytes=self.copied_bytes,
-            skipped=self.skipped,
-            skipped_bytes=self.skipped_bytes,
-            deleted=self.deleted,
-            deleted_bytes=self.deleted_bytes,
-            failed=self.failed,
-            failed_bytes=self.failed_bytes,
+            copied=self.copied.objects,
+            copied_bytes=self.copied.bytes,
+            skipped=self.skipped.objects,
+            skipped_bytes=self.skipped.bytes,
+            deleted=self.deleted.objects,
+            deleted_bytes=self.deleted.bytes,
+            failed=self.failed.objects,
+            failed_bytes=self.failed.bytes,
             elapsed=elapsed,
             failed_keys=tuple(self.failed_keys),
             dry_run=dry_run,
@@ -298,14 +288,16 @@ class Job:
                 await self.finished(shard, seq, failed=entry.key)
 
     def skip(self, entry: Entry, reason: str) -> None:
-        self.tally.skip(entry.size)
+        self.tally.skipped.add(entry.size)
         if self.options.progress is not ignore:  # millions of skips: no event nobody reads
             self.options.progress(
                 ObjectDone(entry.key, "skip", entry.size, reason, self.options.dry_run)
             )
 
     def fail(self, entry: Entry, reason: str) -> None:
-        self.tally.fail(entry.key, entry.size, max_keys=self.options.max_failed_keys)
+        self.tally.failed.add(entry.size)
+        if len(self.tally.failed_keys) < self.options.max_failed_keys:
+            self.tally.failed_keys.append(entry.key)
         if self.failures is not None:
             self.failures.add(write_key_line(entry.key))
         self.options.progress(ObjectDone(entry.key, "fail", entry.size, reason))
@@ -324,13 +316,13 @@ class Job:
             shard.mark.gap(subtree_end(entry.key) if subtree else entry.key)
 
     def _copied(self, entry: Entry, size: int, reason: str) -> None:
-        self.tally.copy(size)
+        self.tally.copied.add(size)
         if self.manifest is not None:
             self.manifest.add(key_record(entry))
         self.options.progress(ObjectDone(entry.key, "copy", size, reason, self.options.dry_run))
 
     def _deleted(self, entry: Entry) -> None:
-        self.tally.delete(entry.size)
+        self.tally.deleted.add(entry.size)
         self.options.progress(
             ObjectDone(entry.key, "delete", entry.size, "extraneous", self.options.dry_run)
         )
