@@ -725,29 +725,41 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
     """
     info = await _head(t)
     layout, check = await _layout(t, info, streamed=False)
-    algorithm = check.range_algorithm
-    digests: list[PartDigest] = []
-    md5s = [hashlib.md5() for _ in layout.parts] if check.algorithm == "md5" else []
+    seen = _InOrder(t, layout, check)
     window = max(1, t.config.max_concurrency)
     for start in range(0, len(layout.ranges), window):
         batch = layout.ranges[start : start + window]
         fetched = await run_bounded(batch, lambda p: _get_range(t, info, p), limit=window)
         for part, chunks in zip(batch, fetched, strict=True):
-            if algorithm:
-                digests.append(await anyio.to_thread.run_sync(digest_chunks, algorithm, chunks))
+            await seen.feed(part, chunks)
             for chunk in chunks:
-                if md5s:  # ranges come in order, so each part's MD5 is fed in order
-                    md5s[layout.owner[part.number - 1]].update(chunk)
                 yield bytes(chunk) if isinstance(chunk, bytearray) else chunk
-    if algorithm:
-        _verify(t, check, _fold(check, layout, digests), streamed=True)
-    elif md5s:
-        _verify(
-            t,
-            check,
-            [
-                PartDigest("md5", p.size, md5=h.digest())
-                for p, h in zip(layout.parts, md5s, strict=True)
-            ],
-            streamed=True,
-        )
+    seen.verify()
+
+
+@dataclass(slots=True)
+class _InOrder:
+    """A streamed download's check, fed its ranges in order: CRCs per range, or MD5s per part."""
+
+    t: Transfer
+    layout: Layout
+    check: Check
+    crcs: list[PartDigest] = field(default_factory=list)
+    md5s: list[Digester] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.check.algorithm == "md5":
+            self.md5s = [Digester("md5") for _ in self.layout.parts]
+
+    async def feed(self, part: PartPlan, chunks: list[bytes | bytearray]) -> None:
+        if algorithm := self.check.range_algorithm:
+            self.crcs.append(await anyio.to_thread.run_sync(digest_chunks, algorithm, chunks))
+        if self.md5s:  # ranges come in order, so each part's MD5 is fed in order
+            self.md5s[self.layout.owner[part.number - 1]].update(chunks)
+
+    def verify(self) -> None:
+        check, layout = self.check, self.layout
+        if check.range_algorithm:
+            _verify(self.t, check, _fold(check, layout, self.crcs), streamed=True)
+        elif self.md5s:
+            _verify(self.t, check, [md5.result() for md5 in self.md5s], streamed=True)
