@@ -25,7 +25,7 @@ Layout (imports point down; see pyproject's import-linter contracts):
 from __future__ import annotations
 
 from s3flow.bulk.filters import Filters
-from s3flow.bulk.runner import SyncOptions, SyncSummary
+from s3flow.bulk.options import SyncOptions, SyncSummary
 from s3flow.client import S3Client, connect
 from s3flow.config import ConnectConfig, RetryPolicy, TransferConfig
 from s3flow.errors import (

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 
 from s3flow.bulk import runner as bulk
+from s3flow.bulk.options import copy_all
 from s3flow.config import ConnectConfig, TransferConfig
 from s3flow.errors import ClientClosed
 from s3flow.models import ClientStatistics, S3Location
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from s3flow.backend.protocol import S3Backend
     from s3flow.backend.route import Route
     from s3flow.bulk.cluster import Connection
-    from s3flow.bulk.runner import SyncOptions, SyncSummary
+    from s3flow.bulk.options import SyncOptions, SyncSummary
     from s3flow.models import (
         Bucket,
         DeleteResult,
@@ -281,16 +282,7 @@ class S3Client:
 
         Example: ``await s3.copy_tree("s3://logs/2024/", "/data/logs/")``.
         """
-        target = dest or self
-        return await bulk.copy_tree(
-            _side(src),
-            _side(dst),
-            source_backend=self.backend,
-            dest_backend=target.backend,
-            config=config or self.config,
-            options=options,
-            budget=self._budget,
-        )
+        return await self.sync(src, dst, options=copy_all(options), dest=dest, config=config)
 
     # Transfers
     async def upload_file(

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path)
     parser.add_argument("--max", type=int, required=True, help="highest complexity allowed")
     parser.add_argument(
-        "--share", type=float, required=True, help=f"% of functions allowed at >= {BRANCHY}"
+        "--share", type=float, required=True, help=f"%% of functions allowed at >= {BRANCHY}"
     )
     parser.add_argument("--top", type=int, default=5, help="how many of the branchiest to list")
     args = parser.parse_args(argv)

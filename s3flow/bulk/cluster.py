@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from s3flow.bulk.runner import SyncOptions, SyncSummary, sync
+from s3flow.bulk.options import SyncOptions, SyncSummary
+from s3flow.bulk.runner import sync
 from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError

@@ -1,5 +1,5 @@
 """One bulk job's state: listings per shard, the workers' action handler, the tally,
-the manifest and the failures file. Used by :mod:`s3flow.bulk.runner`."""
+the manifest and the failures file. Driven by :mod:`s3flow.bulk.runner`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from s3flow.bulk.manifest import (
     load_manifest,
     subtree_end,
 )
+from s3flow.bulk.options import SyncSummary
 from s3flow.bulk.sources import (
     KeyRange,
     list_s3,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
     from s3flow.bulk.actions import Endpoint, Mover
     from s3flow.bulk.diff import Action
-    from s3flow.bulk.runner import SyncOptions, SyncSummary
+    from s3flow.bulk.options import SyncOptions
 
 __all__ = ["Job", "Shard"]
 
@@ -52,15 +53,41 @@ class Shard:
 
 
 @dataclass(slots=True)
-class Tally:
-    counts: dict[str, int] = field(default_factory=dict)
-    failed_keys: list[str] = field(default_factory=list)
+class Count:
+    """Objects of one outcome, and their bytes."""
 
-    def add(self, what: str, nbytes: int) -> None:
-        counts = self.counts
-        counts[what] = counts.get(what, 0) + 1
-        key = _BYTES[what]
-        counts[key] = counts.get(key, 0) + nbytes
+    objects: int = 0
+    bytes: int = 0
+
+    def add(self, nbytes: int) -> None:
+        self.objects += 1
+        self.bytes += nbytes
+
+
+@dataclass(slots=True)
+class Tally:
+    """A job's running counts, one per outcome named as in :class:`SyncSummary`."""
+
+    copied: Count = field(default_factory=Count)
+    skipped: Count = field(default_factory=Count)
+    deleted: Count = field(default_factory=Count)
+    failed: Count = field(default_factory=Count)
+    failed_keys: list[str] = field(default_factory=list)  # the first ``max_failed_keys``
+
+    def summary(self, *, elapsed: float, dry_run: bool) -> SyncSummary:
+        return SyncSummary(
+            copied=self.copied.objects,
+            copied_bytes=self.copied.bytes,
+            skipped=self.skipped.objects,
+            skipped_bytes=self.skipped.bytes,
+            deleted=self.deleted.objects,
+            deleted_bytes=self.deleted.bytes,
+            failed=self.failed.objects,
+            failed_bytes=self.failed.bytes,
+            elapsed=elapsed,
+            failed_keys=tuple(self.failed_keys),
+            dry_run=dry_run,
+        )
 
 
 @dataclass(slots=True, kw_only=True)
@@ -221,7 +248,7 @@ class Job:
                 size = entry.size if dry else await self.mover.copy(entry)
                 if self.manifest is not None and isinstance(self.mover.dst.root, Path):
                     self.renamed.append(self.mover.dst.root.joinpath(*entry.key.split("/")))
-                self._record("copied", entry, size, "copy", action.reason)
+                self._copied(entry, size, action.reason)
             elif isinstance(action, Delete):
                 if not dry and not self.mover.dst.is_local:
                     self.deletes.append((shard, seq, entry))
@@ -230,7 +257,7 @@ class Job:
                     return
                 if not dry:
                     await self.mover.delete_local(entry.key)
-                self._record("deleted", entry, entry.size, "delete", "extraneous")
+                self._deleted(entry)
         except S3FlowError as error:
             self.fail(entry, str(error))
             await self.finished(shard, seq, failed=entry.key)  # never under a watermark
@@ -254,21 +281,21 @@ class Job:
         for shard, seq, entry in batch:
             reason = failed.get(dst.s3_key(entry.key))
             if reason is None:
-                self._record("deleted", entry, entry.size, "delete", "extraneous")
+                self._deleted(entry)
                 await self.finished(shard, seq)
             else:
                 self.fail(entry, reason)
                 await self.finished(shard, seq, failed=entry.key)
 
     def skip(self, entry: Entry, reason: str) -> None:
-        self.tally.add("skipped", entry.size)
+        self.tally.skipped.add(entry.size)
         if self.options.progress is not ignore:  # millions of skips: no event nobody reads
             self.options.progress(
                 ObjectDone(entry.key, "skip", entry.size, reason, self.options.dry_run)
             )
 
     def fail(self, entry: Entry, reason: str) -> None:
-        self.tally.add("failed", entry.size)
+        self.tally.failed.add(entry.size)
         if len(self.tally.failed_keys) < self.options.max_failed_keys:
             self.tally.failed_keys.append(entry.key)
         if self.failures is not None:
@@ -288,11 +315,17 @@ class Job:
         if self.marks:
             shard.mark.gap(subtree_end(entry.key) if subtree else entry.key)
 
-    def _record(self, what: str, entry: Entry, size: int, action: str, reason: str) -> None:
-        self.tally.add(what, size)
-        if self.manifest is not None and what == "copied":
+    def _copied(self, entry: Entry, size: int, reason: str) -> None:
+        self.tally.copied.add(size)
+        if self.manifest is not None:
             self.manifest.add(key_record(entry))
-        self.options.progress(ObjectDone(entry.key, action, size, reason, self.options.dry_run))
+        self.options.progress(ObjectDone(entry.key, "copy", size, reason, self.options.dry_run))
+
+    def _deleted(self, entry: Entry) -> None:
+        self.tally.deleted.add(entry.size)
+        self.options.progress(
+            ObjectDone(entry.key, "delete", entry.size, "extraneous", self.options.dry_run)
+        )
 
     def track(self, shard: Shard, key: str) -> int:
         """Number an action of ``shard`` for the manifest's watermark (0 without one)."""
@@ -328,8 +361,6 @@ class Job:
         return lines
 
     async def close(self) -> SyncSummary:
-        from s3flow.bulk.runner import SyncSummary
-
         await self.flush_deletes()
         await self._remove_stale_temps()
         if self.manifest is not None:
@@ -338,17 +369,9 @@ class Job:
             await self.manifest.flush()
         if self.failures is not None:
             await self.failures.flush()
-        c = self.tally.counts
-        return SyncSummary(
-            **{k: c.get(k, 0) for k in _COUNTS},
-            elapsed=time.monotonic() - self.started,
-            failed_keys=tuple(self.tally.failed_keys),
-            dry_run=self.options.dry_run,
+        return self.tally.summary(
+            elapsed=time.monotonic() - self.started, dry_run=self.options.dry_run
         )
-
-
-_BYTES = {w: f"{w}_bytes" for w in ("copied", "skipped", "deleted", "failed")}
-_COUNTS = [f"{w}{s}" for w in ("copied", "skipped", "deleted", "failed") for s in ("", "_bytes")]
 
 
 async def _empty() -> AsyncIterator[list[Entry]]:

@@ -13,15 +13,14 @@ the failures file, which ``from_list`` takes back to retry just those keys.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import anyio
 
 from s3flow.bulk.actions import Endpoint, Mover
 from s3flow.bulk.diff import (
-    MODES,
     Check,
     CompareMode,
     Copy,
@@ -33,14 +32,13 @@ from s3flow.bulk.diff import (
     check_order,
     step,
 )
-from s3flow.bulk.filters import Filters
 from s3flow.bulk.jobs import Job, Shard
 from s3flow.bulk.manifest import DeleteSpool
+from s3flow.bulk.options import SyncOptions, SyncSummary, copy_all, order_free
 from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError, LocalFileError
-from s3flow.models import ObjectOptions, S3Location
-from s3flow.progress import ProgressSink, ignore
+from s3flow.models import S3Location
 from s3flow.scheduler import AdaptiveLimit, ByteBudget, run_bounded, run_stream
 
 if TYPE_CHECKING:
@@ -54,119 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["SyncOptions", "SyncSummary", "copy_tree", "sync"]
 
 Side = Path | S3Location
-ListingOrder = Literal["auto", "s3", "path"]
-
-
-def _order_free(spans: tuple[KeyRange, ...] | None) -> bool:
-    """True when the ranges select the same keys in s3 and path order: bounds of one
-    character (as ``split_keyspace`` makes) split on the first character only."""
-    bounds = [b for span in spans or () for b in (span.after, span.upto) if b is not None]
-    return all(len(b) == 1 and b != "/" for b in bounds)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SyncOptions:
-    """What a bulk job does. Example: ``SyncOptions(delete=True, compare="checksum")``.
-
-    - ``compare``: ``size_mtime`` (default: copy when sizes differ or the
-      source is newer), ``size_only``, ``checksum`` (content), ``always``.
-    - ``delete``: remove destination objects the source does not have.
-    - ``dry_run``: decide and report (ObjectDone events), change nothing.
-    - ``filters``: include/exclude globs on relative keys (last rule wins).
-    - ``concurrency``: objects in flight (parts per object: TransferConfig).
-    - ``shards`` / ``spans``: split the keyspace into ranges listed and synced
-      concurrently (``spans`` gives explicit ranges, e.g. a cluster shard).
-    - ``from_list``: only the keys in this file (one per line).
-    - ``failures_file``: write failed keys here, one per line.
-    - ``manifest``: journal of settled keys and their sources' identity; a
-      rerun skips those whose source is unchanged where the listings alone
-      cannot tell (``compare="always"``, ``checksum``); failed keys are never
-      recorded (:mod:`s3flow.bulk.manifest`).
-    - ``server_side_copy``: S3 -> S3 by CopyObject; ``None``: when both
-      sides use the same backend object.
-    - ``object_options``: attributes (content type, metadata, SSE, …) for
-      every object written to S3; ``guess_content_type``: uploads without a
-      content type get one from the file name (``.html`` -> ``text/html``).
-    - ``order``: how the S3 side lists keys: ``auto`` (default: assume
-      ``s3`` and switch to ``path`` at the first inversion that only a
-      file-tree listing explains), ``s3`` (AWS, MinIO) or ``path`` (servers
-      backed by a file tree, e.g. SeaweedFS). Any other inversion fails the
-      job before it can mis-diff.
-    """
-
-    compare: CompareMode = "size_mtime"
-    delete: bool = False
-    dry_run: bool = False
-    filters: Filters = field(default_factory=Filters)
-    concurrency: int = 32
-    shards: int = 1
-    spans: tuple[KeyRange, ...] | None = None
-    from_list: Path | None = None
-    failures_file: Path | None = None
-    manifest: Path | None = None
-    server_side_copy: bool | None = None
-    order: ListingOrder = "auto"
-    object_options: ObjectOptions | None = None
-    guess_content_type: bool = True
-    max_failed_keys: int = 1000
-    delete_batch: int = 1000
-    progress: ProgressSink = ignore
-
-    def __post_init__(self) -> None:
-        if self.compare not in MODES:
-            raise ConfigError(f"compare must be one of {', '.join(MODES)}, got {self.compare!r}")
-        if self.concurrency < 1 or self.shards < 1:
-            raise ConfigError("concurrency and shards must be at least 1")
-        if not 1 <= self.delete_batch <= 1000:
-            raise ConfigError(f"delete_batch must be 1..1000, got {self.delete_batch}")
-        if self.delete and self.compare == "always":
-            raise ConfigError("delete needs a comparison; it cannot be used with compare='always'")
-        if self.order not in ("auto", "s3", "path"):
-            raise ConfigError(f"order must be auto, s3 or path, got {self.order!r}")
-        if self.order == "path" and not _order_free(self.spans):
-            raise ConfigError(
-                "key ranges bounded by more than one character need order='s3' "
-                "(a file-tree listing does not follow whole-key order within them)"
-            )
-        if self.delete and self.from_list is not None:
-            raise ConfigError("delete cannot be combined with from_list")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SyncSummary:
-    """What a job did (with ``dry_run``: would do). ``failed_keys`` is bounded."""
-
-    copied: int = 0
-    copied_bytes: int = 0
-    skipped: int = 0
-    skipped_bytes: int = 0
-    deleted: int = 0
-    deleted_bytes: int = 0
-    failed: int = 0
-    failed_bytes: int = 0
-    elapsed: float = 0.0
-    failed_keys: tuple[str, ...] = ()
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
-
-    def merge(self, other: SyncSummary, *, max_failed_keys: int = 1000) -> SyncSummary:
-        """Add two summaries (shards of one job); elapsed is the longer one."""
-        return SyncSummary(
-            copied=self.copied + other.copied,
-            copied_bytes=self.copied_bytes + other.copied_bytes,
-            skipped=self.skipped + other.skipped,
-            skipped_bytes=self.skipped_bytes + other.skipped_bytes,
-            deleted=self.deleted + other.deleted,
-            deleted_bytes=self.deleted_bytes + other.deleted_bytes,
-            failed=self.failed + other.failed,
-            failed_bytes=self.failed_bytes + other.failed_bytes,
-            elapsed=max(self.elapsed, other.elapsed),
-            failed_keys=(self.failed_keys + other.failed_keys)[:max_failed_keys],
-            dry_run=self.dry_run and other.dry_run,
-        )
 
 
 async def sync(
@@ -256,18 +141,13 @@ async def copy_tree(
 
     Example: ``await copy_tree(S3Location("a", "x/"), Path("out"), source_backend=b)``.
     """
-    options = options or SyncOptions()
-    if options.compare != "always":
-        from dataclasses import replace
-
-        options = replace(options, compare="always")
     return await sync(
         src,
         dst,
         source_backend=source_backend,
         dest_backend=dest_backend,
         config=config,
-        options=options,
+        options=copy_all(options),
         budget=budget,
     )
 
@@ -297,7 +177,7 @@ async def _produce(
     # cp -r lists no destination and deletes nothing: the source's order is irrelevant.
     unordered = options.compare == "always" and options.manifest is None and not options.delete
     order: Order = "path" if options.order == "path" else "s3"
-    adaptive = options.order == "auto" and _order_free((span,))
+    adaptive = options.order == "auto" and order_free((span,))
     # A path-order source read as s3 acts in s3 order but has not listed every smaller
     # key yet, so a watermark could cover keys still to come: only per-key manifest
     # records until its order is known. A local source is walked in s3 order; the keys

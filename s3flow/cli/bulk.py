@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from s3flow.bulk.cluster import Connection
-    from s3flow.bulk.runner import SyncOptions, SyncSummary
+    from s3flow.bulk.options import SyncOptions, SyncSummary
     from s3flow.cli.commands import Options
     from s3flow.client import S3Client
     from s3flow.progress import ProgressEvent

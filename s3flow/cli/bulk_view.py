@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from rich.progress import Progress, TaskID
 
-    from s3flow.bulk.runner import SyncSummary
+    from s3flow.bulk.options import SyncSummary
     from s3flow.cli.render import Reporter
 
 __all__ = ["BulkView", "Side", "report", "summary_line"]

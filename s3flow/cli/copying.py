@@ -23,7 +23,7 @@ import click
 
 from s3flow.bulk.actions import with_content_type
 from s3flow.bulk.filters import Filters, Wildcard
-from s3flow.bulk.runner import SyncOptions
+from s3flow.bulk.options import SyncOptions
 from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.commands import open_client, write_stdout

@@ -13,7 +13,7 @@ from typing import Literal
 import click
 
 from s3flow.bulk.filters import Filters, RuleKind, Wildcard
-from s3flow.bulk.runner import SyncOptions
+from s3flow.bulk.options import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
 from s3flow.cli.runtime import cli_message, options_of, run
 from s3flow.errors import ConfigError

@@ -6,12 +6,12 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
 from s3flow.errors import S3FlowError, SlowDown, UploadNotFound
+from s3flow.models import TransferResult
 from s3flow.progress import PartRetried, ProgressSink, ignore
 from s3flow.retry import Sleep, with_retries
 from s3flow.scheduler import run_bounded
@@ -22,17 +22,15 @@ if TYPE_CHECKING:
 
     from s3flow.backend.protocol import S3Backend
     from s3flow.config import TransferConfig
-    from s3flow.models import ObjectOptions
     from s3flow.scheduler import AdaptiveLimit, ByteBudget
 
-__all__ = ["Transfer", "create_upload", "shielded"]
+__all__ = ["ABORT_TIMEOUT", "Transfer", "shielded"]
 
 R = TypeVar("R")
 T = TypeVar("T")
 
 ABORT_TIMEOUT = 30.0
 _RNG = random.Random()
-CLOCK_SKEW = 60.0  # seconds we allow between our clock and the server's
 
 
 @dataclass(kw_only=True)
@@ -58,6 +56,7 @@ class Transfer:
     rng: random.Random = field(default_factory=lambda: _RNG)
     endpoint: str = ""
     retries: int = 0
+    started: float = field(default_factory=time.monotonic)
 
     async def retrying(
         self, what: str, attempt: Callable[[], Awaitable[R]], part_number: int | None = None
@@ -103,53 +102,31 @@ class Transfer:
             else contextlib.nullcontext(bytearray(size))
         )
 
+    def result(
+        self,
+        *,
+        size: int,
+        parts: int,
+        etag: str,
+        checksum: str | None = None,
+        resumed_parts: int = 0,
+    ) -> TransferResult:
+        """What this transfer did, timed from its start."""
+        return TransferResult(
+            bucket=self.bucket,
+            key=self.key,
+            size=size,
+            parts=parts,
+            retries=self.retries,
+            elapsed=time.monotonic() - self.started,
+            etag=etag,
+            checksum=checksum,
+            resumed_parts=resumed_parts,
+        )
+
     def hold(self, nbytes: int) -> AbstractAsyncContextManager[object]:
         """``async with t.hold(n):`` counts ``n`` bytes against the client's memory budget."""
         return self.budget.hold(nbytes) if self.budget is not None else contextlib.nullcontext()
-
-
-async def create_upload(
-    t: Transfer, *, options: ObjectOptions | None, checksum_algorithm: str | None
-) -> str:
-    """CreateMultipartUpload, shielded, and never leaving a twin behind.
-
-    Shielded: a cancel that lands while the request is in flight would leave an
-    upload on the server whose id we never learned. And when an attempt fails
-    after the server acted (reply lost to a reset or a stall), the retry makes
-    a second upload: we then abort this key's other uploads started within
-    that window, which can only be our lost attempts (or a concurrent writer
-    of the very same key, whose write would race ours anyway).
-    """
-    attempts = 0
-    started = time.time()
-
-    async def attempt() -> str:
-        nonlocal attempts
-        attempts += 1
-        return await t.backend.create_multipart_upload(
-            t.bucket, t.key, options=options, checksum_algorithm=checksum_algorithm
-        )
-
-    with anyio.fail_after(ABORT_TIMEOUT, shield=True):
-        upload_id = await t.retrying("CreateMultipartUpload", attempt)
-        if attempts > 1:
-            await _abort_lost_twins(t, upload_id, since=started - CLOCK_SKEW)
-    return upload_id
-
-
-async def _abort_lost_twins(t: Transfer, upload_id: str, *, since: float) -> None:
-    token: tuple[str, str] | None = None
-    while True:
-        uploads, token = await t.backend.list_uploads_page(t.bucket, prefix=t.key, token=token)
-        for upload in uploads:
-            if upload.key != t.key or upload.upload_id == upload_id:
-                continue
-            if upload.initiated is not None and upload.initiated.timestamp() >= since:
-                await shielded(
-                    partial(t.backend.abort_multipart_upload, t.bucket, t.key, upload.upload_id)
-                )
-        if token is None:
-            return
 
 
 async def shielded(cleanup: Callable[[], Awaitable[object]]) -> bool:

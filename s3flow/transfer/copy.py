@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
 from s3flow.config import MAX_PART_SIZE
-from s3flow.models import CompletedPart, ObjectOptions, TransferResult
-from s3flow.plan import PartPlan, plan_parts
-from s3flow.transfer.common import Transfer, create_upload, shielded
+from s3flow.plan import plan_parts
+from s3flow.transfer.multipart import multipart_upload
+
+if TYPE_CHECKING:
+    from s3flow.models import ObjectOptions, TransferResult
+    from s3flow.transfer.common import Transfer
 
 __all__ = ["copy_object"]
 
@@ -25,7 +28,6 @@ async def copy_object(
 
     CopyObject up to ``single_limit`` (S3's 5 GiB), parallel UploadPartCopy above.
     """
-    started = time.monotonic()
     info = await t.retrying("HeadObject", lambda: t.backend.head_object(source_bucket, source_key))
     if info.size <= single_limit:
         done = await t.retrying(
@@ -34,44 +36,9 @@ async def copy_object(
                 source_bucket, source_key, t.bucket, t.key, options=options
             ),
         )
-        return TransferResult(
-            bucket=t.bucket,
-            key=t.key,
-            size=info.size,
-            parts=1,
-            retries=t.retries,
-            elapsed=time.monotonic() - started,
-            etag=done.etag,
-        )
+        return t.result(size=info.size, parts=1, etag=done.etag)
     plan = plan_parts(info.size, part_size=part_size)
-    upload_id = await create_upload(t, options=options, checksum_algorithm=None)
-    try:
-        parts = await t.map(plan, lambda p: _copy_part(t, upload_id, source_bucket, source_key, p))
-        result = await t.retrying(
-            "CompleteMultipartUpload",
-            lambda: t.backend.complete_multipart_upload(t.bucket, t.key, upload_id, parts),
-        )
-    except BaseException:
-        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
-        raise
-    return TransferResult(
-        bucket=t.bucket,
-        key=t.key,
-        size=info.size,
-        parts=len(plan),
-        retries=t.retries,
-        elapsed=time.monotonic() - started,
-        etag=result.etag,
-    )
-
-
-async def _copy_part(
-    t: Transfer, upload_id: str, bucket: str, key: str, part: PartPlan
-) -> CompletedPart:
-    return await t.retrying(
-        f"part {part.number}",
-        lambda: t.backend.upload_part_copy(
-            t.bucket, t.key, upload_id, part.number, bucket, key, part.offset, part.end
-        ),
-        part_number=part.number,
-    )
+    async with multipart_upload(t, options=options, checksum_algorithm=None) as upload:
+        parts = await t.map(plan, lambda p: upload.copy_part(p, source_bucket, source_key))
+        result = await upload.complete(parts)
+    return t.result(size=info.size, parts=len(plan), etag=result.etag)

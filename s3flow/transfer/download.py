@@ -17,11 +17,10 @@ import hashlib
 import os
 import re
 import threading
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
@@ -66,6 +65,8 @@ _MULTI_ETAG = re.compile(r"^[0-9a-f]{32}-(\d+)$")
 # connections busy; fewer, bigger parts are split and hashed from the file.
 _INLINE_MD5_PARTS = 4
 
+CheckKind = Literal["crc", "etag", "md5-whole", "size"]
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -77,7 +78,7 @@ class Check:
     """
 
     algorithm: str  # crc32c | crc32 | md5 | ""
-    kind: str
+    kind: CheckKind
     expected: str
     inline: bool = False  # etag: each range is one whole part, so MD5s are fed as bytes arrive
 
@@ -85,6 +86,16 @@ class Check:
     def range_algorithm(self) -> str:
         """What to compute per range while downloading (MD5 cannot be folded)."""
         return self.algorithm if self.kind == "crc" or self.inline else ""
+
+    @property
+    def of_content(self) -> bool:
+        """Whether the bytes themselves are checked (else only their number)."""
+        return self.kind != "size"
+
+
+# Verification is off, or the object offers nothing to verify against (e.g.
+# SSE-KMS ETags are not MD5s): only the length can be checked.
+SIZE_ONLY = Check("", "size", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,32 +122,60 @@ async def _layout(t: Transfer, info: ObjectInfo, *, streamed: bool) -> tuple[Lay
     """Choose ranges (within the upload's parts when verification needs them) and a check.
 
     ``streamed``: ranges go to the file as they arrive, so their size does not
-    bound memory. An object uploaded with MD5 ETags in enough parts is then
-    fetched a whole part per range and each part's MD5 is computed in order as
-    its bytes arrive, instead of reading the whole file back afterwards (MD5
-    cannot be folded from pieces like a CRC). Otherwise ranges are at most
-    ``part_size``, even when another tool uploaded the object in 5 GiB parts.
+    bound memory. Ranges are at most ``part_size``, even when another tool
+    uploaded the object in 5 GiB parts (but see :func:`_md5_layout`).
     """
-    whole = [PartPlan(1, 0, info.size)]
-    default = _split(whole, t.config.part_size)
+    default = _split([PartPlan(1, 0, info.size)], t.config.part_size)
     if not t.config.verify:
-        return default, Check("", "size", "")
-    algorithm, _, value = (info.checksum or "").partition(":")
+        return default, SIZE_ONLY
     multi = _MULTI_ETAG.match(info.etag)
     count = int(multi.group(1)) if multi else info.parts
+    # A checksum or ETag computed per part is only checked over ranges within those parts.
     parts = await _part_aligned(t, info, count) if count else None
     aligned = _split(parts, t.config.part_size) if parts else None
+    return _crc_layout(info, default, aligned) or _md5_layout(
+        info, default, parts, aligned, streamed=streamed
+    )
+
+
+def _crc_layout(
+    info: ObjectInfo, default: Layout, aligned: Layout | None
+) -> tuple[Layout, Check] | None:
+    """Verify by the object's CRC, when it has one we can check from these ranges.
+
+    Servers differ: AWS gives "<composite>-N", some give the composite without
+    its suffix, some a full-object CRC. Aligned ranges give both; a composite
+    needs them.
+    """
+    algorithm, _, value = (info.checksum or "").partition(":")
     if value and (aligned or "-" not in value):
-        # Servers differ: AWS gives "<composite>-N", some give the composite
-        # without its suffix, some a full-object CRC. Aligned ranges give both.
         return aligned or default, Check(algorithm, "crc", value.split("-")[0])
+    return None
+
+
+def _md5_layout(
+    info: ObjectInfo,
+    default: Layout,
+    parts: list[PartPlan] | None,
+    aligned: Layout | None,
+    *,
+    streamed: bool,
+) -> tuple[Layout, Check]:
+    """Verify by the ETag: a multipart ETag from per-part MD5s, else one MD5, else the size.
+
+    An object uploaded in enough parts and streamed to a file is fetched a
+    whole part per range, so each part's MD5 is computed in order as its bytes
+    arrive instead of reading the whole file back afterwards (MD5 cannot be
+    folded from pieces like a CRC).
+    """
+    multi = _MULTI_ETAG.match(info.etag) is not None
     if multi and parts and streamed and len(parts) >= _INLINE_MD5_PARTS:
         return Layout(parts, parts, list(range(len(parts)))), Check("md5", "etag", info.etag, True)
     if multi and aligned:
         return aligned, Check("md5", "etag", info.etag)
     if _MD5_ETAG.match(info.etag):
         return default, Check("md5", "md5-whole", info.etag)
-    return default, Check("", "size", "")  # e.g. SSE-KMS ETags are not MD5s
+    return default, SIZE_ONLY
 
 
 async def _part_aligned(t: Transfer, info: ObjectInfo, count: int) -> list[PartPlan] | None:
@@ -180,7 +219,7 @@ def _verify(
     ``streamed``: the bytes were already handed on (:func:`iter_download`), so the
     message must not say that nothing was written.
     """
-    if check.kind == "size":
+    if not check.of_content:
         return
     if check.kind == "md5-whole":
         got = digests[0].md5.hex()
@@ -289,7 +328,7 @@ async def download_bytes(t: Transfer) -> tuple[bytes, ObjectInfo]:
 
     async def fetch(again: bool) -> bytes:
         data = b"".join(await _get_range(t, info, PartPlan(1, 0, info.size)))
-        if check.kind != "size":
+        if check.of_content:
             view = memoryview(data)
             parts = [digest(check.algorithm, view[p.offset : p.end]) for p in layout.parts]
             _verify(t, check, parts, again=again)
@@ -455,95 +494,114 @@ async def download_file(
     no bigger than a part is then fetched with one GET and no HEAD: half the
     requests of a bulk download of small files.
     """
-    started = time.monotonic()
-    if (
-        listed is not None
-        and listed.etag
-        and not _MULTI_ETAG.match(listed.etag)
-        and listed.size <= t.config.part_size
-    ):
-        return await _download_one_range(t, dest, listed, None, mtime, make_parents, started)
+    if listed is not None and _one_get_will_do(t, listed):
+        return await _download_one_range(t, dest, listed, None, mtime, make_parents)
     info = await _head(t)
     layout, check = await _layout(t, info, streamed=True)
-    ranges = layout.ranges
-    if len(ranges) == 1:
-        return await _download_one_range(t, dest, info, check, mtime, make_parents, started)
-    t.progress(TransferStarted(t.key, info.size, len(ranges)))
-    algorithm = check.range_algorithm
+    if len(layout.ranges) == 1:
+        return await _download_one_range(t, dest, info, check, mtime, make_parents)
+    t.progress(TransferStarted(t.key, info.size, len(layout.ranges)))
     # One spelling of the destination from here on, whatever the working
     # directory: the journal is found by it and names the temp file, so a
     # rerun from elsewhere resumes (and leaves no temp file beside the result).
     dest = await run_io(dest, _canonical, dest)
-    target = str(dest)
-    journal = Journal(journal_path("download", target, t.endpoint, t.bucket, t.key))
+    journal, header = _journal(t, dest, info, layout, check)
+    reuse, finished = await _resume_state(t, journal, header)
+    try:
+        async with open_temp(dest, info.size, reuse=reuse, make_parents=make_parents) as temp:
+            if reuse is None:
+                await journal.start(replace(header, temp=str(temp.path)))
+            ranges = _RangesToFile(t, dest, info, layout, check, journal, temp.fd, finished)
+            await _twice(t, ranges.fetch_all)
+            await temp.publish(fsync=t.config.fsync)
+    finally:
+        journal.remove()
+    if mtime is not None:
+        await run_io(dest, os.utime, dest, (mtime, mtime))
+    t.progress(TransferDone(t.key, info.size))
+    return _result(t, info, check, len(layout.ranges), resumed=len(ranges.finished))
+
+
+def _one_get_will_do(t: Transfer, listed: ObjectInfo) -> bool:
+    """A listed single-part object within one range: its GET answer carries its checksum."""
+    return (
+        bool(listed.etag)
+        and not _MULTI_ETAG.match(listed.etag)
+        and listed.size <= t.config.part_size
+    )
+
+
+def _journal(
+    t: Transfer, dest: Path, info: ObjectInfo, layout: Layout, check: Check
+) -> tuple[Journal, JournalHeader]:
+    """Where a ranged download records its finished ranges, and what a resume must match."""
+    journal = Journal(journal_path("download", str(dest), t.endpoint, t.bucket, t.key))
     header = JournalHeader(
-        source=target,
+        source=str(dest),
         endpoint=t.endpoint,
         bucket=t.bucket,
         key=t.key,
         upload_id="",
         size=info.size,
         mtime_ns=0,
-        part_size=ranges[0].size,
-        checksum=algorithm,
+        part_size=layout.ranges[0].size,
+        checksum=check.range_algorithm,
         etag=info.etag,
     )
-    # A one-range download has nothing to resume: skip the journal's file
-    # create, fsync and unlink, which dominate small-object downloads.
-    resumable = len(ranges) > 1
-    reuse, finished = await _resume_state(t, journal, header) if resumable else (None, set())
-    digests: dict[int, PartDigest | None] = {}
-    lock = threading.Lock()
-    fsync = t.config.fsync
-    try:
-        async with open_temp(dest, info.size, reuse=reuse, make_parents=make_parents) as temp:
-            if resumable and reuse is None:
-                await journal.start(replace(header, temp=str(temp.path)))
+    return journal, header
 
-            async def fetch(part: PartPlan) -> None:
-                if part.number in finished:
-                    digests[part.number] = await run_io(dest, _read_back, temp.fd, part, algorithm)
-                    return
-                running = Digester(algorithm) if algorithm else None
-                sink = _FileSink(t, dest, temp.fd, lock, part, running, fsync)
-                # What is in flight per range: the batch being written and the next one filling.
-                held = min(part.size, 2 * STREAM_BATCH)
-                async with t.hold(held):
-                    await _range_to_file(t, info, part, sink)
-                digests[part.number] = running.result() if running is not None else None
-                if resumable:
-                    await journal.record(CompletedPart(part.number, "", None, part.size))
-                t.progress(PartDone(t.key, part.number, part.size))
 
-            async def verify(again: bool) -> None:
-                if algorithm:
-                    found = [d for p in ranges if (d := digests[p.number])]
-                    _verify(t, check, _fold(check, layout, found), again=again)
-                elif check.kind != "size":
-                    # Parts hash independently: one thread each, up to the cores we have.
-                    md5s = await run_bounded(
-                        layout.parts,
-                        lambda p: run_io(dest, _file_md5, temp.fd, p),
-                        limit=os.cpu_count() or 1,
-                    )
-                    _verify(t, check, md5s, again=again)
+@dataclass(slots=True)
+class _RangesToFile:
+    """One ranged download into its temp file: what its range fetches share."""
 
-            async def fetch_all(again: bool) -> None:
-                nonlocal finished
-                if again:
-                    finished = set()  # every range again, over the temp file in place
-                await t.map(ranges, fetch)
-                await verify(again)
+    t: Transfer
+    dest: Path
+    info: ObjectInfo
+    layout: Layout
+    check: Check
+    journal: Journal
+    fd: int
+    finished: set[int]  # ranges a killed run already wrote (its journal says)
+    digests: dict[int, PartDigest | None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-            await _twice(t, fetch_all)
-            await temp.publish(fsync=fsync)
-    finally:
-        if resumable:
-            journal.remove()
-    if mtime is not None:
-        await run_io(dest, os.utime, dest, (mtime, mtime))
-    t.progress(TransferDone(t.key, info.size))
-    return _result(t, info, check, len(ranges), started, resumed=len(finished))
+    async def fetch_all(self, again: bool) -> None:
+        """Every range into the file, then the check; ``again``: after a mismatch."""
+        if again:
+            self.finished = set()  # every range again, over the temp file in place
+        await self.t.map(self.layout.ranges, self.fetch)
+        await self.verify(again)
+
+    async def fetch(self, part: PartPlan) -> None:
+        t, algorithm = self.t, self.check.range_algorithm
+        if part.number in self.finished:
+            self.digests[part.number] = await run_io(
+                self.dest, _read_back, self.fd, part, algorithm
+            )
+            return
+        running = Digester(algorithm) if algorithm else None
+        sink = _FileSink(t, self.dest, self.fd, self.lock, part, running, t.config.fsync)
+        # What is in flight per range: the batch being written and the next one filling.
+        async with t.hold(min(part.size, 2 * STREAM_BATCH)):
+            await _range_to_file(t, self.info, part, sink)
+        self.digests[part.number] = running.result() if running is not None else None
+        await self.journal.record(CompletedPart(part.number, "", None, part.size))
+        t.progress(PartDone(t.key, part.number, part.size))
+
+    async def verify(self, again: bool) -> None:
+        check, layout = self.check, self.layout
+        if check.range_algorithm:
+            found = [d for p in layout.ranges if (d := self.digests[p.number])]
+            _verify(self.t, check, _fold(check, layout, found), again=again)
+        elif check.of_content:
+            # Parts hash independently: one thread each, up to the cores we have.
+            md5s = await run_bounded(
+                layout.parts,
+                lambda p: run_io(self.dest, _file_md5, self.fd, p),
+                limit=os.cpu_count() or 1,
+            )
+            _verify(self.t, check, md5s, again=again)
 
 
 def _canonical(dest: Path) -> Path:
@@ -555,15 +613,11 @@ def _canonical(dest: Path) -> Path:
 
 
 def _result(
-    t: Transfer, info: ObjectInfo, check: Check, parts: int, started: float, *, resumed: int
+    t: Transfer, info: ObjectInfo, check: Check, parts: int, *, resumed: int
 ) -> TransferResult:
-    return TransferResult(
-        bucket=t.bucket,
-        key=t.key,
+    return t.result(
         size=info.size,
         parts=parts,
-        retries=t.retries,
-        elapsed=time.monotonic() - started,
         etag=info.etag,
         checksum=f"{check.algorithm}:{check.expected}" if check.algorithm else None,
         resumed_parts=resumed,
@@ -577,7 +631,6 @@ async def _download_one_range(
     check: Check | None,
     mtime: float | None,
     make_parents: bool,
-    started: float,
 ) -> TransferResult:
     """Small objects: fetch, then verify, write, rename and stamp in ONE thread hop.
 
@@ -605,7 +658,7 @@ async def _download_one_range(
         check = await _twice(t, fetch_and_write)
     t.progress(PartDone(t.key, 1, info.size))
     t.progress(TransferDone(t.key, info.size))
-    return _result(t, info, check, 1, started, resumed=0)
+    return _result(t, info, check, 1, resumed=0)
 
 
 async def _twice(t: Transfer, attempt: Callable[[bool], Awaitable[R]]) -> R:
@@ -623,7 +676,7 @@ async def _twice(t: Transfer, attempt: Callable[[bool], Awaitable[R]]) -> R:
 
 def _verify_chunks(t: Transfer, check: Check, chunks: Chunks, again: bool, written: Path) -> None:
     """``write_new_file``'s check, before anything touches the disk."""
-    if check.kind != "size":
+    if check.of_content:
         _verify(t, check, [digest_chunks(check.algorithm, chunks)], again=again)
 
 
@@ -655,12 +708,12 @@ def _whole_check(t: Transfer, got: ObjectInfo) -> Check:
     """How to verify a whole-object GET: its full-object CRC, else its MD5 ETag."""
     algorithm, _, value = (got.checksum or "").partition(":")
     if not t.config.verify:
-        return Check("", "size", "")
+        return SIZE_ONLY
     if value and "-" not in value:
         return Check(algorithm, "crc", value)
     if _MD5_ETAG.match(got.etag):
         return Check("md5", "md5-whole", got.etag)
-    return Check("", "size", "")
+    return SIZE_ONLY
 
 
 async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
@@ -672,29 +725,41 @@ async def iter_download(t: Transfer) -> AsyncIterator[bytes]:
     """
     info = await _head(t)
     layout, check = await _layout(t, info, streamed=False)
-    algorithm = check.range_algorithm
-    digests: list[PartDigest] = []
-    md5s = [hashlib.md5() for _ in layout.parts] if check.algorithm == "md5" else []
+    seen = _InOrder(t, layout, check)
     window = max(1, t.config.max_concurrency)
     for start in range(0, len(layout.ranges), window):
         batch = layout.ranges[start : start + window]
         fetched = await run_bounded(batch, lambda p: _get_range(t, info, p), limit=window)
         for part, chunks in zip(batch, fetched, strict=True):
-            if algorithm:
-                digests.append(await anyio.to_thread.run_sync(digest_chunks, algorithm, chunks))
+            await seen.feed(part, chunks)
             for chunk in chunks:
-                if md5s:  # ranges come in order, so each part's MD5 is fed in order
-                    md5s[layout.owner[part.number - 1]].update(chunk)
                 yield bytes(chunk) if isinstance(chunk, bytearray) else chunk
-    if algorithm:
-        _verify(t, check, _fold(check, layout, digests), streamed=True)
-    elif md5s:
-        _verify(
-            t,
-            check,
-            [
-                PartDigest("md5", p.size, md5=h.digest())
-                for p, h in zip(layout.parts, md5s, strict=True)
-            ],
-            streamed=True,
-        )
+    seen.verify()
+
+
+@dataclass(slots=True)
+class _InOrder:
+    """A streamed download's check, fed its ranges in order: CRCs per range, or MD5s per part."""
+
+    t: Transfer
+    layout: Layout
+    check: Check
+    crcs: list[PartDigest] = field(default_factory=list)
+    md5s: list[Digester] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.check.algorithm == "md5":
+            self.md5s = [Digester("md5") for _ in self.layout.parts]
+
+    async def feed(self, part: PartPlan, chunks: list[bytes | bytearray]) -> None:
+        if algorithm := self.check.range_algorithm:
+            self.crcs.append(await anyio.to_thread.run_sync(digest_chunks, algorithm, chunks))
+        if self.md5s:  # ranges come in order, so each part's MD5 is fed in order
+            self.md5s[self.layout.owner[part.number - 1]].update(chunks)
+
+    def verify(self) -> None:
+        check, layout = self.check, self.layout
+        if check.range_algorithm:
+            _verify(self.t, check, _fold(check, layout, self.crcs), streamed=True)
+        elif self.md5s:
+            _verify(self.t, check, [md5.result() for md5 in self.md5s], streamed=True)

@@ -7,21 +7,22 @@ are buffered. A stream shorter than the first part goes in one PutObject.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import anyio
 
 from s3flow.integrity import PartDigest, composite_checksum, digest
-from s3flow.models import CompletedPart, ObjectOptions, TransferResult
 from s3flow.plan import stream_part_size
 from s3flow.progress import PartDone, TransferDone
 from s3flow.scheduler import run_stream
-from s3flow.transfer.common import Transfer, create_upload, shielded
+from s3flow.transfer.multipart import multipart_upload
 from s3flow.transfer.upload import upload_bytes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator
+
+    from s3flow.models import CompletedPart, ObjectOptions, TransferResult
+    from s3flow.transfer.common import Transfer
 
 __all__ = ["upload_stream"]
 
@@ -45,7 +46,6 @@ async def upload_stream(
     t: Transfer, source: AsyncIterable[bytes], *, options: ObjectOptions | None = None
 ) -> TransferResult:
     """Upload everything ``source`` yields to ``s3://t.bucket/t.key``."""
-    started = time.monotonic()
     iterator = aiter(source)
     first = bytearray()
     async for chunk in iterator:  # read until we know whether one request will do
@@ -56,44 +56,24 @@ async def upload_stream(
         return await upload_bytes(t, bytes(first), options=options)
 
     algorithm = t.config.checksum if t.config.checksum in ("crc32c", "crc32") else "crc32c"
-    upload_id = await create_upload(t, options=options, checksum_algorithm=algorithm)
     parts: dict[int, tuple[CompletedPart, PartDigest]] = {}
+    async with multipart_upload(t, options=options, checksum_algorithm=algorithm) as upload:
 
-    async def send(job: tuple[int, bytes]) -> None:
-        number, data = job
-        dig = await anyio.to_thread.run_sync(digest, algorithm, data)
-        sent = await t.retrying(
-            f"part {number}",
-            lambda: t.backend.upload_part(
-                t.bucket, t.key, upload_id, number, data, checksum=dig.checksum()
-            ),
-            part_number=number,
-        )
-        parts[number] = (sent, dig)
-        t.progress(PartDone(t.key, number, len(data)))
+        async def send(job: tuple[int, bytes]) -> None:
+            number, data = job
+            dig = await anyio.to_thread.run_sync(digest, algorithm, data)
+            parts[number] = (await upload.upload_part(number, data, dig.checksum()), dig)
+            t.progress(PartDone(t.key, number, len(data)))
 
-    try:
         jobs = _chunks_to_parts(iterator, bytes(first), t.config.part_size)
         await run_stream(jobs, send, limit=t.config.max_concurrency)
         ordered = [parts[n] for n in sorted(parts)]
-        info = await t.retrying(
-            "CompleteMultipartUpload",
-            lambda: t.backend.complete_multipart_upload(
-                t.bucket, t.key, upload_id, [p for p, _ in ordered]
-            ),
-        )
-    except BaseException:
-        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
-        raise
+        info = await upload.complete([p for p, _ in ordered])
     size = sum(d.size for _, d in ordered)
     t.progress(TransferDone(t.key, size))
-    return TransferResult(
-        bucket=t.bucket,
-        key=t.key,
+    return t.result(
         size=size,
         parts=len(ordered),
-        retries=t.retries,
-        elapsed=time.monotonic() - started,
         etag=info.etag,
         checksum=str(composite_checksum([d for _, d in ordered])),
     )

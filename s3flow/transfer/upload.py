@@ -1,9 +1,9 @@
 """File -> S3: one PutObject below the threshold, else a concurrent multipart upload.
 
 Guarantees: each part has its own retry budget; any failure or cancellation
-aborts the multipart upload (shielded), so none is left behind (when the
-abort cannot reach the server, the journal is kept instead, so the rerun
-resumes that upload, or aborts it when not resuming); the source
+aborts the multipart upload (shielded, :func:`multipart_upload`), so none is
+left behind (when the abort cannot reach the server, the journal is kept
+instead, so the rerun resumes that upload, or aborts it when not resuming); the source
 changing mid-upload fails the transfer; the completed object is checked
 against the locally computed composite checksum or multipart ETag; with a
 journal, a killed upload resumes without re-sending finished parts.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -29,14 +28,16 @@ from s3flow.errors import (
 from s3flow.integrity import PartDigest, composite_checksum, digest, full_checksum, multipart_etag
 from s3flow.journal import Journal, JournalHeader, journal_path
 from s3flow.localfs import FileIdentity, identify, open_for_read, read_small, run_io
-from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResult
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
-from s3flow.transfer.common import Transfer, create_upload, shielded
+from s3flow.transfer.multipart import abort_upload, multipart_upload
 from s3flow.transfer.noclobber import Conditional
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from s3flow.models import CompletedPart, ObjectInfo, ObjectOptions, TransferResult
+    from s3flow.transfer.common import Transfer
 
 __all__ = ["upload_bytes", "upload_file"]
 
@@ -69,7 +70,6 @@ async def upload_bytes(
 
     ``part``: the checksum already computed (with ``t.config.checksum``), if it was.
     """
-    started = time.monotonic()
     t.progress(TransferStarted(t.key, len(data), 1))
     algorithm = t.config.checksum
     if part is None and algorithm != "none":
@@ -99,13 +99,9 @@ async def upload_bytes(
     )
     t.progress(PartDone(t.key, 1, len(data)))
     t.progress(TransferDone(t.key, len(data)))
-    return TransferResult(
-        bucket=t.bucket,
-        key=t.key,
+    return t.result(
         size=len(data),
         parts=1,
-        retries=t.retries,
-        elapsed=time.monotonic() - started,
         etag=info.etag,
         checksum=str(part.checksum()) if part else None,
     )
@@ -179,7 +175,6 @@ async def _multipart(
     resume: bool,
     no_clobber: bool,
 ) -> TransferResult:
-    started = time.monotonic()
     plan = plan_parts(identity.size, part_size=t.config.part_size)
     algorithm = t.config.checksum
     if algorithm == "none":
@@ -197,10 +192,21 @@ async def _multipart(
         part_size=plan[0].size,
         checksum=algorithm,
     )
-    upload_id, done = await _resume_or_start(t, journal, header, options, resume)
-    t.progress(TransferStarted(t.key, identity.size, len(plan)))
+    resumed, done = await _resumable(t, journal, header, resume)
     digests: dict[int, PartDigest] = {}
-    try:
+    # When the abort cannot reach the server (which may be gone for now), the
+    # journal stays: it lets a rerun resume the upload, or abort it when
+    # resuming is off.
+    async with multipart_upload(
+        t,
+        options=options,
+        checksum_algorithm=algorithm if algorithm != "md5" else None,
+        upload_id=resumed,
+        on_aborted=journal.remove,
+    ) as upload:
+        if resumed is None:
+            await journal.start(replace(header, upload_id=upload.upload_id))
+        t.progress(TransferStarted(t.key, identity.size, len(plan)))
         async with open_for_read(path) as fd:
             done = await _confirm_finished(t, fd, plan, done, algorithm, digests)
 
@@ -210,14 +216,7 @@ async def _multipart(
                 async with t.buffer(part.size) as buffer:
                     data, dig = await run_io(path, _read_and_digest, fd, part, algorithm, buffer)
                     digests[part.number] = dig
-                    checksum = dig.checksum()
-                    sent = await t.retrying(
-                        f"part {part.number}",
-                        lambda: t.backend.upload_part(
-                            t.bucket, t.key, upload_id, part.number, data, checksum=checksum
-                        ),
-                        part_number=part.number,
-                    )
+                    sent = await upload.upload_part(part.number, data, dig.checksum())
                 await journal.record(sent)
                 t.progress(PartDone(t.key, part.number, part.size))
                 return sent
@@ -225,65 +224,46 @@ async def _multipart(
             parts = await t.map(plan, send)
         await _check_unchanged(path, identity, t)
         ordered = [digests[p.number] for p in plan]
-        info = await _complete(t, upload_id, parts, no_clobber, ordered)
+
+        async def ours(info: ObjectInfo) -> bool:
+            return _is_ours(info, ordered)
+
+        info = await upload.complete(parts, no_clobber=no_clobber, ours=ours)
         checksum = _verify_result(t, info, ordered, parts)
-    except BaseException:
-        if await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id)):
-            journal.remove()
-        # Else the upload is still on the server (which may be gone for now): the
-        # journal lets a rerun resume it, or abort it when resuming is off.
-        raise
     journal.remove()
     t.progress(TransferDone(t.key, identity.size))
-    return TransferResult(
-        bucket=t.bucket,
-        key=t.key,
+    return t.result(
         size=identity.size,
         parts=len(plan),
-        retries=t.retries,
-        elapsed=time.monotonic() - started,
         etag=info.etag,
         checksum=checksum,
         resumed_parts=sum(1 for p in plan if p.number in done),
     )
 
 
-async def _resume_or_start(
-    t: Transfer,
-    journal: Journal,
-    header: JournalHeader,
-    options: ObjectOptions | None,
-    resume: bool,
-) -> tuple[str, dict[int, CompletedPart]]:
-    """Continue the journaled upload when it is still valid, else start a new one."""
+async def _resumable(
+    t: Transfer, journal: Journal, header: JournalHeader, resume: bool
+) -> tuple[str | None, dict[int, CompletedPart]]:
+    """The journaled upload and its finished parts, when it can be continued; else ``None``."""
     old, recorded = await journal.load()
-    if old is not None:
-        if resume and replace(old, upload_id="") == header:
-            try:
-                listed = await t.retrying(
-                    "ListParts", lambda: t.backend.list_parts(t.bucket, t.key, old.upload_id)
-                )
-            except UploadNotFound:
-                listed = []
-            else:
-                on_server = {p.number: p for p in listed}
-                done = {
-                    n: p
-                    for n, p in recorded.items()
-                    if n in on_server and on_server[n].etag == p.etag
-                }
-                return old.upload_id, done
-        # The file changed (or resume is off): the old upload can never complete.
-        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, old.upload_id))
-    upload_id = await create_upload(
-        t, options=options, checksum_algorithm=header.checksum if header.checksum != "md5" else None
-    )
-    try:
-        await journal.start(replace(header, upload_id=upload_id))
-    except BaseException:
-        await shielded(lambda: t.backend.abort_multipart_upload(t.bucket, t.key, upload_id))
-        raise
-    return upload_id, {}
+    if old is None:
+        return None, {}
+    if resume and replace(old, upload_id="") == header:
+        try:
+            listed = await t.retrying(
+                "ListParts", lambda: t.backend.list_parts(t.bucket, t.key, old.upload_id)
+            )
+        except UploadNotFound:
+            pass
+        else:
+            on_server = {p.number: p for p in listed}
+            done = {
+                n: p for n, p in recorded.items() if n in on_server and on_server[n].etag == p.etag
+            }
+            return old.upload_id, done
+    # The file changed (or resume is off, or the upload is gone): it can never complete.
+    await abort_upload(t, old.upload_id)
+    return None, {}
 
 
 async def _confirm_finished(
@@ -308,39 +288,6 @@ async def _confirm_finished(
         digests[part.number] = dig
         confirmed[part.number] = sent
     return confirmed
-
-
-async def _complete(
-    t: Transfer,
-    upload_id: str,
-    parts: list[CompletedPart],
-    no_clobber: bool,
-    digests: list[PartDigest],
-) -> ObjectInfo:
-    """CompleteMultipartUpload, resolving a lost reply by HEAD instead of failing."""
-    attempts = 0
-
-    async def ours(info: ObjectInfo) -> bool:
-        return _is_ours(info, digests)
-
-    conditional = Conditional(t, no_clobber, ours)
-
-    async def attempt() -> ObjectInfo:
-        nonlocal attempts
-        attempts += 1
-        try:
-            return await conditional.attempt(
-                lambda: t.backend.complete_multipart_upload(
-                    t.bucket, t.key, upload_id, parts, if_none_match=no_clobber
-                )
-            )
-        except UploadNotFound:
-            if attempts == 1:
-                raise
-            # An earlier attempt completed but its reply was lost.
-            return await t.backend.head_object(t.bucket, t.key)
-
-    return await t.retrying("CompleteMultipartUpload", attempt)
 
 
 def _is_ours(info: ObjectInfo, digests: list[PartDigest]) -> bool:

@@ -572,3 +572,35 @@ async def test_auto_order_watermarks_never_pass_a_held_key(tmp_path: Path) -> No
             marks += 1
             assert all(k in recorded for k in tree if "-" in k and k <= record["w"]), record
     assert marks > 0 and recorded == {k for k in tree if "-" in k}
+
+
+async def test_summary_counts_every_outcome_and_its_bytes(tmp_path: Path) -> None:
+    from s3flow.bulk.options import SyncSummary
+
+    backend = Refusing()
+    backend.buckets["b"] = {}
+    make_tree(tmp_path, {"same": b"12", "new": b"345", "bad": b"6789"})
+    await backend.put_object("b", "same", b"12")
+    await backend.put_object("b", "extra", b"abcde")
+    later = backend.buckets["b"]["same"].modified.timestamp() - 10
+    os.utime(tmp_path / "same", (later, later))  # older than the stored copy: skipped
+    backend.refused = {"bad"}
+    summary = await sync(
+        tmp_path,
+        S3Location("b"),
+        dest_backend=backend,
+        options=SyncOptions(delete=True, max_failed_keys=1),
+    )
+    expected = SyncSummary(
+        copied=1,
+        copied_bytes=3,
+        skipped=1,
+        skipped_bytes=2,
+        deleted=1,
+        deleted_bytes=5,
+        failed=1,
+        failed_bytes=4,
+        elapsed=summary.elapsed,
+        failed_keys=("bad",),
+    )
+    assert summary == expected and not summary.ok

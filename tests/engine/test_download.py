@@ -303,6 +303,26 @@ async def test_streamed_download_is_verified_at_the_end(client, backend) -> None
         [c async for c in client.iter_object("b", "k")]
 
 
+async def test_streamed_download_of_an_md5_etag_object_is_verified_at_the_end(
+    backend, tmp_path
+) -> None:
+    """No CRC stored: the multipart ETag is checked from per-part MD5s fed in order."""
+    import dataclasses
+
+    from s3flow.client import S3Client
+    from tests.engine.helpers import CONFIG
+
+    client = S3Client(backend, dataclasses.replace(CONFIG, checksum="none"))
+    data = random.Random(9).randbytes(12 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")
+    assert "-" in backend.buckets["b"]["k"].etag and not backend.buckets["b"]["k"].checksum
+    assert b"".join([c async for c in client.iter_object("b", "k")]) == data
+    backend.rules = [FaultRule(operation="get_object", part_number=2, kind="corrupt", times=1)]
+    with pytest.raises(ChecksumMismatch, match="md5"):
+        [c async for c in client.iter_object("b", "k")]
+
+
 @pytest.mark.parametrize("checksum", ["crc32c", "none"])
 async def test_big_upload_parts_are_fetched_in_bounded_ranges(backend, tmp_path, checksum) -> None:
     """Another tool's 12 MiB parts: ranges stay at our 5 MiB, verification still holds."""

@@ -246,3 +246,43 @@ async def test_no_clobber_complete_whose_reply_was_lost(client, backend, tmp_pat
         with pytest.raises(ObjectExists, match="does not match what was sent"):
             await client.upload_file(tmp_path / "big", "b", "k", no_clobber=True)
     assert calls == 2
+
+
+# Every multipart kind (file, stream, copy) goes through one lifecycle that aborts on failure.
+
+
+async def _upload_file_in_parts(client, tmp_path) -> None:
+    write(tmp_path / "f", 12 * MiB)
+    await client.upload_file(tmp_path / "f", "b", "k")
+
+
+async def _upload_stream_in_parts(client, tmp_path) -> None:
+    data = random_bytes(12 * MiB, 7)
+
+    async def chunks():
+        for i in range(0, len(data), MiB):
+            yield data[i : i + MiB]
+
+    await client.upload_stream(chunks(), "b", "k")
+
+
+async def _copy_in_parts(client, tmp_path) -> None:
+    from s3flow.transfer.common import Transfer
+    from s3flow.transfer.copy import copy_object
+
+    await client.put_object("b", "src", random_bytes(12 * MiB, 8))
+    t = Transfer(backend=client.backend, config=client.config, bucket="b", key="k")
+    await copy_object(t, "b", "src", part_size=5 * MiB, single_limit=5 * MiB)
+
+
+@pytest.mark.parametrize("send", [_upload_file_in_parts, _upload_stream_in_parts, _copy_in_parts])
+async def test_every_multipart_kind_aborts_when_complete_fails(
+    client, backend, tmp_path, send
+) -> None:
+    backend.rules = [
+        FaultRule(operation="complete_multipart_upload", error=lambda: AccessDenied("no"))
+    ]
+    with pytest.raises(AccessDenied):
+        await send(client, tmp_path)
+    assert backend.calls["abort_multipart_upload"] == 1
+    assert backend.uploads == {} and "k" not in backend.buckets["b"]
