@@ -169,8 +169,9 @@ def main(size_mib: int) -> None:
         raise SystemExit(130) from None
     moved = 3 * size_mib * MiB  # up, down, presigned GET
     busy = sum(elapsed for name, elapsed, _ in steps.rows if "load" in name or "URL" in name)
+    out.say("")  # a blank line: say() escapes control characters, "\n" included
     out.say(
-        f"\nAll {len(steps.rows)} steps passed in {time.monotonic() - started:.1f} s "
+        f"All {len(steps.rows)} steps passed in {time.monotonic() - started:.1f} s "
         f"(server stopped). Moved {format_size(moved)} through S3 at "
         f"{format_rate(moved / busy if busy else 0)} on average."
     )
