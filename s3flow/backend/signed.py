@@ -28,8 +28,9 @@ from s3flow.errors import RetryableError, ServiceError
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
 
-    from s3flow.backend.credentials import CredentialSource
+    from s3flow.backend.credentials import Credentials, CredentialSource
     from s3flow.config import ConnectConfig
+    from s3flow.errors import S3FlowError
 
 __all__ = [
     "ERROR_BODY_LIMIT",
@@ -164,6 +165,51 @@ class SignedSession:
             return True
         raise Delegate(sticky=True)  # botocore falls back to path-style for such names
 
+    def _address(self, bucket: str, key: str | None) -> tuple[str, str, str]:
+        """The Host header, the name to connect to, and the quoted path for ``bucket``/``key``."""
+        tail = "" if key is None else f"/{key}"
+        if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
+            return self.host, self._hostname, "/"
+        if self.virtual_host(bucket):
+            return f"{bucket}.{self.host}", f"{bucket}.{self._hostname}", quote_path(tail or "/")
+        return self.host, self._hostname, quote_path(f"/{bucket}{tail}")
+
+    async def _sign(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        payload_hash: str,
+    ) -> tuple[Credentials, dict[str, str]]:
+        """Sign with a fresh snapshot of the credentials; the snapshot and the signed headers."""
+        creds = await self._credentials.current()
+        signed = sign(
+            method,
+            path,
+            query,
+            headers,
+            access_key=creds.access_key,
+            secret_key=creds.secret_key,
+            session_token=creds.session_token,
+            region=self.region,
+            now=dt.datetime.now(dt.UTC),
+            payload_hash=payload_hash,
+        )
+        return creds, signed
+
+    def _delegate_redirects(self, status: int, headers: Mapping[str, str]) -> None:
+        """botocore follows region redirects: hand such an answer's request to it."""
+        if status in (301, 307) or headers.get("x-amz-bucket-region", self.region) != self.region:
+            raise Delegate(sticky=True)
+
+    async def _refreshed(self, error: S3FlowError, attempt: int, creds: Credentials) -> bool:
+        """After the first attempt's expired-key answer, refresh a refreshable source once."""
+        if attempt == 1 and error.code in _EXPIRED and self._credentials.refreshable:
+            await self._credentials.refresh(creds)
+            return True
+        return False
+
     @asynccontextmanager
     async def send(
         self,
@@ -182,31 +228,12 @@ class SignedSession:
         source once and sends again. ``payload_hash``: the body's SHA-256 (hex)
         when it is signed, for bodies that carry no checksum header the server checks.
         """
-        tail = "" if key is None else f"/{key}"
-        if not bucket:  # the service itself (ListBuckets): "/" on the endpoint's own host
-            host, hostname, path = self.host, self._hostname, "/"
-        elif self.virtual_host(bucket):
-            host, hostname = f"{bucket}.{self.host}", f"{bucket}.{self._hostname}"
-            path = quote_path(tail or "/")
-        else:
-            host, hostname, path = self.host, self._hostname, quote_path(f"/{bucket}{tail}")
+        host, hostname, path = self._address(bucket, key)
         headers["host"] = host
         qs = canonical_query(query)
         target = f"{path}?{qs}" if qs else path
         for attempt in (1, 2):
-            creds = await self._credentials.current()
-            signed = sign(
-                method,
-                path,
-                query,
-                headers,
-                access_key=creds.access_key,
-                secret_key=creds.secret_key,
-                session_token=creds.session_token,
-                region=self.region,
-                now=dt.datetime.now(dt.UTC),
-                payload_hash=payload_hash,
-            )
+            creds, signed = await self._sign(method, path, query, headers, payload_hash)
             try:
                 async with self._session.request(
                     self._scheme, hostname, self._port, method, target, signed, body
@@ -222,19 +249,12 @@ class SignedSession:
                             creds.access_key[-4:],
                         )
                     if response.status >= 300:
-                        moved = response.headers.get("x-amz-bucket-region", self.region)
-                        if response.status in (301, 307) or moved != self.region:
-                            raise Delegate(sticky=True)  # botocore follows region redirects
+                        self._delegate_redirects(response.status, response.headers)
                         answer = await _error_body(response)
                         error = wire.error_for_response(
                             response.status, response.reason, answer, bucket or None, key
                         )
-                        if (
-                            attempt == 1
-                            and error.code in _EXPIRED
-                            and self._credentials.refreshable
-                        ):
-                            await self._credentials.refresh(creds)
+                        if await self._refreshed(error, attempt, creds):
                             continue
                         raise error
                     yield response
@@ -263,26 +283,10 @@ class SignedSession:
         Signed, refreshed and mapped as :meth:`send` does; its answer's headers.
         ``Unframed`` passes through (nothing of the body was taken: send it with :meth:`send`).
         """
-        tail = f"/{key}"
-        if self.virtual_host(bucket):
-            host, hostname, path = f"{bucket}.{self.host}", f"{bucket}.{self._hostname}", tail
-            path = quote_path(path)
-        else:
-            host, hostname, path = self.host, self._hostname, quote_path(f"/{bucket}{tail}")
+        host, hostname, path = self._address(bucket, key)
         headers["host"] = host
         for attempt in (1, 2):
-            creds = await self._credentials.current()
-            signed = sign(
-                "GET",
-                path,
-                [],
-                headers,
-                access_key=creds.access_key,
-                secret_key=creds.secret_key,
-                session_token=creds.session_token,
-                region=self.region,
-                now=dt.datetime.now(dt.UTC),
-            )
+            creds, signed = await self._sign("GET", path, [], headers, UNSIGNED_PAYLOAD)
             lines = [f"GET {path} HTTP/1.1", *(f"{n}: {v}" for n, v in signed.items())]
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
             try:
@@ -306,12 +310,9 @@ class SignedSession:
                 )
             if answer.status < 300:
                 return got
-            moved = got.get("x-amz-bucket-region", self.region)
-            if answer.status in (301, 307) or moved != self.region:
-                raise Delegate(sticky=True)  # botocore follows region redirects
+            self._delegate_redirects(answer.status, got)
             error = wire.error_for_response(answer.status, answer.reason, answer.body, bucket, key)
-            if attempt == 1 and error.code in _EXPIRED and self._credentials.refreshable:
-                await self._credentials.refresh(creds)
+            if await self._refreshed(error, attempt, creds):
                 continue
             raise error
         raise AssertionError("unreachable")  # the second attempt returns or raises
