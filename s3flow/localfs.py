@@ -44,6 +44,7 @@ __all__ = [
     "make_durable",
     "open_for_read",
     "open_temp",
+    "pwrite_all",
     "pwritev_all",
     "read_small",
     "remove_stale_temps",
@@ -154,25 +155,33 @@ async def identify(path: Path) -> FileIdentity:
     return await run_io(path, _identify, path)
 
 
-# At most this much per write call. On this kernel (6.18, ext4 with large
-# folios) an aligned 1 MiB write gets a 1 MiB page-cache folio, and in a VM
-# whose free memory is handed back to the host, pages of that order come back
-# cold: writing 1 GiB after dropping the caches took 0.74-0.92 s in aligned
-# 1 MiB writes, 0.16-0.18 s in 256 KiB ones or unaligned ones. Downloads
-# write aligned MiB batches, so they hit it (5x the time per pwritev).
-_WRITE_STEP = 256 * 1024
+# At most this much per write call, because the kernel sizes the page-cache
+# folios it allocates by the write's length (Linux 6.x, ext4/xfs large folios):
+# a 256 KiB write at an aligned offset gets one 256 KiB folio. In a VM with free
+# page reporting (virtio-balloon; here page_reporting_order=5, 128 KiB) every
+# free block of 128 KiB or more is handed back to the host after ~2 s, so such a
+# folio comes from memory the host must fault in again, page by page, while the
+# kernel copies into it. Blocks of 32 KiB (order 3) are what the network stack
+# allocates and frees for every received packet (SKB_FRAG_PAGE_ORDER), so they
+# are recycled warm, and s5cmd's small writes land in folios of order 0-3.
+# Measured on a 1 GiB download (SeaweedFS on loopback, cache dropped before
+# each run; filemap:mm_filemap_add_to_page_cache counted with perf): 256 KiB
+# writes gave 4,096 order-6 folios and 1.2-2.7 s of system CPU (perf: 69% in
+# copy_folio_from_iter_atomic), 32 KiB writes 32,768 order-3 folios and
+# 0.6-1.0 s, like s5cmd's 0.7-1.7 s (issue 14).
+WRITE_PIECE = 32 * 1024
 _IOV_MAX = 1024  # Linux
 
 
 def _groups(chunks: Sequence[bytes | bytearray]) -> Iterator[list[memoryview]]:
-    """The chunks as lists of views, each list at most ``_WRITE_STEP`` bytes in all."""
+    """The chunks as lists of views, each list at most ``WRITE_PIECE`` bytes in all."""
     group: list[memoryview] = []
     size = 0
     for chunk in chunks:
         view = memoryview(chunk)
-        for start in range(0, len(view), _WRITE_STEP):
-            piece = view[start : start + _WRITE_STEP]
-            if group and (size + len(piece) > _WRITE_STEP or len(group) == _IOV_MAX):
+        for start in range(0, len(view), WRITE_PIECE):
+            piece = view[start : start + WRITE_PIECE]
+            if group and (size + len(piece) > WRITE_PIECE or len(group) == _IOV_MAX):
                 yield group
                 group, size = [], 0
             group.append(piece)
@@ -181,8 +190,16 @@ def _groups(chunks: Sequence[bytes | bytearray]) -> Iterator[list[memoryview]]:
         yield group
 
 
+def pwrite_all(fd: int, data: memoryview, offset: int) -> None:
+    """Write ``data`` at ``offset`` in calls of at most :data:`WRITE_PIECE` bytes."""
+    done, size = 0, len(data)
+    while done < size:
+        done += os.pwrite(fd, data[done : done + WRITE_PIECE], offset + done)
+
+
 def pwritev_all(fd: int, chunks: Sequence[bytes | bytearray], offset: int) -> None:
-    """Write ``chunks`` back to back at ``offset`` without joining them first."""
+    """Write ``chunks`` back to back at ``offset`` without joining them first,
+    at most :data:`WRITE_PIECE` bytes per call."""
     for views in _groups(chunks):
         while views:
             written = os.pwritev(fd, views, offset)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Answer", "BlockingClient", "Unframed"]
 
-STEP = 256 * 1024  # bytes per recv loop hand-over to the writer (see localfs._WRITE_STEP)
+STEP = 256 * 1024  # bytes per recv loop hand-over to the writer (who splits its writes)
 _MAX_HEAD = 64 * 1024
 _MAX_ERROR_BODY = 1024 * 1024
 _IDLE_FOR = 12.0

@@ -40,6 +40,7 @@ from s3flow.journal import Journal, JournalHeader, journal_path
 from s3flow.localfs import (
     describe,
     open_temp,
+    pwrite_all,
     pwritev_all,
     run_io,
     start_writeback,
@@ -399,9 +400,7 @@ class _FileSink:
         offset = self.part.offset + self.done
         try:
             with self.lock:  # as _write_batch: one writer at a time
-                written = 0
-                while written < len(view):
-                    written += os.pwrite(self.fd, view[written:], offset + written)
+                pwrite_all(self.fd, view, offset)
             if self.fsync:
                 start_writeback(self.fd, offset, len(view))
         except OSError as error:
