@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING
 
+import anyio
 import pytest
 
 from s3flow import localfs
+from s3flow.errors import LocalFileError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -117,3 +120,41 @@ def test_temp_name_always_fits_and_is_recognised(tmp_path: Path, name: str) -> N
 )
 def test_names_that_are_not_temp_files(name: str) -> None:
     assert not localfs.is_temp_name(name)
+
+
+async def test_run_io_cancelled_waits_for_its_thread_then_raises(tmp_path: Path) -> None:
+    # A cancelled caller must not move on (e.g. unlink its temp file) while the
+    # worker thread still writes into it: run_io waits, then lets the cancellation through.
+    entered, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def blocking() -> str:
+        entered.set()
+        release.wait(10)
+        finished.append("done")
+        return "done"
+
+    reached_after = False
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                nonlocal reached_after
+                await localfs.run_io(tmp_path, blocking)
+                reached_after = True
+
+            tg.start_soon(call)
+            for _ in range(10_000):  # bounded: the thread starts within milliseconds
+                if entered.is_set():
+                    break
+                await anyio.sleep(0.001)
+            scope.cancel()
+            threading.Timer(0.05, release.set).start()
+    assert scope.cancelled_caught
+    assert finished == ["done"]  # the thread had finished before the cancellation was seen
+    assert not reached_after
+
+
+async def test_run_io_maps_os_errors_to_one_line(tmp_path: Path) -> None:
+    with pytest.raises(LocalFileError, match="no such file or directory"):
+        await localfs.run_io(tmp_path / "missing", os.stat, tmp_path / "missing")
