@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from s3flow.cli.render import Reporter
     from s3flow.client import S3Client
     from s3flow.config import TransferConfig
-    from s3flow.models import ObjectInfo, S3Location
+    from s3flow.models import DeleteResult, ObjectInfo, S3Location
 
 __all__ = ["Options", "acl_get", "acl_set", "cat", "ls", "mb", "open_client", "presign", "rb", "rm"]
 
@@ -168,7 +168,7 @@ async def rm(
     async with open_client(options) as s3:
         if not recursive and not Wildcard.has(url.key):
             await s3.delete_object(url.bucket, url.key)
-            out.event("delete", str(url), bucket=url.bucket, key=url.key)
+            out.event("delete", str(url), source=str(url), bucket=url.bucket, key=url.key)
             return
         keys = await _keys_to_delete(s3, url, rules)
         if dry_run:
@@ -176,16 +176,29 @@ async def rm(
                 out.event("(dryrun) delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
             return
         result = await s3.delete_objects(url.bucket, keys)
-    for key in result.deleted:
-        out.event("delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
-    for failure in result.failed:
-        out.warn(f"failed: s3://{url.bucket}/{failure.key}: {failure.code} {failure.message}")
+    _report_deletes(out, url, result)
     if result.failed:
         raise ServiceError(
             f"{len(result.failed)} of {len(keys)} keys could not be deleted",
             bucket=url.bucket,
             key=url.key or None,
         )
+
+
+def _report_deletes(out: Reporter, url: S3Location, result: DeleteResult) -> None:
+    """One line per key (failures on stderr, with the server's reason); under --json a
+    summary object last, as the bulk verbs end."""
+    for key in result.deleted:
+        shown = f"s3://{url.bucket}/{key}"
+        out.event("delete", shown, source=shown, bucket=url.bucket, key=key)
+    for failure in result.failed:
+        shown = f"s3://{url.bucket}/{failure.key}"
+        why = f"{failure.code} {failure.message}"
+        record = {"operation": "delete", "source": shown, "error": why}
+        out.failure(record | {"bucket": url.bucket, "key": failure.key}, f"failed: {shown}: {why}")
+    if out.as_json:
+        summary = {"operation": "summary", "deleted": len(result.deleted)}
+        out.outcome(summary | {"failed": len(result.failed)}, "")
 
 
 async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) -> list[str]:

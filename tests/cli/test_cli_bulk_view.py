@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 import pytest
 
@@ -34,10 +36,13 @@ def test_one_line_per_copy_and_delete(capsys: pytest.CaptureFixture[str]) -> Non
     view(ObjectDone("same.txt", "skip", 1))
     view(ObjectDone("old.txt", "delete", 1, "extraneous", dry_run=True))
     view(ObjectDone("../bad", "fail", 1, "key cannot be a local file name"))
-    assert capsys.readouterr().out.splitlines() == [
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
         "download: s3://bkt/src/a.txt -> out/a.txt",
         "(dryrun) delete: out/old.txt",
     ]
+    # A failure is named, with its reason, when it happens (not only counted at the end).
+    assert captured.err == "failed: s3://bkt/src/../bad: key cannot be a local file name\n"
     assert view.counts == {"copy": 1, "skip": 1, "delete": 1, "fail": 1}
 
     summary = SyncSummary(copied=1, copied_bytes=3, failed=1, elapsed=0.25, failed_keys=("../bad",))
@@ -45,13 +50,32 @@ def test_one_line_per_copy_and_delete(capsys: pytest.CaptureFixture[str]) -> Non
         report(Reporter(), summary, view, None)
     captured = capsys.readouterr()
     assert captured.out == "copied 1 (3 B), skipped 0, deleted 0, failed 1 in 0.2 s\n"
-    assert captured.err == "failed: s3://bkt/src/../bad: key cannot be a local file name\n"
+    assert captured.err == ""
 
 
-def test_json_mode_prints_no_object_lines(capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_mode_prints_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
     view = BulkView(Reporter(as_json=True), Side("d"), Side("s3://b/p"))
     view(ObjectDone("a.txt", "copy", 3))
-    assert capsys.readouterr().out == ""
+    view(ObjectDone("x/b.txt", "fail", 5, "permission denied"))
+    captured = capsys.readouterr()
+    assert [json.loads(line) for line in captured.out.splitlines()] == [
+        {
+            "operation": "upload",
+            "source": "d/a.txt",
+            "destination": "s3://b/p/a.txt",
+            "size": 3,
+            "status": "ok",
+            "dry_run": False,
+        }
+    ]
+    assert json.loads(captured.err) == {
+        "operation": "upload",
+        "source": "d/x/b.txt",
+        "destination": "s3://b/p/x/b.txt",
+        "size": 5,
+        "error": "permission denied",
+        "status": "failed",
+    }
 
 
 def test_summary_line_units_and_dry_run() -> None:
