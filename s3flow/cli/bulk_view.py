@@ -89,6 +89,7 @@ class BulkView:
         self.failures_shown = 0
         self.counts = {"copy": 0, "skip": 0, "delete": 0, "fail": 0}
         self.queued = 0  # objects the listing handed to the workers
+        self.settled = 0  # of those, the ones done
         self.listing = True
         # PartDone keys are full S3 keys of the side that moves the bytes.
         self._moving = dst if dst.location is not None else src
@@ -116,9 +117,9 @@ class BulkView:
                 self._object(event)
             case ObjectQueued(key=key, action=action, nbytes=nbytes):
                 self.queued += 1
-                if action != "delete":
-                    self._planned[key] = nbytes
-                    self._grow(nbytes)
+                moves = 0 if action == "delete" else nbytes
+                self._planned[key] = moves
+                self._grow(moves)
                 self._update(0)
             case ListingDone():
                 self.listing = False
@@ -143,6 +144,7 @@ class BulkView:
         self.counts[event.action] = self.counts.get(event.action, 0) + 1
         seen = self._running.pop(self._moving.prefix + event.key, 0)
         planned = self._planned.pop(event.key, None)
+        self.settled += planned is not None  # inline skips and listing failures: never queued
         if event.action == "copy":
             # Not queued (a shard's listing that reports no queue): count it now.
             self._grow(event.nbytes - (planned if planned is not None else 0))
@@ -201,10 +203,9 @@ class BulkView:
 
     def _label(self) -> str:
         c = self.counts
-        done = sum(c.values())
-        queued = f"{done}/{self.queued}" + ("+ listing…" if self.listing else "")
+        more = "+" if self.listing else ""  # the ETA column says "listing…" meanwhile
         return (
-            f"{queued} objects: {c['copy']} copied, {c['skip']} skipped, "
+            f"{self.settled}/{self.queued}{more} objects: {c['copy']} copied, {c['skip']} skipped, "
             f"{c['delete']} deleted, {c['fail']} failed"
         )
 

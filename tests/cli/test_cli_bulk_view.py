@@ -10,7 +10,7 @@ import pytest
 from s3flow.bulk.runner import SyncSummary
 from s3flow.cli.bulk_view import BulkView, Side, report, summary_line
 from s3flow.cli.render import Reporter
-from s3flow.progress import ObjectDone, PartDone, TransferStarted
+from s3flow.progress import ListingDone, ObjectDone, ObjectQueued, PartDone, TransferStarted
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,32 @@ def test_no_bar_without_a_terminal() -> None:
     with out.progress("x") as sink, out.live() as bar:
         sink(PartDone("x", 1, 1))  # a no-op sink
         assert bar is None
+
+
+def test_the_bulk_bar_total_follows_the_listing() -> None:
+    """Total = bytes queued, "listing" until ListingDone; bytes that will never move (a
+    content check that found the same object, a failure) leave the total."""
+    out = Reporter()
+    out.show_bar = True  # as on a TTY
+    view = BulkView(out, Side("tree"), Side("s3://b/p"))
+    with view.live():
+        assert out._live is not None
+        task = out._live.tasks[0]
+        assert task.fields["listing"] is True and task.total is None
+        view(ObjectQueued("a", "copy", 10))
+        view(ObjectQueued("same", "check", 5))
+        view(ObjectQueued("bad", "copy", 7))
+        view(ObjectQueued("old", "delete", 3))
+        assert task.total == 22 and task.description.startswith("0/4+ objects: ")
+        view(ListingDone())
+        assert task.fields["listing"] is False and "0/4 objects" in task.description
+        view(TransferStarted("p/bad", 7, 1))
+        view(PartDone("p/bad", 1, 4))  # 4 bytes went before it failed
+        view(ObjectDone("bad", "fail", 7, "boom"))
+        view(ObjectDone("same", "skip", 5, "same content"))
+        view(TransferStarted("p/a", 12, 1))  # the file grew since it was listed
+        view(PartDone("p/a", 1, 12))
+        view(ObjectDone("a", "copy", 12))
+        view(ObjectDone("old", "delete", 3))
+        assert (task.total, task.completed) == (16, 16)
+        assert task.description.startswith("4/4 objects: 1 copied, 1 skipped, 1 deleted, 1 failed")
