@@ -132,20 +132,24 @@ def hoist_globals(args: list[str], verbs: set[str]) -> list[str]:
     at = next((i for i, arg in enumerate(args) if arg in verbs), None)
     if at is None:
         return args
-    front, rest, moved = args[:at], [], []
-    tail = iter(args[at:])
+    moved, rest = _split_globals(iter(args[at:]))
+    return [*args[:at], *moved, *rest]
+
+
+def _split_globals(tail: Iterator[str]) -> tuple[list[str], list[str]]:
+    """The global options in ``tail`` (with their values), and everything else in order."""
+    moved: list[str] = []
+    rest: list[str] = []
     for arg in tail:
         if arg == "--":
-            rest += [arg, *tail]
-            break
-        name = arg.split("=", 1)[0]
-        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUED and "=" in arg):
-            moved.append(arg)
-        elif arg in _GLOBAL_VALUED:
+            return moved, [*rest, arg, *tail]
+        if arg in _GLOBAL_VALUED:
             moved += [arg, next(tail, "")]
+        elif arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_VALUED:
+            moved.append(arg)  # a flag, or --region=eu
         else:
             rest.append(arg)
-    return [*front, *moved, *rest]
+    return moved, rest
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
