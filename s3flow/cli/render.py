@@ -2,7 +2,8 @@
 
 The engine reports progress as typed events to a sink (``s3flow.progress``);
 this module is the only place they become pixels. Data goes to stdout
-(listings, summaries, JSON lines); the progress bar and notices go to stderr.
+(listings, summaries, JSON lines); the progress bar, notices and errors go to
+stderr (under ``--json`` as JSON objects too, as s5cmd prints them).
 """
 
 from __future__ import annotations
