@@ -195,7 +195,10 @@ class Reporter:
             if self.quiet:
                 return
             status = "skipped" if action == "skip" else "ok"
-            self.record({"operation": action, "action": action, **fields, "status": status})
+            operation = action.removeprefix("(dryrun) ")  # as bulk lines: a dry_run field
+            dry = {"dry_run": True} if operation != action else {}
+            record = {"operation": operation, "action": action, **fields, "status": status}
+            self.record(record | dry)
         else:
             self.say(f"{action}: {text}")
 

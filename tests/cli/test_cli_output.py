@@ -74,6 +74,8 @@ def test_json_bulk_verbs_print_one_line_per_object_and_a_summary(
     synced = cli("sync", f"s3://{bucket}/q/", "down", "--json")
     assert [r["operation"] for r in _lines(synced.text)] == ["download", "download", "summary"]
 
+    dry = _lines(cli("rm", "-r", f"s3://{bucket}/q", "--json", "--dry-run").text)
+    assert {(r["operation"], r["dry_run"]) for r in dry} == {("delete", True)}, dry
     removed_all = cli("rm", "-r", f"s3://{bucket}/q", "--json")
     assert removed_all.code == 0, removed_all
     records = _lines(removed_all.text)
