@@ -599,5 +599,7 @@ async def open_backend(conn: Connection) -> AsyncIterator[S3Backend]:
         region=conn.region,
         profile=conn.profile,
         session_token=conn.session_token,
+        ca_bundle=conn.ca_bundle,
+        verify_tls=conn.verify_tls,
     ) as client:
         yield client.backend
