@@ -546,7 +546,9 @@ async def _quick_start(config: ConnectConfig, keys: _Keys) -> tuple[CredentialSo
     found, region = quick
     redact.install()
     if isinstance(found, FromProcess):
-        return await ProcessCredentials.start(found.command, profile=found.profile), region
+        source = ProcessCredentials(found.command, profile=found.profile)
+        await source.current()  # fail here, at connect(), if the process does
+        return source, region
     redact.register_secret(found.secret_key)
     redact.register_secret(found.session_token)
     return StaticCredentials(found), region
