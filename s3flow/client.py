@@ -402,8 +402,8 @@ async def connect(
     (a PEM file), else ``AWS_CA_BUNDLE``, else ``ca_bundle`` in the AWS
     profile, else the default CAs, on every path. ``addressing_style``
     (else the profile's ``s3.addressing_style``, else ``auto``: path-style
-    for custom endpoints, virtual-hosted for AWS). ``fast_path=False`` sends
-    every call through botocore; the README's decision table says which
+    for custom endpoints, virtual-hosted for AWS). ``fast_path=False`` (or
+    ``S3FLOW_FAST_PATH=0`` in the environment) sends every call through botocore; the README's decision table says which
     configurations take the fast path. With a custom endpoint and static keys
     (given, or in the environment), botocore is not even imported until a
     call needs it: transfers and listings never do.
@@ -422,7 +422,7 @@ async def connect(
         ca_bundle=resolve_ca_bundle(ca_bundle, settings) if verify_tls else None,
         addressing_style=addressing_style or settings.addressing_style or "auto",
         max_pool_connections=max(64, transfer.max_concurrency * 4),
-        fast_path=fast_path,
+        fast_path=fast_path and os.environ.get("S3FLOW_FAST_PATH", "1") != "0",
     )
     async with compose(
         connect_config,
@@ -546,7 +546,9 @@ async def _quick_start(config: ConnectConfig, keys: _Keys) -> tuple[CredentialSo
     found, region = quick
     redact.install()
     if isinstance(found, FromProcess):
-        return await ProcessCredentials.start(found.command, profile=found.profile), region
+        source = ProcessCredentials(found.command, profile=found.profile)
+        await source.current()  # fail here, at connect(), if the process does
+        return source, region
     redact.register_secret(found.secret_key)
     redact.register_secret(found.session_token)
     return StaticCredentials(found), region
@@ -599,5 +601,7 @@ async def open_backend(conn: Connection) -> AsyncIterator[S3Backend]:
         region=conn.region,
         profile=conn.profile,
         session_token=conn.session_token,
+        ca_bundle=conn.ca_bundle,
+        verify_tls=conn.verify_tls,
     ) as client:
         yield client.backend

@@ -79,9 +79,9 @@ def _expiry(expiration: object, where: str) -> float | None:
 
 
 class ProcessCredentials:
-    """A CredentialSource over ``credential_process``; open with :meth:`start`.
+    """A CredentialSource over ``credential_process``; the first :meth:`current` runs it.
 
-    Example: ``source = await ProcessCredentials.start("my-sso-helper --json", profile="dev")``.
+    Example: ``keys = await ProcessCredentials("my-sso-helper --json", profile="dev").current()``.
     """
 
     __slots__ = ("_argv", "_clock", "_expires", "_latest", "_lock", "_profile", "_run")
@@ -102,21 +102,6 @@ class ProcessCredentials:
         self._latest: Credentials | None = None
         self._expires: float | None = None
 
-    @classmethod
-    async def start(
-        cls,
-        command: str,
-        *,
-        profile: str,
-        run: Runner = _run,
-        clock: Callable[[], float] = time.time,
-    ) -> ProcessCredentials:
-        """Run the command once; its keys are the first snapshot."""
-        source = cls(command, profile=profile, run=run, clock=clock)
-        async with source._lock:
-            await source._fetch()
-        return source
-
     def __repr__(self) -> str:  # the command may carry a secret argument: never shown
         return f"ProcessCredentials(profile={self._profile!r}, latest={self._latest!r})"
 
@@ -127,7 +112,7 @@ class ProcessCredentials:
     @property
     def latest(self) -> Credentials:
         if self._latest is None:
-            raise RuntimeError("ProcessCredentials.start() was never awaited")
+            raise RuntimeError("ProcessCredentials.current() was never awaited")
         return self._latest
 
     async def current(self) -> Credentials:
@@ -153,6 +138,8 @@ class ProcessCredentials:
         return self.latest
 
     def _left(self) -> float:
+        if self._latest is None:
+            return float("-inf")  # nothing yet: the first caller runs the process, the rest wait
         return float("inf") if self._expires is None else self._expires - self._clock()
 
     async def _advisory_refresh(self) -> None:

@@ -50,7 +50,9 @@ class FakeProcess:
 async def start(
     fake: FakeProcess, command: str = "helper --profile 'my dev'"
 ) -> ProcessCredentials:
-    return await ProcessCredentials.start(command, profile="dev", run=fake.run, clock=fake.clock)
+    source = ProcessCredentials(command, profile="dev", run=fake.run, clock=fake.clock)
+    await source.current()
+    return source
 
 
 async def test_the_command_is_split_as_a_shell_would() -> None:
@@ -79,10 +81,17 @@ async def test_fresh_keys_are_reused_until_the_advisory_window() -> None:
     assert fake.runs == 2
 
 
-async def test_advisory_window_one_caller_refreshes_the_others_sign_with_current_keys() -> None:
+@pytest.mark.parametrize(
+    ("minutes_left", "fresh_callers"),
+    [
+        pytest.param(12, 1, id="advisory: one refreshes, the rest sign with current keys"),
+        pytest.param(5, 5, id="mandatory: every caller waits for that one refresh"),
+    ],
+)
+async def test_one_refresh_for_many_callers(minutes_left: int, fresh_callers: int) -> None:
     fake = FakeProcess(lifetime=3600, pause=0.05)
     source = await start(fake)
-    fake.now += 3600 - 12 * 60  # advisory: 12 minutes left
+    fake.now += 3600 - minutes_left * 60
     seen: list[str] = []
 
     async def sign() -> None:
@@ -91,23 +100,8 @@ async def test_advisory_window_one_caller_refreshes_the_others_sign_with_current
     async with anyio.create_task_group() as tg:
         for _ in range(5):
             tg.start_soon(sign)
-    assert fake.runs == 2  # one refresh for five callers
-    assert seen.count("AKID0002") == 1 and seen.count("AKID0001") == 4
-
-
-async def test_mandatory_window_every_caller_waits_for_one_refresh() -> None:
-    fake = FakeProcess(lifetime=3600, pause=0.05)
-    source = await start(fake)
-    fake.now += 3600 - 5 * 60  # mandatory: 5 minutes left
-    seen: list[str] = []
-
-    async def sign() -> None:
-        seen.append((await source.current()).access_key)
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(5):
-            tg.start_soon(sign)
-    assert fake.runs == 2 and seen == ["AKID0002"] * 5
+    assert fake.runs == 2
+    assert seen.count("AKID0002") == fresh_callers and seen.count("AKID0001") == 5 - fresh_callers
 
 
 async def test_a_failed_advisory_refresh_keeps_the_current_keys() -> None:
@@ -162,7 +156,7 @@ def test_bad_output_is_one_line_naming_the_profile(output: bytes, message: str) 
 
 async def test_a_missing_command_is_one_line() -> None:
     with pytest.raises(CredentialsError, match="could not run"):
-        await ProcessCredentials.start("/nonexistent/helper", profile="dev")
+        await ProcessCredentials("/nonexistent/helper", profile="dev").current()
 
 
 async def test_repr_shows_neither_the_command_nor_the_secrets() -> None:
