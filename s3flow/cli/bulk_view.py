@@ -110,6 +110,7 @@ class BulkView:
                 pass
 
     def _object(self, event: ObjectDone) -> None:
+        self._warn(event)
         self.counts[event.action] = self.counts.get(event.action, 0) + 1
         dry = "(dryrun) " if event.dry_run else ""
         full = self._moving.prefix + event.key
@@ -129,6 +130,10 @@ class BulkView:
         elif event.action == "fail" and len(self.reasons) < SHOWN_FAILURES:
             self.reasons[event.key] = event.reason
         self._update(0)
+
+    def _warn(self, event: ObjectDone) -> None:
+        if event.warning:  # aws s3: "warning: Skipping file …"
+            self.out.warn(f"warning: skipped {self.src.show(event.key)}: {event.reason}")
 
     def _label(self) -> str:
         c = self.counts
@@ -152,6 +157,14 @@ def summary_line(summary: SyncSummary) -> str:
     return f"(dryrun) {text}" if s.dry_run else text
 
 
+def _warned(out: Reporter, n: int) -> None:
+    """As aws s3: exit code 2 when files were skipped with a warning and none failed."""
+    if n:
+        files = "1 local file" if n == 1 else f"{n} local files"
+        out.warn(f"{files} skipped with a warning (see above); exit code 2")
+        raise click.exceptions.Exit(2)
+
+
 def report(
     out: Reporter,
     summary: SyncSummary,
@@ -164,6 +177,7 @@ def report(
     else:
         out.say(summary_line(summary))
     if not summary.failed:
+        _warned(out, summary.warned)
         return
     n = summary.failed
     objects = "1 object" if n == 1 else f"{n} objects"

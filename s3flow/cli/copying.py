@@ -67,6 +67,7 @@ class CopyRequest:
     guess_type: bool = True  # Content-Type from the file extension when not given
     dry_run: bool = False  # print what would be copied; change nothing
     move: bool = False  # mv: remove each source once its copy is complete
+    follow_symlinks: bool = True  # a local tree's links are followed (aws s3's default)
 
 
 def plan(
@@ -80,6 +81,7 @@ def plan(
     rules: Filters | None = None,
     dry_run: bool = False,
     move: bool = False,
+    follow_symlinks: bool = True,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
     source, dest = _sides(src, dst)
@@ -109,6 +111,7 @@ def plan(
         attributes.guess,
         dry_run,
         move,
+        follow_symlinks,
     )
 
 
@@ -256,6 +259,7 @@ async def copy(options: Options, request: CopyRequest) -> None:
             object_options=request.options,
             guess_content_type=request.guess_type,
             dry_run=request.dry_run,
+            follow_symlinks=request.follow_symlinks,
         )
         if request.objects is not None:
             bulk = dataclasses.replace(bulk, concurrency=request.objects)

@@ -261,6 +261,12 @@ _FILTER_FLAGS = (
     ),
 )
 
+_follow_symlinks = click.option(
+    "--follow-symlinks/--no-follow-symlinks",
+    default=True,
+    help="With -r from a local directory: follow symbolic links [default: follow].",
+)
+
 
 def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     for flag in reversed(_FILTER_FLAGS):
@@ -280,6 +286,7 @@ def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     help="With --recursive: objects in flight at once [default: 32].",
 )
 @_filter_flags
+@_follow_symlinks
 @attribute_options
 @click.pass_context
 def cp(
@@ -292,6 +299,7 @@ def cp(
     exclude: tuple[str, ...],
     include: tuple[str, ...],
     dry_run: bool,
+    follow_symlinks: bool,
     attributes: Attributes,
 ) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
@@ -310,6 +318,7 @@ def cp(
         attributes=attributes,
         rules=rule_filters(ctx, exclude, include),
         dry_run=dry_run,
+        follow_symlinks=follow_symlinks,
     )
     run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
@@ -328,6 +337,7 @@ def cp(
     help="With --recursive: objects in flight at once [default: 32].",
 )
 @_filter_flags
+@_follow_symlinks
 @attribute_options
 @click.pass_context
 def mv(
@@ -340,6 +350,7 @@ def mv(
     exclude: tuple[str, ...],
     include: tuple[str, ...],
     dry_run: bool,
+    follow_symlinks: bool,
     attributes: Attributes,
 ) -> None:
     """Move: copy like cp, then remove each source once its copy is complete.
@@ -357,6 +368,7 @@ def mv(
         rules=rule_filters(ctx, exclude, include),
         dry_run=dry_run,
         move=True,
+        follow_symlinks=follow_symlinks,
     )
     run(copy, options_of(ctx), request)
 

@@ -75,6 +75,11 @@ _path = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--include", multiple=True, metavar="GLOB", help="Keep keys matching GLOB (last rule wins)."
 )
+@click.option(
+    "--follow-symlinks/--no-follow-symlinks",
+    default=True,
+    help="From a local directory: follow symbolic links [default: follow].",
+)
 @click.option("--size-only", is_flag=True, help="Compare sizes only, not modification times.")
 @click.option("--checksum", is_flag=True, help="Compare content (ETag/checksum), not mtimes.")
 @click.option(
@@ -121,6 +126,7 @@ def sync(
     dry_run: bool,
     exclude: tuple[str, ...],
     include: tuple[str, ...],
+    follow_symlinks: bool,
     size_only: bool,
     checksum: bool,
     concurrency_objects: int,
@@ -161,6 +167,7 @@ def sync(
             manifest=manifest,
             failures_file=failures_file,
             from_list=from_list,
+            follow_symlinks=follow_symlinks,
         )
     except ConfigError as exc:
         raise click.UsageError(cli_message(str(exc))) from None
