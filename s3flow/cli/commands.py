@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import sys
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -44,9 +45,17 @@ class Options:
     out: Reporter
 
 
+# ``s3flow run``: every line's verb uses the batch's one client (its pools, its credentials).
+shared_client: ContextVar[S3Client | None] = ContextVar("s3flow_shared_client", default=None)
+
+
 @asynccontextmanager
 async def open_client(options: Options) -> AsyncIterator[S3Client]:
     """``connect()`` with the global options (the endpoint falls back to the environment)."""
+    shared = shared_client.get()
+    if shared is not None:
+        yield shared
+        return
     async with connect(
         endpoint_url=options.endpoint_url,
         region=options.region,

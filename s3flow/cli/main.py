@@ -18,6 +18,7 @@ import click
 from s3flow.bulk.filters import Wildcard
 from s3flow.cli import commands, info
 from s3flow.cli.attributes import Attributes, attribute_options
+from s3flow.cli.batch import run_file
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, interrupted, plan
 from s3flow.cli.render import Reporter, SafeFormatter, printable
@@ -478,3 +479,4 @@ def _key_required(url: S3Location) -> S3Location:
 
 main.add_command(sync)
 main.add_command(uploads)
+main.add_command(run_file)
