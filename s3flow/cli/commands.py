@@ -19,6 +19,7 @@ from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.cli.render import format_size
 from s3flow.client import connect
 from s3flow.errors import ObjectNotFound, S3FlowError, ServiceError
+from s3flow.models import S3Location
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -27,9 +28,41 @@ if TYPE_CHECKING:
     from s3flow.cli.render import Reporter
     from s3flow.client import S3Client
     from s3flow.config import TransferConfig
-    from s3flow.models import ObjectInfo, S3Location
+    from s3flow.models import ObjectInfo
 
-__all__ = ["Options", "acl_get", "acl_set", "cat", "ls", "mb", "open_client", "presign", "rb", "rm"]
+__all__ = [
+    "Options",
+    "RawLocation",
+    "acl_get",
+    "acl_set",
+    "cat",
+    "is_pattern",
+    "ls",
+    "mb",
+    "open_client",
+    "presign",
+    "rb",
+    "rm",
+]
+
+
+class RawLocation(S3Location):
+    """An s3:// URL given with ``--raw`` (s5cmd): ``*`` and ``?`` are part of the key."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, S3Location):
+            return NotImplemented
+        return (self.bucket, self.key) == (other.bucket, other.key)
+
+    def __hash__(self) -> int:
+        return hash((self.bucket, self.key))
+
+
+def is_pattern(url: S3Location) -> bool:
+    """Whether ``url``'s key is a wildcard pattern (not with --raw)."""
+    return not isinstance(url, RawLocation) and Wildcard.has(url.key)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +122,7 @@ async def ls(
                     out.data(f"{_date(bucket.created)} {bucket.name}")
             return
         total = _Total()
-        if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
+        if is_pattern(url):  # like s5cmd: every matching key, at any depth
             async for obj in _matching(s3, url):
                 total.add(obj)
                 _print_object(out, obj, obj.key, human)
@@ -175,7 +208,7 @@ async def rm(
     """Delete one key, or every key under the prefix in batches of 1,000."""
     out = options.out
     async with open_client(options) as s3:
-        if not recursive and not Wildcard.has(url.key):
+        if not recursive and not is_pattern(url):
             await s3.delete_object(url.bucket, url.key)
             out.event("delete", str(url), bucket=url.bucket, key=url.key)
             return
@@ -199,7 +232,7 @@ async def rm(
 
 async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) -> list[str]:
     """The keys a recursive or wildcard rm deletes, filtered relative to the listed root."""
-    if Wildcard.has(url.key):
+    if is_pattern(url):
         keys = [obj.key async for obj in _matching(s3, url)]
         if not keys:
             raise ObjectNotFound("no object matches the wildcard", bucket=url.bucket, key=url.key)

@@ -26,7 +26,7 @@ from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.bulk.options import SyncOptions
 from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
-from s3flow.cli.commands import open_client, write_stdout
+from s3flow.cli.commands import RawLocation, is_pattern, open_client, write_stdout
 from s3flow.cli.moving import remove_one, remover
 from s3flow.cli.render import printable
 from s3flow.config import MiB
@@ -82,11 +82,12 @@ def plan(
     dry_run: bool = False,
     move: bool = False,
     follow_symlinks: bool = True,
+    raw: bool = False,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
-    source, dest = _sides(src, dst)
+    source, dest = _sides(src, dst, raw)
     filters = Filters()
-    if isinstance(source, S3Location) and Wildcard.has(source.key):
+    if isinstance(source, S3Location) and is_pattern(source):
         # s5cmd: a wildcard source copies every matching object, named relative to
         # the prefix before the first wildcard (cp 's3://b/logs/*.gz' d/ -> d/x/a.gz).
         pattern = Wildcard.parse(source.key)
@@ -115,10 +116,11 @@ def plan(
     )
 
 
-def _sides(src: str, dst: str) -> tuple[S3Location | str, S3Location | str]:
+def _sides(src: str, dst: str, raw: bool) -> tuple[S3Location | str, S3Location | str]:
+    kind = RawLocation if raw else S3Location
     try:
-        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
-        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
+        source = kind.parse(src) if S3Location.is_s3_url(src) else src
+        dest = kind.parse(dst) if S3Location.is_s3_url(dst) else dst
     except ConfigError as exc:
         raise click.BadParameter(printable(str(exc))) from None
     # Local to local is cp(1)'s job: every path below has S3 on one side at least.
@@ -204,7 +206,7 @@ def _refuse_overlap(src: S3Location, dst: S3Location, recursive: bool) -> None:
 
 def refuse_wildcard(side: S3Location | str, what: str) -> None:
     """A * or ? in an s3:// URL is a pattern, never part of a literal prefix."""
-    if isinstance(side, S3Location) and Wildcard.has(side.key):
+    if isinstance(side, S3Location) and is_pattern(side):
         raise click.BadParameter(printable(f"{side}: wildcards (* ?) cannot be used in {what}"))
 
 

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from s3flow.bulk.filters import Wildcard
 from s3flow.cli import commands, info
 from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.batch import run_file
-from s3flow.cli.commands import Options
+from s3flow.cli.commands import Options, RawLocation, is_pattern
 from s3flow.cli.copying import copy, interrupted, plan
 from s3flow.cli.render import Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import location, options_of, run
@@ -185,19 +184,33 @@ def main(
     )
 
 
+_raw = click.option(
+    "--raw", is_flag=True, help="Take * and ? in s3:// keys literally, not as wildcards (s5cmd)."
+)
+
+
 @main.command()
 @click.argument("url", required=False, callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="List every key under the prefix.")
 @click.option("-H", "--human-readable", "human", is_flag=True, help="Sizes as 1.5 KiB, 3 MiB.")
 @click.option("--summarize", is_flag=True, help="End with the object count and total size.")
+@_raw
 @click.pass_context
 def ls(
-    ctx: click.Context, url: S3Location | None, recursive: bool, human: bool, summarize: bool
+    ctx: click.Context,
+    url: S3Location | None,
+    recursive: bool,
+    human: bool,
+    summarize: bool,
+    raw: bool,
 ) -> None:
     """List buckets, or the objects and prefixes under s3://bucket[/prefix].
 
-    A key with * or ? is a pattern (s5cmd): every matching key, at any depth.
+    A key with * or ? is a pattern (s5cmd): every matching key, at any depth
+    (with --raw, a literal prefix).
     """
+    if raw and url is not None:
+        url = RawLocation(url.bucket, url.key)
     run(commands.ls, options_of(ctx), url, recursive, human, summarize)
 
 
@@ -288,6 +301,7 @@ def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @_filter_flags
 @_follow_symlinks
+@_raw
 @attribute_options
 @click.pass_context
 def cp(
@@ -301,6 +315,7 @@ def cp(
     include: tuple[str, ...],
     dry_run: bool,
     follow_symlinks: bool,
+    raw: bool,
     attributes: Attributes,
 ) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
@@ -320,6 +335,7 @@ def cp(
         rules=rule_filters(ctx, exclude, include),
         dry_run=dry_run,
         follow_symlinks=follow_symlinks,
+        raw=raw,
     )
     run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
@@ -339,6 +355,7 @@ def cp(
 )
 @_filter_flags
 @_follow_symlinks
+@_raw
 @attribute_options
 @click.pass_context
 def mv(
@@ -352,6 +369,7 @@ def mv(
     include: tuple[str, ...],
     dry_run: bool,
     follow_symlinks: bool,
+    raw: bool,
     attributes: Attributes,
 ) -> None:
     """Move: copy like cp, then remove each source once its copy is complete.
@@ -370,6 +388,7 @@ def mv(
         dry_run=dry_run,
         move=True,
         follow_symlinks=follow_symlinks,
+        raw=raw,
     )
     run(copy, options_of(ctx), request)
 
@@ -378,6 +397,7 @@ def mv(
 @click.argument("url", callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="Delete every key under the prefix.")
 @_filter_flags
+@_raw
 @click.pass_context
 def rm(
     ctx: click.Context,
@@ -386,16 +406,19 @@ def rm(
     exclude: tuple[str, ...],
     include: tuple[str, ...],
     dry_run: bool,
+    raw: bool,
 ) -> None:
     """Delete an object, or with --recursive every object under s3://bucket/dir/.
 
     s3://b/tmp with --recursive means the directory tmp/ (never tmp.log); a key
-    with * or ? deletes the objects matching it (s5cmd).
+    with * or ? deletes the objects matching it (s5cmd; with --raw, the key itself).
     """
+    if raw:
+        url = RawLocation(url.bucket, url.key)
     if not recursive and not url.key:
         raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
     rules = rule_filters(ctx, exclude, include)
-    if rules and not recursive and not Wildcard.has(url.key):
+    if rules and not recursive and not is_pattern(url):
         raise click.UsageError("--include/--exclude need --recursive (or a wildcard)")
     some = "interrupted; some of the keys may already be deleted"
     run(
@@ -405,7 +428,7 @@ def rm(
         recursive,
         rules,
         dry_run,
-        interrupted=some if recursive or Wildcard.has(url.key) else "interrupted",
+        interrupted=some if recursive or is_pattern(url) else "interrupted",
     )
 
 
