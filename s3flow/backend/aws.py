@@ -422,6 +422,35 @@ async def resolve(
     return BotocoreSetup(session, credentials, region, keys)
 
 
+# SSE-C: the calls that read or write an object's data carry the customer key.
+_SSE_C_CALLS = ("PutObject", "GetObject", "HeadObject", "CreateMultipartUpload", "UploadPart")
+_SSE_C_COPIES = ("CopyObject", "UploadPartCopy")
+
+
+def _send_customer_keys(client: BotoS3Client, config: ConnectConfig) -> None:
+    """Give every data call the connection's SSE-C key (botocore adds the base64 and MD5)."""
+    dest, source = config.sse_customer_key, config.copy_source_sse_customer_key
+
+    def add(params: dict[str, Any], **_: Any) -> None:
+        if dest is not None:
+            params.setdefault("SSECustomerAlgorithm", dest.algorithm)
+            params.setdefault("SSECustomerKey", dest.key)
+
+    def add_source(params: dict[str, Any], **_: Any) -> None:
+        add(params)
+        if source is not None:
+            params.setdefault("CopySourceSSECustomerAlgorithm", source.algorithm)
+            params.setdefault("CopySourceSSECustomerKey", source.key)
+
+    events = client.meta.events
+    if dest is not None:
+        for name in _SSE_C_CALLS:
+            events.register(f"provide-client-params.s3.{name}", add)
+    if dest is not None or source is not None:
+        for name in _SSE_C_COPIES:
+            events.register(f"provide-client-params.s3.{name}", add_source)
+
+
 class AioBotocoreBackend:
     """S3Backend over one long-lived aiobotocore client. Open with :meth:`open`."""
 
@@ -486,6 +515,7 @@ class AioBotocoreBackend:
             verify=(config.ca_bundle or True) if config.verify_tls else False,
             config=boto_config,
         ) as client:
+            _send_customer_keys(client, config)
             yield cls(client, config, setup.credentials, setup.region)
 
     @property
