@@ -464,6 +464,8 @@ async def compose(
         if customer is not None:  # botocore's DEBUG log prints request headers
             redact.install()
             redact.register_secret(customer.encoded)
+            redact.register_secret(repr(customer.key)[2:-1])  # as bytes print: b'…'
+            redact.register_secret(customer.key.decode("latin-1"))
     async with AsyncExitStack() as stack:
         yield await _compose(stack, config, keys)
 

@@ -121,6 +121,8 @@ async def _clients(
         "config": options.config,
         "verify_tls": options.verify_tls,
         "ca_bundle": options.ca_bundle,
+        "sse_customer_key": options.sse_c,
+        "copy_source_sse_customer_key": options.sse_c_source,
     }
     async with (
         connect(
@@ -163,6 +165,8 @@ def _connection(endpoint: str | None, profile: str | None, region: str | None) -
 
 def _on_cluster(options: Options, job: BulkJob) -> SyncSummary:
     """Blocking: connect to the scheduler and run the job as shards on its workers."""
+    if options.sse_c is not None or options.sse_c_source is not None:
+        raise ConfigError("--sse-c cannot be used with --dask-scheduler yet")
     try:
         import distributed
     except ImportError:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from s3flow.cli.render import Reporter
     from s3flow.client import S3Client
-    from s3flow.config import TransferConfig
+    from s3flow.config import SseCustomerKey, TransferConfig
     from s3flow.models import ObjectInfo
 
 __all__ = [
@@ -76,6 +76,8 @@ class Options:
     ca_bundle: str | None = None
     config: TransferConfig
     out: Reporter
+    sse_c: SseCustomerKey | None = None  # --sse-c-key: with every object read and write
+    sse_c_source: SseCustomerKey | None = None  # --sse-c-copy-source-key
 
 
 # ``s3flow run``: every line's verb uses the batch's one client (its pools, its credentials).
@@ -86,7 +88,7 @@ shared_client: ContextVar[S3Client | None] = ContextVar("s3flow_shared_client", 
 async def open_client(options: Options) -> AsyncIterator[S3Client]:
     """``connect()`` with the global options (the endpoint falls back to the environment)."""
     shared = shared_client.get()
-    if shared is not None:
+    if shared is not None and options.sse_c is None and options.sse_c_source is None:
         yield shared
         return
     async with connect(
@@ -96,6 +98,8 @@ async def open_client(options: Options) -> AsyncIterator[S3Client]:
         config=options.config,
         verify_tls=options.verify_tls,
         ca_bundle=options.ca_bundle,
+        sse_customer_key=options.sse_c,
+        copy_source_sse_customer_key=options.sse_c_source,
     ) as s3:
         yield s3
 

@@ -20,6 +20,7 @@ from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.batch import run_file
 from s3flow.cli.commands import Options, RawLocation, is_pattern
 from s3flow.cli.copying import copy, interrupted, plan
+from s3flow.cli.customer_keys import customer_key_options
 from s3flow.cli.render import Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import location, options_of, run
 from s3flow.cli.sync import RuleOrder, rule_filters, sync
@@ -216,6 +217,7 @@ def ls(
 
 @main.command("head")
 @click.argument("url", callback=location)
+@customer_key_options
 @click.pass_context
 def head(ctx: click.Context, url: S3Location) -> None:
     """Show one object's attributes (size, ETag, type, metadata, …); --json for JSON."""
@@ -303,6 +305,7 @@ def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
 @_follow_symlinks
 @_raw
 @attribute_options
+@customer_key_options
 @click.pass_context
 def cp(
     ctx: click.Context,
@@ -357,6 +360,7 @@ def cp(
 @_follow_symlinks
 @_raw
 @attribute_options
+@customer_key_options
 @click.pass_context
 def mv(
     ctx: click.Context,
@@ -434,6 +438,7 @@ def rm(
 
 @main.command()
 @click.argument("url", callback=location)
+@customer_key_options
 @click.pass_context
 def cat(ctx: click.Context, url: S3Location) -> None:
     """Write an object to stdout."""

@@ -15,6 +15,7 @@ import click
 from s3flow.bulk.filters import Filters, RuleKind, Wildcard
 from s3flow.bulk.options import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
+from s3flow.cli.customer_keys import customer_key_options
 from s3flow.cli.runtime import cli_message, options_of, run
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
@@ -117,6 +118,7 @@ _path = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--dask-scheduler", metavar="ADDRESS", help="Run on a Dask cluster, e.g. tcp://host:8786."
 )
+@customer_key_options
 @click.pass_context
 def sync(
     ctx: click.Context,
