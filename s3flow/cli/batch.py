@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 __all__ = ["run_file"]
 
 # Not in a batch: a nested run, the demo, and cat (whose bytes would interleave).
-_REFUSED = {"run": "run cannot be nested", "demo": "demo is not a batch command"}
-_REFUSED["cat"] = "cat writes bytes to stdout; use cp s3://bucket/key FILE in a batch"
+_REFUSED = {
+    "run": "run cannot be nested",
+    "demo": "demo is not a batch command",
+    "cat": "cat writes bytes to stdout; use cp s3://bucket/key FILE in a batch",
+}
 
 
 @dataclass(frozen=True, slots=True)
