@@ -108,8 +108,10 @@ class Job:
     renamed: list[Path] = field(default_factory=list)  # local files written since the last flush
     written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
     listing_failed: set[str] = field(default_factory=set)  # failures found while listing
-    # Source keys (and subtrees, with a trailing "/") found but not read: never deleted.
-    held_back: set[str] = field(default_factory=set)
+    # Source keys and subtrees (directories, with a trailing "/") found but not read:
+    # never deleted. Subtrees are few (unreadable or looping directories); keys may be many.
+    held_keys: set[str] = field(default_factory=set)
+    held_trees: list[str] = field(default_factory=list)
 
     async def open(self, src: str, dst: str) -> None:
         opts = self.options
@@ -344,15 +346,16 @@ class Job:
         """The watermark must not pass ``key`` (nor, for a directory, anything under it),
         so a rerun looks again; and --delete must not remove what the source has but
         could not be read."""
-        self.held_back.add(key + "/" if subtree else key)
+        if subtree:
+            self.held_trees.append(key + "/")
+        else:
+            self.held_keys.add(key)
         if self.marks:
             shard.mark.gap(subtree_end(key) if subtree else key)
 
     def held(self, key: str) -> bool:
         """Whether a destination key stands for a source found but not read."""
-        if key in self.held_back:
-            return True
-        return any(k.endswith("/") and key.startswith(k) for k in self.held_back)
+        return key in self.held_keys or any(key.startswith(tree) for tree in self.held_trees)
 
     def _copied(self, entry: Entry, size: int, reason: str) -> None:
         self.tally.copied.add(size)

@@ -197,3 +197,36 @@ async def test_links_are_followed_and_a_loop_is_cut_where_it_closes(
         options=SyncOptions(follow_symlinks=False),
     )
     assert (plain.copied, plain.warned) == (1, 0)
+
+
+async def test_delete_keeps_what_the_source_has_but_could_not_read(
+    tmp_path: Path, backend: MemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--delete removes keys the source lacks, never those under a directory it could not
+    read, behind a link loop, or named by a file it skipped (a dangling link)."""
+    src = tmp_path / "src"
+    make_tree(src, {"a.txt": b"a", "locked/inside.txt": b"x", "d/b.txt": b"b"})
+    os.symlink("..", src / "d" / "up")
+    os.symlink("nowhere", src / "dangling")
+    for key in ("locked/inside.txt", "locked/more/deep.txt", "d/up/a.txt", "dangling", "gone"):
+        await backend.put_object("b", key, b"kept?")
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if str(path).rstrip("/").endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(sources.os, "scandir", scandir)
+    summary = await sync(
+        src, S3Location("b"), dest_backend=backend, options=SyncOptions(delete=True)
+    )
+    assert sorted(stored(backend, "b")) == [
+        "a.txt",
+        "d/b.txt",
+        "d/up/a.txt",
+        "dangling",
+        "locked/inside.txt",
+        "locked/more/deep.txt",
+    ]
+    assert (summary.deleted, summary.failed, summary.warned) == (1, 1, 2)
