@@ -39,6 +39,7 @@ from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError, LocalFileError
 from s3flow.models import S3Location
+from s3flow.progress import ListingDone, ObjectQueued
 from s3flow.scheduler import AdaptiveLimit, ByteBudget, run_bounded, run_stream
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ async def sync(
     async def produce_all() -> None:
         async with send:
             await run_bounded(spans, lambda span: _produce(job, span, send), limit=len(spans))
+        options.progress(ListingDone())
 
     async def consume() -> None:
         async with receive:
@@ -195,13 +197,13 @@ async def _produce(
             await dst.fill()
             await _merge(job, shard, src, dst, send, spool, seen, held)
             for entry, seq in held or ():  # s3 order held to the end: these keys are new
-                await send.send((shard, seq, Copy(entry, "new")))  # new: never the manifest's
+                await _queue(job, send, (shard, seq, Copy(entry, "new")))  # never the manifest's
             if spool is not None:  # the listings were in order to the end: deleting is safe
                 async for batch in spool.drain():
                     for entry in batch:
                         if job.held(entry.key):  # the source has it; it could not be read
                             continue
-                        await send.send((shard, job.track(shard, entry.key), Delete(entry)))
+                        await _queue(job, send, (shard, job.track(shard, entry.key), Delete(entry)))
             break
         except _PathOrderSeen:
             # Every source key before the head was acted on (copies are never wrong,
@@ -274,11 +276,26 @@ async def _merge(
         elif isinstance(action, Delete) and spool is not None:
             await spool.add(action.entry)
         else:
-            await send.send((shard, job.track(shard, action.entry.key), action))
+            await _queue(job, send, (shard, job.track(shard, action.entry.key), action))
         if take_src and not src.advance():
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
+
+
+async def _queue(
+    job: Job,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    item: tuple[Shard, int, Action],
+) -> None:
+    """Hand one action to the workers, telling the progress sink first: a display's
+    total grows as the listing goes (one cheap call per action, no second listing)."""
+    action = item[2]
+    kind = (
+        "delete" if isinstance(action, Delete) else "check" if isinstance(action, Check) else "copy"
+    )
+    job.options.progress(ObjectQueued(action.entry.key, kind, action.entry.size))
+    await send.send(item)
 
 
 def _unsettled(action: Action, mode: CompareMode) -> bool:
