@@ -68,6 +68,7 @@ class CopyRequest:
     dry_run: bool = False  # print what would be copied; change nothing
     move: bool = False  # mv: remove each source once its copy is complete
     follow_symlinks: bool = True  # a local tree's links are followed (aws s3's default)
+    pattern: S3Location | None = None  # the wildcard source as given: matching nothing fails
 
 
 def plan(
@@ -86,7 +87,7 @@ def plan(
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
     source, dest = _sides(src, dst, raw)
-    filters = Filters()
+    filters, given = Filters(), source
     if isinstance(source, S3Location) and is_pattern(source):
         # s5cmd: a wildcard source copies every matching object, named relative to
         # the prefix before the first wildcard (cp 's3://b/logs/*.gz' d/ -> d/x/a.gz).
@@ -113,6 +114,7 @@ def plan(
         dry_run,
         move,
         follow_symlinks,
+        given if filters.rules and isinstance(given, S3Location) else None,
     )
 
 
@@ -270,7 +272,13 @@ async def copy(options: Options, request: CopyRequest) -> None:
         )
         if request.objects is not None:
             bulk = dataclasses.replace(bulk, concurrency=request.objects)
-        job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
+        job = BulkJob(
+            src=str(request.src),
+            dst=str(request.dst),
+            options=bulk,
+            copy_only=True,
+            pattern=request.pattern,
+        )
         await run_job(options, job, moved=remover(options, request.src) if request.move else None)
         return
     await _copy_single(options, request)
