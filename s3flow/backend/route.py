@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from s3flow.backend.credentials import Credentials
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from s3flow.config import ConnectConfig
 
 __all__ = ["Fallback", "Route", "choose_route", "quick_start"]
@@ -64,22 +66,32 @@ def choose_route(
         return Fallback("fast_path=False")
     if anonymous:
         return Fallback("no credentials: unsigned requests")
-    if config.endpoint_url is not None:
-        base = config.endpoint_url.rstrip("/")
-        if urlsplit(base).path:
-            return Fallback("an endpoint URL with a path")
-    else:
-        base = f"https://s3.{region}.amazonaws.com"
-        aws = (base, "https://s3.amazonaws.com")
-        if accelerate:
-            return Fallback("S3 Transfer Acceleration")
-        if resolved_endpoint is None or resolved_endpoint.rstrip("/") not in aws:
-            return Fallback("an AWS endpoint variant (FIPS, dual-stack, China, or configured)")
+    base = _base_url(config, region, resolved_endpoint, accelerate=accelerate)
+    if isinstance(base, Fallback):
+        return base
     parts = urlsplit(base)
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
         return Fallback(f"a proxy ({parts.scheme}_proxy): botocore sends through it")
     return Route(base, config.use_path_style)
+
+
+def _base_url(
+    config: ConnectConfig, region: str, resolved_endpoint: str | None, *, accelerate: bool
+) -> str | Fallback:
+    """The custom endpoint, or the plain regional AWS one botocore resolved too."""
+    if config.endpoint_url is not None:
+        base = config.endpoint_url.rstrip("/")
+        return Fallback("an endpoint URL with a path") if urlsplit(base).path else base
+    base = f"https://s3.{region}.amazonaws.com"
+    if accelerate:
+        return Fallback("S3 Transfer Acceleration")
+    if resolved_endpoint is None or resolved_endpoint.rstrip("/") not in (
+        base,
+        "https://s3.amazonaws.com",
+    ):
+        return Fallback("an AWS endpoint variant (FIPS, dual-stack, China, or configured)")
+    return base
 
 
 def quick_start(
@@ -105,25 +117,44 @@ def quick_start(
     ('explicit', 'eu-west-1')
     """
     env = os.environ
-    if access_key and secret_key:
-        credentials = Credentials(access_key, secret_key, session_token)
-    elif access_key or secret_key or profile or env.get("AWS_PROFILE"):
+    credentials = _plain_credentials(env, access_key, secret_key, session_token, profile)
+    if credentials is None or config.endpoint_url is None:
         return None
-    elif env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-        if env.get("AWS_CREDENTIAL_EXPIRATION"):  # botocore would refresh these
-            return None
-        token = env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN")
-        credentials = Credentials(
-            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], token, source="env"
-        )
-    else:
-        return None
-    region = config.region or env.get("AWS_DEFAULT_REGION")
-    if region is None:
-        config_file = Path(env.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
-        if config_file.exists():
-            return None
-        region = "us-east-1"
-    if config.endpoint_url is None or not isinstance(choose_route(config, region), Route):
+    region = _plain_region(config, env)
+    if region is None or not isinstance(choose_route(config, region), Route):
         return None
     return credentials, region
+
+
+def _plain_credentials(
+    env: Mapping[str, str],
+    access_key: str | None,
+    secret_key: str | None,
+    session_token: str | None,
+    profile: str | None,
+) -> Credentials | None:
+    """Both keys given, or static keys in the environment and no profile; else None."""
+    if access_key and secret_key:
+        return Credentials(access_key, secret_key, session_token)
+    if access_key or secret_key or profile or env.get("AWS_PROFILE"):
+        return None
+    return _env_credentials(env)
+
+
+def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
+    if not (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY")):
+        return None
+    if env.get("AWS_CREDENTIAL_EXPIRATION"):  # botocore would refresh these
+        return None
+    token = env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN")
+    return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], token, source="env")
+
+
+def _plain_region(config: ConnectConfig, env: Mapping[str, str]) -> str | None:
+    """The region given or in ``AWS_DEFAULT_REGION``, else us-east-1 when no AWS
+    config file could name another; None when one might."""
+    region = config.region or env.get("AWS_DEFAULT_REGION")
+    if region is not None:
+        return region
+    config_file = Path(env.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
+    return None if config_file.exists() else "us-east-1"
