@@ -41,6 +41,19 @@ def _nested(text: str) -> dict[str, str]:
     return found
 
 
+def _section(path: Path, name: str) -> dict[str, str] | None:
+    """The profile's section of the config file; None when the file or section is missing."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path)
+    except (OSError, configparser.Error):
+        return None
+    for section in (f"profile {name}", name):
+        if parser.has_section(section):
+            return dict(parser.items(section))
+    return None
+
+
 def read_profile(profile: str | None = None) -> ProfileSettings:
     """Read the profile botocore would use (blocking: call in a thread).
 
@@ -50,18 +63,9 @@ def read_profile(profile: str | None = None) -> ProfileSettings:
     env = os.environ
     name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
     path = Path(env.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path)
-    except (OSError, configparser.Error):
+    values = _section(path, name)
+    if values is None:
         return ProfileSettings(name=name)
-    section = next(
-        (s for s in (f"profile {name}", name) if parser.has_section(s)),
-        None,
-    )
-    if section is None:
-        return ProfileSettings(name=name)
-    values = dict(parser.items(section))
     style = _nested(values.get("s3", "")).get("addressing_style")
     if style is not None and style not in _STYLES:
         raise ConfigError(
