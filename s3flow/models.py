@@ -161,6 +161,9 @@ CANNED_ACLS = (
 )
 """The canned ACLs S3 accepts on objects (buckets also take ``log-delivery-write``)."""
 
+BUCKET_ACLS = (*CANNED_ACLS, "log-delivery-write")
+"""The canned ACLs S3 accepts on buckets."""
+
 STORAGE_CLASSES = (
     "STANDARD",
     "REDUCED_REDUNDANCY",
@@ -181,7 +184,7 @@ _METADATA_LIMIT = 2048  # S3: user metadata, names and values, at most 2 KB in a
 
 def check_acl(acl: str, *, bucket: bool = False) -> str:
     """``acl`` if it is a canned ACL S3 accepts, else ConfigError naming the choices."""
-    allowed = (*CANNED_ACLS, "log-delivery-write") if bucket else CANNED_ACLS
+    allowed = BUCKET_ACLS if bucket else CANNED_ACLS
     if acl not in allowed:
         raise ConfigError(f"{acl!r} is not a canned ACL; use one of {', '.join(allowed)}")
     return acl

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import anyio
 
@@ -119,29 +119,25 @@ async def sync(
     return await job.close()
 
 
+class JobArgs(TypedDict, total=False):
+    """What :func:`copy_tree` passes on to :func:`sync` as given."""
+
+    source_backend: S3Backend | None
+    dest_backend: S3Backend | None
+    config: TransferConfig | None
+    budget: ByteBudget | None
+    limit: AdaptiveLimit | None
+
+
 async def copy_tree(
-    src: Side,
-    dst: Side,
-    *,
-    source_backend: S3Backend | None = None,
-    dest_backend: S3Backend | None = None,
-    config: TransferConfig | None = None,
-    options: SyncOptions | None = None,
-    budget: ByteBudget | None = None,
+    src: Side, dst: Side, *, options: SyncOptions | None = None, **job: Unpack[JobArgs]
 ) -> SyncSummary:
     """``cp --recursive``: copy every source object, without listing the destination.
 
-    Example: ``await copy_tree(S3Location("a", "x/"), Path("out"), source_backend=b)``.
+    Takes :func:`sync`'s arguments. Example:
+    ``await copy_tree(S3Location("a", "x/"), Path("out"), source_backend=b)``.
     """
-    return await sync(
-        src,
-        dst,
-        source_backend=source_backend,
-        dest_backend=dest_backend,
-        config=config,
-        options=copy_all(options),
-        budget=budget,
-    )
+    return await sync(src, dst, options=copy_all(options), **job)
 
 
 async def _endpoints(
