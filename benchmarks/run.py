@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         variants = [v for v in variants if v.tool in wanted]
     if args.variants != "all":
         chosen = set(args.variants.split(","))
-        if unknown := chosen - {"defaults", "tuned", "fsync"}:
+        if unknown := chosen - {"defaults", "tuned", "fsync", "botocore-path"}:
             p.error(f"--variants: unknown {', '.join(sorted(unknown))}")
         variants = [v for v in variants if v.variant in chosen]
     for note in notes:

@@ -410,8 +410,8 @@ async def connect(
     (a PEM file), else ``AWS_CA_BUNDLE``, else ``ca_bundle`` in the AWS
     profile, else the default CAs, on every path. ``addressing_style``
     (else the profile's ``s3.addressing_style``, else ``auto``: path-style
-    for custom endpoints, virtual-hosted for AWS). ``fast_path=False`` sends
-    every call through botocore; the README's decision table says which
+    for custom endpoints, virtual-hosted for AWS). ``fast_path=False`` (or
+    ``S3FLOW_FAST_PATH=0`` in the environment) sends every call through botocore; the README's decision table says which
     configurations take the fast path. With a custom endpoint and static keys
     (given, or in the environment), botocore is not even imported until a
     call needs it: transfers and listings never do.
@@ -430,7 +430,7 @@ async def connect(
         ca_bundle=resolve_ca_bundle(ca_bundle, settings) if verify_tls else None,
         addressing_style=addressing_style or settings.addressing_style or "auto",
         max_pool_connections=max(64, transfer.max_concurrency * 4),
-        fast_path=fast_path,
+        fast_path=fast_path and os.environ.get("S3FLOW_FAST_PATH", "1") != "0",
     )
     async with compose(
         connect_config,
@@ -480,24 +480,11 @@ async def _compose(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) ->
     botocore backend on demand for the rest; otherwise botocore serves
     everything. Everything opened here closes with ``stack``.
     """
-    from s3flow import redact
-    from s3flow.backend.credentials import StaticCredentials
-    from s3flow.backend.route import Route, choose_route, quick_start
+    from s3flow.backend.route import Route, choose_route
 
-    quick = None
-    if config.fast_path:
-        quick = quick_start(
-            config,
-            access_key=keys.access_key,
-            secret_key=keys.secret_key,
-            session_token=keys.session_token,
-            profile=keys.profile,
-        )
-    if quick is not None:  # static keys and a custom endpoint: botocore only if a call needs it
-        credentials, region = quick
-        redact.install()
-        redact.register_secret(credentials.secret_key)
-        redact.register_secret(credentials.session_token)
+    quick = await _quick_start(config, keys) if config.fast_path else None
+    if quick is not None:  # a custom endpoint, keys known: botocore only if a call needs it
+        source, region = quick
         found = replace(config, region=region)
 
         async def open_later() -> S3Backend:
@@ -505,9 +492,7 @@ async def _compose(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) ->
 
         route = choose_route(config, region)
         assert isinstance(route, Route)  # quick_start checked it
-        return await _fast_backend(
-            stack, config, route, StaticCredentials(credentials), region, open_later
-        )
+        return await _fast_backend(stack, config, route, source, region, open_later)
 
     from s3flow.backend import aws
 
@@ -537,6 +522,38 @@ async def _compose(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) ->
         _log.debug("botocore serves every call: %s", getattr(route, "reason", "no credentials"))
         return await open_slow()
     return await _fast_backend(stack, config, route, setup.credentials, setup.region, open_slow)
+
+
+async def _quick_start(config: ConnectConfig, keys: _Keys) -> tuple[CredentialSource, str] | None:
+    """The credentials and region without importing botocore, where that is sure to agree."""
+    from s3flow import redact
+    from s3flow.backend.credentials import StaticCredentials
+    from s3flow.backend.process_credentials import ProcessCredentials
+    from s3flow.backend.profile import read_profile
+    from s3flow.backend.route import FromProcess, quick_start
+
+    settings = None
+    if not (keys.access_key or keys.secret_key):
+        settings = await anyio.to_thread.run_sync(read_profile, keys.profile)
+    quick = quick_start(
+        config,
+        access_key=keys.access_key,
+        secret_key=keys.secret_key,
+        session_token=keys.session_token,
+        profile=keys.profile,
+        settings=settings,
+    )
+    if quick is None:
+        return None
+    found, region = quick
+    redact.install()
+    if isinstance(found, FromProcess):
+        source = ProcessCredentials(found.command, profile=found.profile)
+        await source.current()  # fail here, at connect(), if the process does
+        return source, region
+    redact.register_secret(found.secret_key)
+    redact.register_secret(found.session_token)
+    return StaticCredentials(found), region
 
 
 async def _open_botocore(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) -> S3Backend:
@@ -592,5 +609,7 @@ async def open_backend(conn: Connection) -> AsyncIterator[S3Backend]:
         region=conn.region,
         profile=conn.profile,
         session_token=conn.session_token,
+        ca_bundle=conn.ca_bundle,
+        verify_tls=conn.verify_tls,
     ) as client:
         yield client.backend

@@ -86,12 +86,13 @@ class Variant:
     """
 
     tool: str
-    variant: str  # "defaults", "tuned" or "fsync" (downloads only: durable files)
+    variant: str  # "defaults", "tuned", "fsync" (downloads only: durable files), "botocore-path"
     config: str
     build: Callable[[Job], Command]
     candidate: int = 0  # tuned: 1, 2, …; defaults: 0
     tls: bool = True  # can run the https scenarios
     refreshable: bool = False  # can run the refreshable-credentials scenarios
+    only: tuple[str, ...] = ()  # the scenario names it runs in; empty: every one
 
     def runs_in(self, scenario: Scenario) -> bool:
         """False for https scenarios the tool cannot trust a private CA in, refreshable-credentials
@@ -99,6 +100,8 @@ class Variant:
         if scenario.tls and not self.tls:
             return False
         if scenario.creds == "refreshable" and not self.refreshable:
+            return False
+        if self.only and scenario.name not in self.only:
             return False
         return self.variant != "fsync" or scenario.direction == "download"
 

@@ -53,6 +53,12 @@ def _refreshable_env(env: dict[str, str]) -> dict[str, str]:
     return env | {"AWS_CONFIG_FILE": str(config), "AWS_PROFILE": "expiring"}
 
 
+def _botocore_path(job: Job) -> Command:
+    """What falling back to botocore costs (proxies, FIPS, …): the README's decision table."""
+    cmd = _build(job, None)
+    return Command(argv=cmd.argv, env={**cmd.env, "S3FLOW_FAST_PATH": "0"})
+
+
 def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
     note = None if os.access(EXE, os.X_OK) else f"s3flow: {EXE} missing (runs will fail)"
     tuned = [
@@ -71,6 +77,13 @@ def variants(ctx: ToolContext) -> tuple[list[Variant], str | None]:
             refreshable=True,
         ),
         *tuned_grid("s3flow", tuned),
+        Variant(
+            tool="s3flow",
+            variant="botocore-path",
+            config="S3FLOW_FAST_PATH=0 s3flow cp: every call through aiobotocore, as behind a proxy",
+            build=_botocore_path,
+            only=("upload-1gib", "download-1gib"),
+        ),
         Variant(
             tool="s3flow",
             variant="fsync",

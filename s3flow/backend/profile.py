@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import configparser
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +29,12 @@ class ProfileSettings:
     name: str = "default"
     ca_bundle: str | None = None
     addressing_style: AddressingStyle | None = None
+    region: str | None = None
+    #: The profile's ``credential_process`` command (config or credentials file).
+    credential_process: str | None = field(default=None, repr=False)
+    #: The profile also names credentials that botocore's chain tries before
+    #: ``credential_process`` (keys in the credentials file, a role, SSO, web identity).
+    credentials_before_process: bool = False
 
 
 def _nested(text: str) -> dict[str, str]:
@@ -41,30 +47,54 @@ def _nested(text: str) -> dict[str, str]:
     return found
 
 
-def _section(path: Path, name: str) -> dict[str, str] | None:
-    """The profile's section of the config file; None when the file or section is missing."""
+# Profile keys that make botocore's chain stop before its credential_process
+# provider (botocore/credentials.py: assume-role, web identity, SSO, then the
+# shared credentials file); aws_access_key_id in the config file comes after it.
+_AHEAD_OF_PROCESS = frozenset(
+    {
+        "role_arn",
+        "source_profile",
+        "credential_source",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+    }
+)
+
+
+def _section(path: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """The first of ``names`` found in the INI file at ``path``; ``{}`` if none or unreadable."""
     parser = configparser.RawConfigParser()
     try:
         parser.read(path)
     except (OSError, configparser.Error):
-        return None
-    for section in (f"profile {name}", name):
-        if parser.has_section(section):
-            return dict(parser.items(section))
-    return None
+        return {}
+    for name in names:
+        if parser.has_section(name):
+            return dict(parser.items(name))
+    return {}
 
 
 def read_profile(profile: str | None = None) -> ProfileSettings:
     """Read the profile botocore would use (blocking: call in a thread).
 
-    The name is ``profile``, else ``AWS_PROFILE``, else ``AWS_DEFAULT_PROFILE``,
-    else ``default``; a missing file or section means no settings.
+    The name is ``profile``, else ``AWS_DEFAULT_PROFILE``, else ``AWS_PROFILE`` (botocore's order),
+    else ``default``; a missing file or section means no settings. As in
+    botocore, the credentials file's section of the same name is merged over
+    the config file's.
     """
     env = os.environ
-    name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    name = profile or env.get("AWS_DEFAULT_PROFILE") or env.get("AWS_PROFILE") or "default"
     path = Path(env.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
-    values = _section(path, name)
-    if values is None:
+    # botocore reads [default] or [profile NAME] in the config file, [NAME] in the credentials file
+    sections = (f"profile {name}", "default") if name == "default" else (f"profile {name}",)
+    shared = Path(env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")).expanduser()
+    from_credentials_file = _section(shared, (name,))
+    # an empty value is no value, as for botocore
+    values = {k: v for k, v in (_section(path, sections) | from_credentials_file).items() if v}
+    if not values:
         return ProfileSettings(name=name)
     style = _nested(values.get("s3", "")).get("addressing_style")
     if style is not None and style not in _STYLES:
@@ -74,8 +104,12 @@ def read_profile(profile: str | None = None) -> ProfileSettings:
         )
     return ProfileSettings(
         name=name,
-        ca_bundle=values.get("ca_bundle") or None,
+        ca_bundle=values.get("ca_bundle"),
         addressing_style=style,  # type: ignore[arg-type]
+        region=values.get("region"),
+        credential_process=values.get("credential_process"),
+        credentials_before_process=bool(_AHEAD_OF_PROCESS & values.keys())
+        or bool({"aws_access_key_id", "aws_secret_access_key"} & from_credentials_file.keys()),
     )
 
 

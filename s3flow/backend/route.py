@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 from s3flow.backend.credentials import Credentials
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
+    from s3flow.backend.profile import ProfileSettings
     from s3flow.config import ConnectConfig
 
-__all__ = ["Fallback", "Route", "choose_route", "quick_start"]
+__all__ = ["Fallback", "FromProcess", "Route", "choose_route", "quick_start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +93,26 @@ def _base_url(
     return base
 
 
+@dataclass(frozen=True, slots=True)
+class FromProcess:
+    """Keys that the profile's ``credential_process`` prints; connect() runs it."""
+
+    command: str = field(repr=False)
+    profile: str
+
+
+# Environment that puts botocore's chain ahead of a profile's credential_process
+# (its env and web-identity providers), or that only botocore reads.
+_CHAIN_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
 def quick_start(
     config: ConnectConfig,
     *,
@@ -101,13 +120,16 @@ def quick_start(
     secret_key: str | None,
     session_token: str | None,
     profile: str | None,
-) -> tuple[Credentials, str] | None:
+    settings: ProfileSettings | None = None,
+) -> tuple[Credentials | FromProcess, str] | None:
     """Credentials and region when botocore would surely resolve the same ones, else ``None``.
 
-    Only the plain cases: a custom endpoint with both keys given, or static
-    keys in the environment and no profile; the region given, in
-    ``AWS_DEFAULT_REGION``, or no AWS config file that could name one.
-    Anything else (profiles, SSO, roles, ``~/.boto``) is resolved by botocore.
+    Only the plain cases, with a custom endpoint: both keys given; static
+    keys in the environment and no profile; or a profile whose credentials
+    come from ``credential_process`` (``settings``, as read by
+    :func:`~s3flow.backend.profile.read_profile`). The region is the given
+    one, else ``AWS_DEFAULT_REGION``, else the profile's. Anything else
+    (SSO, roles, ``~/.boto``, AWS endpoints) is resolved by botocore.
 
     >>> from s3flow.config import ConnectConfig
     >>> cfg = ConnectConfig(endpoint_url="http://127.0.0.1:8333", region="eu-west-1")
@@ -116,45 +138,59 @@ def quick_start(
     >>> creds.source, region
     ('explicit', 'eu-west-1')
     """
-    env = os.environ
-    credentials = _plain_credentials(env, access_key, secret_key, session_token, profile)
-    if credentials is None or config.endpoint_url is None:
+    keys = _quick_keys(access_key, secret_key, session_token, profile, settings)
+    region = _quick_region(config, settings)
+    if keys is None or region is None or config.endpoint_url is None:
         return None
-    region = _plain_region(config, env)
-    if region is None or not isinstance(choose_route(config, region), Route):
+    if not isinstance(choose_route(config, region), Route):
         return None
-    return credentials, region
+    return keys, region
 
 
-def _plain_credentials(
-    env: Mapping[str, str],
+def _quick_region(config: ConnectConfig, settings: ProfileSettings | None) -> str | None:
+    """botocore's region: given, ``AWS_DEFAULT_REGION``, the profile's; None if it may differ."""
+    region = config.region or os.environ.get("AWS_DEFAULT_REGION")
+    if settings is not None:
+        return region or settings.region or "us-east-1"
+    config_file = Path(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
+    if region is None and not config_file.exists():
+        return "us-east-1"  # no file that could name one
+    return region
+
+
+def _quick_keys(
     access_key: str | None,
     secret_key: str | None,
     session_token: str | None,
     profile: str | None,
-) -> Credentials | None:
-    """Both keys given, or static keys in the environment and no profile; else None."""
+    settings: ProfileSettings | None,
+) -> Credentials | FromProcess | None:
     if access_key and secret_key:
         return Credentials(access_key, secret_key, session_token)
-    if access_key or secret_key or profile or env.get("AWS_PROFILE"):
+    if access_key or secret_key:
         return None
-    return _env_credentials(env)
+    if any(os.environ.get(name) for name in _CHAIN_ENV):
+        return None if profile else _env_keys()  # botocore drops env keys for a named profile
+    return _from_process(settings)
 
 
-def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
-    if not (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY")):
+def _from_process(settings: ProfileSettings | None) -> FromProcess | None:
+    if settings is None or settings.credentials_before_process:
         return None
-    if env.get("AWS_CREDENTIAL_EXPIRATION"):  # botocore would refresh these
+    return (
+        FromProcess(settings.credential_process, settings.name)
+        if settings.credential_process
+        else None
+    )
+
+
+def _env_keys() -> Credentials | None:
+    """Static keys in the environment, where botocore's env provider returns exactly them."""
+    env = os.environ
+    if env.get("AWS_PROFILE") or env.get("AWS_CREDENTIAL_EXPIRATION"):  # expiring ones refresh
+        return None
+    access, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if not (access and secret):
         return None
     token = env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN")
-    return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], token, source="env")
-
-
-def _plain_region(config: ConnectConfig, env: Mapping[str, str]) -> str | None:
-    """The region given or in ``AWS_DEFAULT_REGION``, else us-east-1 when no AWS
-    config file could name another; None when one might."""
-    region = config.region or env.get("AWS_DEFAULT_REGION")
-    if region is not None:
-        return region
-    config_file = Path(env.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
-    return None if config_file.exists() else "us-east-1"
+    return Credentials(access, secret, token, source="env")

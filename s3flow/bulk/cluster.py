@@ -52,6 +52,9 @@ class Connection:
     session_token: str | None = field(default=None, repr=False)
     region: str | None = None
     profile: str | None = None
+    #: A PEM file path that exists on every worker (a path, not the bytes: workers read it).
+    ca_bundle: str | None = None
+    verify_tls: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -146,18 +146,21 @@ def _absolute(path: Path | None) -> Path | None:
     return None if path is None else path.resolve()
 
 
-def _connection(endpoint: str | None, profile: str | None, region: str | None) -> Connection:
+def _connection(options: Options, endpoint: str | None, profile: str | None) -> Connection:
     """Connection settings for workers, from the flags and this process's environment."""
     from s3flow.bulk.cluster import Connection
 
     env = os.environ.get
     with_keys = profile is None and env("AWS_ACCESS_KEY_ID") is not None
+    ca_bundle = options.ca_bundle or env("AWS_CA_BUNDLE")
     return Connection(
         endpoint_url=endpoint or env("S3FLOW_ENDPOINT_URL") or env("AWS_ENDPOINT_URL"),
         access_key=env("AWS_ACCESS_KEY_ID") if with_keys else None,
         secret_key=env("AWS_SECRET_ACCESS_KEY") if with_keys else None,
-        region=region or env("AWS_REGION") or env("AWS_DEFAULT_REGION"),
+        region=options.region or env("AWS_REGION") or env("AWS_DEFAULT_REGION"),
         profile=profile,
+        ca_bundle=str(Path(ca_bundle).resolve()) if ca_bundle else None,
+        verify_tls=options.verify_tls,
     )
 
 
@@ -174,14 +177,14 @@ def _on_cluster(options: Options, job: BulkJob) -> SyncSummary:
 
     src, dst = _side(job.src), _side(job.dst)
     source = _connection(
+        options,
         job.source_endpoint or options.endpoint_url,
         job.source_profile or options.profile,
-        options.region,
     )
     dest = _connection(
+        options,
         job.dest_endpoint or options.endpoint_url,
         job.dest_profile or options.profile,
-        options.region,
     )
     sync_options = dataclasses.replace(
         job.options,

@@ -27,6 +27,7 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         ("static keys in a profile", True),
         ("virtual-hosted custom endpoint", True),
         ("fast_path=False", False),
+        ("S3FLOW_FAST_PATH=0", False),
         ("a proxy", False),
     ],
 )
@@ -64,6 +65,8 @@ async def test_the_composer_chooses_per_row(
         kwargs["addressing_style"] = "virtual"
     elif row == "fast_path=False":
         kwargs["fast_path"] = False
+    elif row == "S3FLOW_FAST_PATH=0":
+        monkeypatch.setenv("S3FLOW_FAST_PATH", "0")
     elif row == "a proxy":
         monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # never reached: botocore's call
         monkeypatch.setenv("no_proxy", "")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from typing import TYPE_CHECKING
@@ -187,3 +189,41 @@ async def test_a_failing_credential_process_is_one_line(
         async with s3flow.connect(endpoint_url=tls_server.endpoint_url, profile="broken"):
             pass
     assert "\n" not in str(caught.value) and "could not get credentials" in str(caught.value)
+
+
+def test_credential_process_runs_without_importing_botocore(
+    tls_server: S3Server, tmp_path: Path
+) -> None:
+    """botocore + aiohttp cost ~0.5 s of start-up; a credential_process profile needs neither
+    for transfers (bucket calls still open botocore on demand)."""
+    s3_request(tls_server, "PUT", "/no-botocore")
+    script = tmp_path / "creds.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import datetime as dt, json
+        expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+        print(json.dumps({{"Version": 1, "AccessKeyId": {tls_server.access_key!r},
+                          "SecretAccessKey": {tls_server.secret_key!r},
+                          "Expiration": expires.isoformat()}}))
+        """)
+    )
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile p]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
+    )
+    program = textwrap.dedent(f"""
+        import sys, anyio, s3flow
+        async def main():
+            async with s3flow.connect(endpoint_url={tls_server.endpoint_url!r}, profile="p") as s3:
+                await s3.put_object("no-botocore", "k", b"payload")
+                assert await s3.get_object("no-botocore", "k") == b"payload"
+        anyio.run(main)
+        print(sorted(m for m in ("botocore", "aiobotocore", "aiohttp") if m in sys.modules))
+        """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_CONFIG_FILE"] = str(config)
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

@@ -149,3 +149,42 @@ async def test_certificate_errors_are_not_retried(
         assert "not valid for that host name" in text
     else:
         assert "not trusted" in text and "--ca-bundle" in text
+
+
+@pytest.mark.timeout(240)
+def test_ca_bundle_flag_reaches_dask_workers(tls_server: S3Server, tmp_path: Path) -> None:
+    """Workers have neither the flag nor AWS_CA_BUNDLE: the CA must travel with the job."""
+    distributed = pytest.importorskip("distributed")
+    assert tls_server.https_endpoint and tls_server.ca_file
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    env |= {
+        "AWS_ACCESS_KEY_ID": tls_server.access_key,
+        "AWS_SECRET_ACCESS_KEY": tls_server.secret_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3FLOW_STATE_DIR": str(tmp_path / "state"),
+    }
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(6):
+        (tree / f"f{i}.txt").write_text(str(i) * 100)
+    base = [sys.executable, "-m", "s3flow", "--endpoint-url", tls_server.https_endpoint]
+    base += ["--ca-bundle", tls_server.ca_file]
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        timeout=30,
+    ) as cluster:
+        for args in (
+            ["mb", "s3://tls-dask"],
+            ["sync", str(tree), "s3://tls-dask/t/", "--dask-scheduler", cluster.scheduler_address],
+            ["rb", "--force", "s3://tls-dask"],
+        ):
+            done = subprocess.run(
+                [*base, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+            assert done.returncode == 0, (args, done.stdout, done.stderr)
+            if args[0] == "sync":
+                assert done.stdout.startswith("copied 6 "), done.stdout

@@ -209,6 +209,21 @@ def test_https_and_fsync_variants_run_where_they_mean_something(tmp_path: Path) 
     fsync = {v.tool for v in variants if v.variant == "fsync"}
     assert fsync == {"s3flow", "s5cmd"}
     for v in variants:
+        if v.variant == "botocore-path":  # only where the fast path's own figures are
+            assert (
+                not v.runs_in(https)
+                and v.build(
+                    Job(
+                        scenario=UP,
+                        endpoint=Endpoint(url="http://127.0.0.1:1", access_key="a", secret_key="s"),
+                        bucket="b",
+                        key="k",
+                        local=tmp_path / "f",
+                    )
+                ).env["S3FLOW_FAST_PATH"]
+                == "0"
+            )
+            continue
         assert v.runs_in(https) == (v.tool not in ("aws-crt", "obstore"))
         assert v.runs_in(UP) == (v.variant != "fsync")
     ep = Endpoint(url="https://127.0.0.1:1", access_key="a", secret_key="s", ca_bundle="/ca.pem")

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from s3flow.backend.route import quick_start
+from s3flow.backend.profile import read_profile
+from s3flow.backend.route import FromProcess, quick_start
 from s3flow.config import ConnectConfig
 
 LOCAL = ConnectConfig(endpoint_url="http://127.0.0.1:8333")
 
 
-def start(config=LOCAL, *, access_key=None, secret_key=None, token=None, profile=None):
+def start(
+    config=LOCAL, *, access_key=None, secret_key=None, token=None, profile=None, settings=None
+):
     return quick_start(
         config,
         access_key=access_key,
         secret_key=secret_key,
         session_token=token,
         profile=profile,
+        settings=settings,
     )
 
 
@@ -85,3 +89,69 @@ def test_virtual_hosted_custom_endpoint_starts_without_botocore(monkeypatch, tmp
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     config = ConnectConfig(endpoint_url="http://s3.test:8333", addressing_style="virtual")
     assert start(config, access_key="AK", secret_key="s") is not None
+
+
+def _profile_files(tmp_path, monkeypatch, config: str, credentials: str = "") -> None:
+    (tmp_path / "config").write_text(config)
+    (tmp_path / "credentials").write_text(credentials)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+PROCESS = "[profile dev]\nregion = eu-north-1\ncredential_process = helper --json\n"
+
+
+def test_a_credential_process_profile_starts_without_botocore(monkeypatch, tmp_path) -> None:
+    _profile_files(tmp_path, monkeypatch, PROCESS)
+    found, region = quick_start(
+        LOCAL,
+        access_key=None,
+        secret_key=None,
+        session_token=None,
+        profile="dev",
+        settings=read_profile("dev"),
+    )
+    assert found == FromProcess("helper --json", "dev") and region == "eu-north-1"
+    assert "helper" not in repr(found)  # the command may carry a secret
+
+
+@pytest.mark.parametrize(
+    ("config", "credentials", "env"),
+    [
+        # botocore's chain tries these before credential_process
+        (PROCESS + "role_arn = arn:aws:iam::1:role/r\nsource_profile = base\n", "", {}),
+        (PROCESS + "sso_session = corp\n", "", {}),
+        (PROCESS + "web_identity_token_file = /t\n", "", {}),
+        (PROCESS, "[dev]\naws_access_key_id = AK\naws_secret_access_key = s\n", {}),
+        (PROCESS, "", {"AWS_ROLE_ARN": "arn:aws:iam::1:role/r"}),
+        # env keys and a named profile: botocore decides
+        (PROCESS, "", {"AWS_ACCESS_KEY_ID": "EAK", "AWS_SECRET_ACCESS_KEY": "es"}),
+        # [dev] without "profile " is not a profile in the config file, for botocore
+        ("[dev]\ncredential_process = helper\n", "", {}),
+    ],
+)
+def test_credential_process_only_where_botocore_would_run_it(
+    monkeypatch, tmp_path, config, credentials, env
+) -> None:
+    _profile_files(tmp_path, monkeypatch, config, credentials)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = read_profile("dev")
+    assert start(profile="dev", settings=settings) is None
+
+
+def test_credential_process_in_the_credentials_file_and_profile_order(
+    monkeypatch, tmp_path
+) -> None:
+    _profile_files(
+        tmp_path,
+        monkeypatch,
+        "[profile other]\nregion = ap-south-1\n",
+        "[other]\ncredential_process = from-credentials-file\n",
+    )
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.setenv("AWS_DEFAULT_PROFILE", "other")  # botocore reads this one first
+    found, region = start(settings=read_profile())
+    assert found == FromProcess("from-credentials-file", "other") and region == "ap-south-1"
