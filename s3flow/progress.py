@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "ListingDone",
     "ObjectDone",
+    "ObjectQueued",
     "PartDone",
     "PartRetried",
     "ProgressEvent",
@@ -60,7 +62,33 @@ class ObjectDone:
     dry_run: bool = False
 
 
-ProgressEvent = TransferStarted | PartDone | PartRetried | TransferDone | ObjectDone
+@dataclass(frozen=True, slots=True)
+class ObjectQueued:
+    """A bulk job's listing found work for one object: ``action`` is ``copy``,
+    ``check`` (compare contents, then copy or skip) or ``delete``; ``nbytes`` is
+    the size listed. Emitted as the listing goes, so a display's total grows
+    with it; every queued object later ends in one ``ObjectDone``."""
+
+    key: str
+    action: str
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDone:
+    """Every listing of a bulk job has ended: no ``ObjectQueued`` follows, so the
+    totals queued so far are the job's totals."""
+
+
+ProgressEvent = (
+    TransferStarted
+    | PartDone
+    | PartRetried
+    | TransferDone
+    | ObjectDone
+    | ObjectQueued
+    | ListingDone
+)
 
 
 class ProgressSink(Protocol):

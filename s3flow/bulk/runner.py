@@ -39,6 +39,7 @@ from s3flow.bulk.sources import KeyRange, split_keyspace
 from s3flow.config import TransferConfig
 from s3flow.errors import ConfigError, LocalFileError
 from s3flow.models import S3Location
+from s3flow.progress import ListingDone, ObjectQueued
 from s3flow.scheduler import AdaptiveLimit, ByteBudget, run_bounded, run_stream
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ async def sync(
     async def produce_all() -> None:
         async with send:
             await run_bounded(spans, lambda span: _produce(job, span, send), limit=len(spans))
+        options.progress(ListingDone())
 
     async def consume() -> None:
         async with receive:
@@ -245,11 +247,11 @@ async def _flush(
 ) -> None:
     """Queue what the merge kept back until the listings ended."""
     for entry, seq in held or ():  # s3 order held to the end: these keys are new
-        await send.send((shard, seq, Copy(entry, "new")))  # new: never the manifest's
+        await _queue(job, send, (shard, seq, Copy(entry, "new")))  # never the manifest's
     if spool is not None:  # the listings were in order to the end: deleting is safe
         async for batch in spool.drain():
             for entry in batch:
-                await send.send((shard, job.track(shard, entry.key), Delete(entry)))
+                await _queue(job, send, (shard, job.track(shard, entry.key), Delete(entry)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +324,7 @@ async def _settle(
     elif isinstance(action, Delete) and spool is not None:
         await spool.add(action.entry)
     else:
-        await send.send((shard, job.track(shard, key), action))
+        await _queue(job, send, (shard, job.track(shard, key), action))
 
 
 def _new_only_in_s3_order(action: Action, dst_head: Entry | None) -> bool:
@@ -342,6 +344,21 @@ def _manifest_settles(job: Job, action: Action) -> bool:
     return (
         done is not None and _unsettled(action, job.options.compare) and done.covers(action.entry)
     )
+
+
+async def _queue(
+    job: Job,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    item: tuple[Shard, int, Action],
+) -> None:
+    """Hand one action to the workers, telling the progress sink first: a display's
+    total grows as the listing goes (one cheap call per action, no second listing)."""
+    action = item[2]
+    kind = (
+        "delete" if isinstance(action, Delete) else "check" if isinstance(action, Check) else "copy"
+    )
+    job.options.progress(ObjectQueued(action.entry.key, kind, action.entry.size))
+    await send.send(item)
 
 
 def _unsettled(action: Action, mode: CompareMode) -> bool:

@@ -176,23 +176,7 @@ def _on_cluster(options: Options, job: BulkJob) -> SyncSummary:
     from s3flow.client import open_backend
 
     src, dst = _side(job.src), _side(job.dst)
-    source = _connection(
-        options,
-        job.source_endpoint or options.endpoint_url,
-        job.source_profile or options.profile,
-    )
-    dest = _connection(
-        options,
-        job.dest_endpoint or options.endpoint_url,
-        job.dest_profile or options.profile,
-    )
-    sync_options = dataclasses.replace(
-        job.options,
-        compare="always" if job.copy_only else job.options.compare,
-        manifest=_absolute(job.options.manifest),
-        failures_file=_absolute(job.options.failures_file),
-        from_list=_absolute(job.options.from_list),
-    )
+    source, dest = _connections(options, job)
     try:
         client = distributed.Client(  # type: ignore[no-untyped-call]
             job.dask_scheduler, timeout=30, set_as_default=False
@@ -208,6 +192,32 @@ def _on_cluster(options: Options, job: BulkJob) -> SyncSummary:
             source=source if isinstance(src, S3Location) else None,
             dest=dest if isinstance(dst, S3Location) else None,
             config=options.config,
-            options=sync_options,
+            options=_cluster_options(job),
             shards=job.cluster_shards,
         )
+
+
+def _connections(options: Options, job: BulkJob) -> tuple[Connection, Connection]:
+    """Each side's connection settings for the workers: its own flags, else the global ones."""
+    source = _connection(
+        options,
+        job.source_endpoint or options.endpoint_url,
+        job.source_profile or options.profile,
+    )
+    dest = _connection(
+        options,
+        job.dest_endpoint or options.endpoint_url,
+        job.dest_profile or options.profile,
+    )
+    return source, dest
+
+
+def _cluster_options(job: BulkJob) -> SyncOptions:
+    """The job's options as workers need them: cp -r's comparison, absolute paths."""
+    return dataclasses.replace(
+        job.options,
+        compare="always" if job.copy_only else job.options.compare,
+        manifest=_absolute(job.options.manifest),
+        failures_file=_absolute(job.options.failures_file),
+        from_list=_absolute(job.options.from_list),
+    )

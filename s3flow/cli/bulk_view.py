@@ -17,7 +17,14 @@ import click
 
 from s3flow.cli.render import format_size, printable
 from s3flow.models import S3Location
-from s3flow.progress import ObjectDone, PartDone, ProgressEvent, TransferStarted
+from s3flow.progress import (
+    ListingDone,
+    ObjectDone,
+    ObjectQueued,
+    PartDone,
+    ProgressEvent,
+    TransferStarted,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,8 +36,6 @@ if TYPE_CHECKING:
     from s3flow.cli.render import Reporter
 
 __all__ = ["BulkView", "Side", "report", "summary_line"]
-
-SHOWN_FAILURES = 5
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,19 +73,29 @@ def verb(src: Side, dst: Side) -> str:
 
 
 class BulkView:
-    """The progress sink of one bulk job (call it with events); also keeps failure reasons."""
+    """The progress sink of one bulk job (call it with events).
+
+    Each object done is one line (``upload: a -> s3://b/a``, or a JSON object with
+    ``--json``); each failed one is one line on stderr naming it and saying why, as
+    it happens. The bar's total is what the listing has queued so far; it reads
+    ``listing…`` (and the ETA column too) until the listing has ended, then the ETA
+    is real. Memory: only objects queued and not yet done are remembered.
+    """
 
     def __init__(self, out: Reporter, src: Side, dst: Side, *, lines: bool = True) -> None:
         self.out, self.src, self.dst = out, src, dst
         self.verb = verb(src, dst)
-        self.lines = lines and not out.as_json
-        self.reasons: dict[str, str] = {}  # the first few failures' reasons
+        self.lines = lines
+        self.failures_shown = 0
         self.counts = {"copy": 0, "skip": 0, "delete": 0, "fail": 0}
+        self.queued = 0  # objects the listing handed to the workers
+        self.settled = 0  # of those, the ones done
+        self.listing = True
         # PartDone keys are full S3 keys of the side that moves the bytes.
         self._moving = dst if dst.location is not None else src
         self._running: dict[str, int] = {}  # full key -> bytes reported so far
-        self._announced: set[str] = set()  # full keys whose size is in the total already
-        self._started = 0  # bytes of the transfers that have started (the bar's total)
+        self._planned: dict[str, int] = {}  # key -> bytes counted in the total, until done
+        self._total = 0  # the bar's total: bytes queued, corrected as objects finish
         self._bar: Progress | None = None
         self._task: TaskID | None = None
 
@@ -89,7 +104,8 @@ class BulkView:
         """Show the bar (on a TTY) while the job runs."""
         with self.out.live() as bar:
             if bar is not None:
-                self._bar, self._task = bar, bar.add_task(self._label(), total=None)
+                self._bar = bar
+                self._task = bar.add_task(self._label(), total=None, listing=True)
             try:
                 yield self
             finally:
@@ -99,47 +115,106 @@ class BulkView:
         match event:
             case ObjectDone():
                 self._object(event)
+            case ObjectQueued(key=key, action=action, nbytes=nbytes):
+                self.queued += 1
+                moves = 0 if action == "delete" else nbytes
+                self._planned[key] = moves
+                self._grow(moves)
+                self._update(0)
+            case ListingDone():
+                self.listing = False
+                self._update(0)
             case TransferStarted(key=key, total=total) if key.startswith(self._moving.prefix):
-                self._announced.add(key)
-                self._started += total
-                self._update(0, total=self._started)
+                relative = key[len(self._moving.prefix) :]
+                self._grow(total - self._planned.get(relative, 0))
+                self._planned[relative] = total
+                self._update(0)
             case PartDone(key=key, nbytes=nbytes) if key.startswith(self._moving.prefix):
                 self._running[key] = self._running.get(key, 0) + nbytes
                 self._update(nbytes)
             case _:
                 pass
 
+    def _grow(self, nbytes: int) -> None:
+        self._total += nbytes
+        if self._bar is not None and self._task is not None and self._total > 0:
+            self._bar.update(self._task, total=self._total)
+
     def _object(self, event: ObjectDone) -> None:
         self.counts[event.action] = self.counts.get(event.action, 0) + 1
-        dry = "(dryrun) " if event.dry_run else ""
-        full = self._moving.prefix + event.key
-        seen = self._running.pop(full, 0)
-        announced = full in self._announced
-        self._announced.discard(full)
+        seen = self._running.pop(self._moving.prefix + event.key, 0)
+        planned = self._planned.pop(event.key, None)
+        self.settled += planned is not None  # inline skips and listing failures: never queued
         if event.action == "copy":
-            if not announced:  # no TransferStarted: server-side or streamed copy, dry run
-                self._started += event.nbytes
-            self._update(event.nbytes - seen, total=self._started)
-            if self.lines:
-                src, dst = self.src.show(event.key), self.dst.show(event.key)
-                self.out.say(f"{dry}{self.verb}: {src} -> {dst}")
-        elif event.action == "delete":
-            if self.lines:
-                self.out.say(f"{dry}delete: {self.dst.show(event.key)}")
-        elif event.action == "fail" and len(self.reasons) < SHOWN_FAILURES:
-            self.reasons[event.key] = event.reason
-        self._update(0)
+            # Not queued (a shard's listing that reports no queue): count it now.
+            self._grow(event.nbytes - (planned if planned is not None else 0))
+            self._update(event.nbytes - seen)
+            self._copied(event)
+        else:
+            # Bytes that will never move leave the total; the ones that did stay done.
+            self._grow(seen - (planned or 0))
+            if event.action == "delete":
+                self._deleted(event)
+            elif event.action == "fail":
+                self._failed(event)
+            self._update(0)
+
+    def _copied(self, event: ObjectDone) -> None:
+        if not self.lines:
+            return
+        src, dst = self.src.show(event.key), self.dst.show(event.key)
+        dry = "(dryrun) " if event.dry_run else ""
+        record = {
+            "operation": self.verb,
+            "source": src,
+            "destination": dst,
+            "size": event.nbytes,
+            "status": "ok",
+            "dry_run": event.dry_run,
+        }
+        self.out.outcome(record, f"{dry}{self.verb}: {src} -> {dst}")
+
+    def _deleted(self, event: ObjectDone) -> None:
+        if not self.lines:
+            return
+        dst = self.dst.show(event.key)
+        dry = "(dryrun) " if event.dry_run else ""
+        record = {
+            "operation": "delete",
+            "destination": dst,
+            "size": event.nbytes,
+            "status": "ok",
+            "dry_run": event.dry_run,
+        }
+        self.out.outcome(record, f"{dry}delete: {dst}")
+
+    def _failed(self, event: ObjectDone) -> None:
+        self.failures_shown += 1
+        src, dst = self.src.show(event.key), self.dst.show(event.key)
+        record = {
+            "operation": self.verb,
+            "source": src,
+            "destination": dst,
+            "size": event.nbytes,
+            "error": event.reason,
+        }
+        reason = f": {event.reason}" if event.reason else ""
+        self.out.failure(record, f"failed: {src}{reason}")
 
     def _label(self) -> str:
         c = self.counts
-        return f"{c['copy']} copied, {c['skip']} skipped, {c['delete']} deleted, {c['fail']} failed"
+        more = "+" if self.listing else ""  # the ETA column says "listing…" meanwhile
+        return (
+            f"{self.settled}/{self.queued}{more} objects: {c['copy']} copied, {c['skip']} skipped, "
+            f"{c['delete']} deleted, {c['fail']} failed"
+        )
 
-    def _update(self, advance: int, *, total: int | None = None) -> None:
+    def _update(self, advance: int) -> None:
         if self._bar is None or self._task is None:
             return
-        self._bar.update(self._task, advance=advance, description=self._label())
-        if total is not None:
-            self._bar.update(self._task, total=total)
+        self._bar.update(
+            self._task, advance=advance, description=self._label(), listing=self.listing
+        )
 
 
 def summary_line(summary: SyncSummary) -> str:
@@ -158,13 +233,22 @@ def report(
     view: BulkView,
     failures_file: Path | None,
 ) -> None:
-    """Print the summary; failed objects raise ClickException (one ``Error:`` line, exit 1)."""
+    """Print the summary; failed objects raise ClickException (one ``Error:`` line, exit 1).
+
+    Each failed object has had its own line on stderr already (``failed: KEY: why``);
+    a cluster job's events stay on its workers, so its failed keys are listed here.
+    """
     if out.as_json:
-        out.record(dataclasses.asdict(summary))
+        out.outcome({"operation": "summary", **dataclasses.asdict(summary)}, "")
     else:
-        out.say(summary_line(summary))
+        out.outcome({}, summary_line(summary))
     if not summary.failed:
         return
+    if not view.failures_shown:
+        for key in summary.failed_keys:
+            src, dst = view.src.show(key), view.dst.show(key)
+            record = {"operation": view.verb, "source": src, "destination": dst, "error": ""}
+            out.failure(record, f"failed: {src} (a cluster job does not send reasons back)")
     n = summary.failed
     objects = "1 object" if n == 1 else f"{n} objects"
     if failures_file is not None:
@@ -174,9 +258,6 @@ def report(
                 f"(rerun with --from-list {failures_file})"
             )
         )
-    shown = summary.failed_keys[:SHOWN_FAILURES]
-    for key in shown:
-        reason = view.reasons.get(key)
-        out.warn(f"failed: {view.src.show(key)}" + (f": {reason}" if reason else ""))
-    more = f" ({len(shown)} shown; --failures-file FILE lists all)" if n > len(shown) else ""
+    shown = view.failures_shown or len(summary.failed_keys)
+    more = f" ({shown} shown; --failures-file FILE lists all)" if n > shown else ""
     raise click.ClickException(f"{objects} failed{more}")

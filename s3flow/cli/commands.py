@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from s3flow.cli.render import Reporter
     from s3flow.client import S3Client
     from s3flow.config import TransferConfig
-    from s3flow.models import ObjectInfo, S3Location
+    from s3flow.models import DeleteResult, ObjectInfo, S3Location
 
 __all__ = ["Options", "acl_get", "acl_set", "cat", "ls", "mb", "open_client", "presign", "rb", "rm"]
 
@@ -73,36 +73,49 @@ async def ls(
     out = options.out
     async with open_client(options) as s3:
         if url is None:
-            for bucket in await s3.list_buckets():
-                if out.as_json:
-                    out.record({"bucket": bucket.name, "created": bucket.created})
-                else:
-                    out.data(f"{_date(bucket.created)} {bucket.name}")
+            await _ls_buckets(s3, out)
             return
-        total = _Total()
-        if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
-            async for obj in _matching(s3, url):
-                total.add(obj)
-                _print_object(out, obj, obj.key, human)
-            if not total.objects:
-                raise ObjectNotFound(
-                    "no object matches the wildcard", bucket=url.bucket, key=url.key
-                )
-        else:
-            # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
-            base = "" if recursive else url.key[: url.key.rfind("/") + 1]
-            delimiter = None if recursive else "/"
-            async for obj in s3.list_objects(url.bucket, url.key, delimiter):
-                total.add(obj)
-                _print_object(out, obj, obj.key[len(base) :], human)
+        total = await _ls_objects(s3, out, url, recursive, human)
     if summarize:
+        _print_total(out, total, human)
+
+
+async def _ls_buckets(s3: S3Client, out: Reporter) -> None:
+    for bucket in await s3.list_buckets():
         if out.as_json:
-            out.record({"total_objects": total.objects, "total_size": total.size})
+            out.record({"bucket": bucket.name, "created": bucket.created})
         else:
-            size = format_size(total.size) if human else f"{total.size} Bytes"
-            out.data("")
-            out.data(f"Total Objects: {total.objects}")
-            out.data(f"   Total Size: {size}")
+            out.data(f"{_date(bucket.created)} {bucket.name}")
+
+
+async def _ls_objects(
+    s3: S3Client, out: Reporter, url: S3Location, recursive: bool, human: bool
+) -> _Total:
+    total = _Total()
+    if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
+        async for obj in _matching(s3, url):
+            total.add(obj)
+            _print_object(out, obj, obj.key, human)
+        if not total.objects:
+            raise ObjectNotFound("no object matches the wildcard", bucket=url.bucket, key=url.key)
+        return total
+    # Like aws s3 ls: names are shown relative to the last "/" of the prefix.
+    base = "" if recursive else url.key[: url.key.rfind("/") + 1]
+    delimiter = None if recursive else "/"
+    async for obj in s3.list_objects(url.bucket, url.key, delimiter):
+        total.add(obj)
+        _print_object(out, obj, obj.key[len(base) :], human)
+    return total
+
+
+def _print_total(out: Reporter, total: _Total, human: bool) -> None:
+    if out.as_json:
+        out.record({"total_objects": total.objects, "total_size": total.size})
+    else:
+        size = format_size(total.size) if human else f"{total.size} Bytes"
+        out.data("")
+        out.data(f"Total Objects: {total.objects}")
+        out.data(f"   Total Size: {size}")
 
 
 @dataclass(slots=True)
@@ -168,7 +181,7 @@ async def rm(
     async with open_client(options) as s3:
         if not recursive and not Wildcard.has(url.key):
             await s3.delete_object(url.bucket, url.key)
-            out.event("delete", str(url), bucket=url.bucket, key=url.key)
+            out.event("delete", str(url), source=str(url), bucket=url.bucket, key=url.key)
             return
         keys = await _keys_to_delete(s3, url, rules)
         if dry_run:
@@ -176,10 +189,7 @@ async def rm(
                 out.event("(dryrun) delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
             return
         result = await s3.delete_objects(url.bucket, keys)
-    for key in result.deleted:
-        out.event("delete", f"s3://{url.bucket}/{key}", bucket=url.bucket, key=key)
-    for failure in result.failed:
-        out.warn(f"failed: s3://{url.bucket}/{failure.key}: {failure.code} {failure.message}")
+    _report_deletes(out, url, result)
     if result.failed:
         raise ServiceError(
             f"{len(result.failed)} of {len(keys)} keys could not be deleted",
@@ -188,13 +198,26 @@ async def rm(
         )
 
 
+def _report_deletes(out: Reporter, url: S3Location, result: DeleteResult) -> None:
+    """One line per key (failures on stderr, with the server's reason); under --json a
+    summary object last, as the bulk verbs end."""
+    for key in result.deleted:
+        shown = f"s3://{url.bucket}/{key}"
+        out.event("delete", shown, source=shown, bucket=url.bucket, key=key)
+    for failure in result.failed:
+        shown = f"s3://{url.bucket}/{failure.key}"
+        why = f"{failure.code} {failure.message}"
+        record = {"operation": "delete", "source": shown, "error": why}
+        out.failure(record | {"bucket": url.bucket, "key": failure.key}, f"failed: {shown}: {why}")
+    if out.as_json:
+        summary = {"operation": "summary", "deleted": len(result.deleted)}
+        out.outcome(summary | {"failed": len(result.failed)}, "")
+
+
 async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) -> list[str]:
     """The keys a recursive or wildcard rm deletes, filtered relative to the listed root."""
     if Wildcard.has(url.key):
-        keys = [obj.key async for obj in _matching(s3, url)]
-        if not keys:
-            raise ObjectNotFound("no object matches the wildcard", bucket=url.bucket, key=url.key)
-        base = Wildcard.parse(url.key).base
+        base, keys = await _matching_keys(s3, url)
     else:
         # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.
         base = url.key if not url.key or url.key.endswith("/") else url.key + "/"
@@ -202,6 +225,14 @@ async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) 
     if rules:  # relative to the listed directory, as cp -r and sync match them
         keys = [key for key in keys if rules.allows(key[len(base) :])]
     return keys
+
+
+async def _matching_keys(s3: S3Client, url: S3Location) -> tuple[str, list[str]]:
+    """The wildcard's base prefix and the keys matching it; none is an error."""
+    keys = [obj.key async for obj in _matching(s3, url)]
+    if not keys:
+        raise ObjectNotFound("no object matches the wildcard", bucket=url.bucket, key=url.key)
+    return Wildcard.parse(url.key).base, keys
 
 
 async def cat(options: Options, url: S3Location) -> None:

@@ -133,17 +133,10 @@ def _check_modes(
     no_clobber: bool,
     objects: int | None,
 ) -> None:
-    # A stream is one object; a tree has many, and no single stream to read or write.
-    if recursive and "-" in (source, dest):
-        raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
-    if objects is not None and not recursive:
+    if recursive:
+        _check_tree(source, dest, no_clobber=no_clobber)
+    elif objects is not None:
         raise click.UsageError("--concurrency-objects needs --recursive (one object is one copy)")
-    # The bulk engine writes without If-None-Match; sync's diff is how a tree skips what exists.
-    if recursive and no_clobber:
-        raise click.UsageError(
-            "--no-clobber cannot be used with --recursive; "
-            "`s3flow sync` copies only new and changed objects"
-        )
     # stdin has no name to put under a prefix (a file's own name is used: cp f s3://b/dir/).
     if source == "-" and isinstance(dest, S3Location) and _is_dir_key(dest.key):
         raise click.BadParameter(
@@ -153,6 +146,18 @@ def _check_modes(
     if isinstance(source, S3Location) and not recursive and _is_dir_key(source.key):
         raise click.BadParameter(
             printable(f"{source} names no object; use --recursive to copy a prefix")
+        )
+
+
+def _check_tree(source: S3Location | str, dest: S3Location | str, *, no_clobber: bool) -> None:
+    # A stream is one object; a tree has many, and no single stream to read or write.
+    if "-" in (source, dest):
+        raise click.BadParameter("- (stdin/stdout) cannot be used with --recursive")
+    # The bulk engine writes without If-None-Match; sync's diff is how a tree skips what exists.
+    if no_clobber:
+        raise click.UsageError(
+            "--no-clobber cannot be used with --recursive; "
+            "`s3flow sync` copies only new and changed objects"
         )
 
 
@@ -262,6 +267,11 @@ async def copy(options: Options, request: CopyRequest) -> None:
         job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
         await run_job(options, job, moved=remover(options, request.src) if request.move else None)
         return
+    await _copy_single(options, request)
+
+
+async def _copy_single(options: Options, request: CopyRequest) -> None:
+    """One object or file (or stdin/stdout); mv removes the source once it is copied."""
     async with open_client(options) as s3:
         src, dst = request.src, request.dst
         if request.dry_run:
@@ -293,50 +303,65 @@ async def _copy_one(
     sink: ProgressSink,
 ) -> bool:
     """Copy one object or file; False when --no-clobber skipped it."""
-    out, no_clobber = options.out, request.no_clobber
-    if isinstance(src, str) and isinstance(dst, S3Location):  # upload
-        if await anyio.Path(src).is_dir():
-            raise LocalFileError("is a directory; use --recursive to copy it", path=src)
-        dst = _into(dst, Path(src).name)
-        try:
-            if no_clobber and await _exists(s3, dst):  # before sending any part
-                raise ObjectExists("exists", bucket=dst.bucket, key=dst.key)
-            attrs = with_content_type(request.options, Path(src).name, guess=request.guess_type)
-            result = await s3.upload_file(
-                src,
-                dst.bucket,
-                dst.key,
-                progress=sink,
-                resume=True,
-                no_clobber=no_clobber,
-                options=attrs,
-            )
-        except (ObjectExists, PreconditionFailed):
-            # Real servers answer a failed If-None-Match with 412 PreconditionFailed.
-            if not no_clobber:
-                raise
-            out.event("skip", f"{dst} exists", destination=str(dst))
-            return False
-        out.transfer("upload", src, str(dst), result)
-        return True
-    elif isinstance(src, S3Location) and isinstance(dst, str):  # download
+    if isinstance(src, str) and isinstance(dst, S3Location):
+        return await _upload(s3, options, request, src, dst, sink)
+    if isinstance(src, S3Location) and isinstance(dst, str):
         target = Path(dst)
         if dst.endswith(("/", os.sep)) or await anyio.Path(target).is_dir():
             target = local_target(
                 target, src.key.rsplit("/", 1)[-1], bucket=src.bucket, key=src.key
             )
-        return await _download(s3, options, src, target, no_clobber, sink)
-    elif isinstance(src, S3Location) and isinstance(dst, S3Location):  # server-side copy
-        dst = _into(dst, src.key.rsplit("/", 1)[-1])
-        if no_clobber and await _exists(s3, dst):
-            out.event("skip", f"{dst} exists", destination=str(dst))
-            return False
-        result = await s3.copy_object(
-            src.bucket, src.key, dst.bucket, dst.key, options=request.options
-        )
-        out.transfer("copy", str(src), str(dst), result)
-        return True
+        return await _download(s3, options, src, target, request.no_clobber, sink)
+    if isinstance(src, S3Location) and isinstance(dst, S3Location):
+        return await _server_copy(s3, options, request, src, dst)
     return False
+
+
+async def _upload(
+    s3: S3Client,
+    options: Options,
+    request: CopyRequest,
+    src: str,
+    dst: S3Location,
+    sink: ProgressSink,
+) -> bool:
+    no_clobber = request.no_clobber
+    if await anyio.Path(src).is_dir():
+        raise LocalFileError("is a directory; use --recursive to copy it", path=src)
+    dst = _into(dst, Path(src).name)
+    try:
+        if no_clobber and await _exists(s3, dst):  # before sending any part
+            raise ObjectExists("exists", bucket=dst.bucket, key=dst.key)
+        attrs = with_content_type(request.options, Path(src).name, guess=request.guess_type)
+        result = await s3.upload_file(
+            src,
+            dst.bucket,
+            dst.key,
+            progress=sink,
+            resume=True,
+            no_clobber=no_clobber,
+            options=attrs,
+        )
+    except (ObjectExists, PreconditionFailed):
+        # Real servers answer a failed If-None-Match with 412 PreconditionFailed.
+        if not no_clobber:
+            raise
+        options.out.event("skip", f"{dst} exists", destination=str(dst))
+        return False
+    options.out.transfer("upload", src, str(dst), result)
+    return True
+
+
+async def _server_copy(
+    s3: S3Client, options: Options, request: CopyRequest, src: S3Location, dst: S3Location
+) -> bool:
+    dst = _into(dst, src.key.rsplit("/", 1)[-1])
+    if request.no_clobber and await _exists(s3, dst):
+        options.out.event("skip", f"{dst} exists", destination=str(dst))
+        return False
+    result = await s3.copy_object(src.bucket, src.key, dst.bucket, dst.key, options=request.options)
+    options.out.transfer("copy", str(src), str(dst), result)
+    return True
 
 
 async def _download(

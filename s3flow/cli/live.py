@@ -34,6 +34,16 @@ class _SpeedColumn(ProgressColumn):
         return Text(format_rate(speed) if speed else "?", style="progress.data.speed")
 
 
+class _EtaColumn(TimeRemainingColumn):
+    """The ETA, or ``listing…`` while a bulk job's total is still growing (an ETA
+    computed from part of the total would be wrong, not just rough)."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("listing"):
+            return Text("listing…", style="progress.remaining")
+        return super().render(task)
+
+
 def new_display() -> Progress:
     """A transient display on stderr: label, bar, bytes, bytes/s, ETA."""
     columns = (
@@ -41,7 +51,7 @@ def new_display() -> Progress:
         BarColumn(),
         DownloadColumn(binary_units=True),
         _SpeedColumn(),
-        TimeRemainingColumn(),
+        _EtaColumn(),
     )
     return Progress(
         *columns,

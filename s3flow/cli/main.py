@@ -8,9 +8,11 @@ verbs (``sync``, ``uploads``) are defined in their own modules and added here.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import re
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,8 +22,8 @@ from s3flow.cli import commands, info
 from s3flow.cli.attributes import Attributes, attribute_options
 from s3flow.cli.commands import Options
 from s3flow.cli.copying import copy, interrupted, plan
-from s3flow.cli.render import Reporter, SafeFormatter, printable
-from s3flow.cli.runtime import location, options_of, run
+from s3flow.cli.render import JsonError, Reporter, SafeFormatter, printable
+from s3flow.cli.runtime import JSON_KEY, location, options_of, run
 from s3flow.cli.sync import RuleOrder, rule_filters, sync
 from s3flow.cli.uploads import uploads
 from s3flow.config import TransferConfig
@@ -29,7 +31,7 @@ from s3flow.errors import ConfigError
 from s3flow.models import S3Location
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 __all__ = ["main"]
 
@@ -71,18 +73,54 @@ def _transfer_config(
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
-_GLOBAL_FLAGS = frozenset({"--json", "-q", "--quiet", "--debug", "--no-verify-ssl"})
+_GLOBAL_FLAGS = frozenset(
+    {
+        "--json",
+        "-q",
+        "--quiet",
+        "--only-show-errors",
+        "--no-progress",
+        "--debug",
+        "--no-verify-ssl",
+        "--fsync",
+    }
+)
 _GLOBAL_VALUED = frozenset(
-    {"--endpoint-url", "--profile", "--region", "--concurrency", "--part-size"}
+    {"--endpoint-url", "--profile", "--region", "--concurrency", "--part-size", "--ca-bundle"}
 )
 
 
 class _Group(click.Group):
     """Global options are accepted after the verb too (``cp a s3://b/ --json``), as aws
-    and s5cmd users type them: they are moved in front of the verb before parsing."""
+    and s5cmd users type them: they are moved in front of the verb before parsing.
+
+    Under --json every error that ends the command (bad arguments included) is one
+    JSON object on stderr, as s5cmd prints them (see :class:`JsonError`)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_globals(args, set(self.commands)))
+        args = hoist_globals(args, set(self.commands))
+        front = list(itertools.takewhile(lambda arg: arg not in self.commands, args))
+        ctx.meta[JSON_KEY] = "--json" in front
+        ctx.meta[_VERB_KEY] = args[len(front)] if len(front) < len(args) else None
+        with _json_errors(ctx):
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _json_errors(ctx):
+            return super().invoke(ctx)
+
+
+_VERB_KEY = "s3flow.verb"
+
+
+@contextmanager
+def _json_errors(ctx: click.Context) -> Iterator[None]:
+    try:
+        yield
+    except click.ClickException as exc:
+        if not ctx.meta.get(JSON_KEY) or isinstance(exc, JsonError):
+            raise
+        raise JsonError(exc, ctx.meta.get(_VERB_KEY)) from None
 
 
 def hoist_globals(args: list[str], verbs: set[str]) -> list[str]:
@@ -94,20 +132,24 @@ def hoist_globals(args: list[str], verbs: set[str]) -> list[str]:
     at = next((i for i, arg in enumerate(args) if arg in verbs), None)
     if at is None:
         return args
-    front, rest, moved = args[:at], [], []
-    tail = iter(args[at:])
+    moved, rest = _split_globals(iter(args[at:]))
+    return [*args[:at], *moved, *rest]
+
+
+def _split_globals(tail: Iterator[str]) -> tuple[list[str], list[str]]:
+    """The global options in ``tail`` (with their values), and everything else in order."""
+    moved: list[str] = []
+    rest: list[str] = []
     for arg in tail:
         if arg == "--":
-            rest += [arg, *tail]
-            break
-        name = arg.split("=", 1)[0]
-        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUED and "=" in arg):
-            moved.append(arg)
-        elif arg in _GLOBAL_VALUED:
+            return moved, [*rest, arg, *tail]
+        if arg in _GLOBAL_VALUED:
             moved += [arg, next(tail, "")]
+        elif arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_VALUED:
+            moved.append(arg)  # a flag, or --region=eu
         else:
             rest.append(arg)
-    return [*front, *moved, *rest]
+    return moved, rest
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,6 +162,14 @@ def hoist_globals(args: list[str], verbs: set[str]) -> list[str]:
 @click.option("--region", help="Region for requests and for new buckets.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output: JSON lines.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only data and errors.")
+@click.option(
+    "--only-show-errors",
+    is_flag=True,
+    help="Print only errors and warnings, no per-object lines or summary (as --quiet).",
+)
+@click.option(
+    "--no-progress", is_flag=True, help="No progress bar; every other line is printed as usual."
+)
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
@@ -149,6 +199,8 @@ def main(
     region: str | None,
     as_json: bool,
     quiet: bool,
+    only_show_errors: bool,
+    no_progress: bool,
     concurrency: int | None,
     part_size: str | None,
     ca_bundle: str | None,
@@ -170,7 +222,7 @@ def main(
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(SafeFormatter("%(asctime)s %(name)s %(message)s"))
         logging.basicConfig(level=logging.DEBUG, handlers=[handler])
-    reporter = Reporter(as_json=as_json, quiet=quiet)
+    reporter = Reporter(as_json=as_json, quiet=quiet or only_show_errors, bar=not no_progress)
     if no_verify_ssl:
         reporter.warn("warning: TLS certificate verification is off (--no-verify-ssl)")
     ctx.obj = Options(

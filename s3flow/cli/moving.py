@@ -50,8 +50,10 @@ def remover(
                 url = f"s3://{src.bucket}/{key}"
                 options.out.event("delete", url, source=url)
             for failure in result.failed:
-                options.out.warn(
-                    f"copied, not removed: s3://{src.bucket}/{failure.key}: {failure.message}"
+                url = f"s3://{src.bucket}/{failure.key}"
+                options.out.failure(
+                    {"operation": "delete", "source": url, "error": failure.message},
+                    f"copied, not removed: {url}: {failure.message}",
                 )
             if result.failed:
                 raise ServiceError(

@@ -2,7 +2,8 @@
 
 The engine reports progress as typed events to a sink (``s3flow.progress``);
 this module is the only place they become pixels. Data goes to stdout
-(listings, summaries, JSON lines); the progress bar and notices go to stderr.
+(listings, summaries, JSON lines); the progress bar, notices and errors go to
+stderr (under ``--json`` as JSON objects too, as s5cmd prints them).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from rich.progress import Progress
 
     from s3flow.models import TransferResult
     from s3flow.progress import ProgressEvent, ProgressSink
 
-__all__ = ["Reporter", "format_rate", "format_size", "printable"]
+__all__ = ["CommandFailed", "JsonError", "Reporter", "format_rate", "format_size", "printable"]
 
 # What a terminal would act on rather than show: C0 controls (ESC starts every
 # escape sequence; CR rewrites the line), DEL, C1 controls (a lone 0x9b is a
@@ -98,12 +99,50 @@ def _ignore(event: ProgressEvent, /) -> None:
     """No bar: --quiet, --json, or stderr is not a terminal."""
 
 
-class Reporter:
-    """Everything the CLI prints, chosen by ``--json`` / ``--quiet`` and whether stderr is a TTY."""
+def _json_line(obj: Mapping[str, object]) -> str:
+    return json.dumps({k: _jsonable(v) for k, v in obj.items()}, separators=(",", ":"))
 
-    def __init__(self, *, as_json: bool = False, quiet: bool = False) -> None:
+
+class CommandFailed(click.ClickException):
+    """An ``S3FlowError`` at the CLI's edge: its one-line message for people, and the
+    error itself (type, bucket, key) for ``--json``."""
+
+    def __init__(self, message: str, error: Exception) -> None:
+        super().__init__(printable(message))
+        self.text, self.error = message, error
+
+
+class JsonError(click.ClickException):
+    """Under ``--json``, any error that ends the command: one JSON object on stderr
+    (as s5cmd prints its errors), with the same exit code as the human line.
+
+    ``{"operation":"cp","error":"s3://b/k: object not found","type":"ObjectNotFound",
+    "bucket":"b","key":"k","exit_code":1}``
+    """
+
+    def __init__(self, exc: click.ClickException, operation: str | None) -> None:
+        text = exc.text if isinstance(exc, CommandFailed) else exc.format_message()
+        super().__init__(text)
+        self.exit_code = exc.exit_code  # type: ignore[misc]  # click declares a ClassVar; 2 for usage
+        record: dict[str, object] = {"operation": operation, "error": text}
+        error = exc.error if isinstance(exc, CommandFailed) else exc
+        record["type"] = type(error).__name__
+        for name in ("bucket", "key"):
+            if getattr(error, name, None) is not None:
+                record[name] = getattr(error, name)
+        self.record = record | {"exit_code": exc.exit_code}
+
+    def show(self, file: object = None) -> None:
+        click.echo(_json_line(self.record), err=True)
+
+
+class Reporter:
+    """Everything the CLI prints, chosen by ``--json`` / ``--quiet`` (alias
+    ``--only-show-errors``) / ``--no-progress`` and whether stderr is a TTY."""
+
+    def __init__(self, *, as_json: bool = False, quiet: bool = False, bar: bool = True) -> None:
         self.as_json, self.quiet = as_json, quiet
-        self.show_bar = not (as_json or quiet) and sys.stderr.isatty()
+        self.show_bar = bar and not (as_json or quiet) and sys.stderr.isatty()
         self._live: Progress | None = None
 
     @contextmanager
@@ -136,9 +175,11 @@ class Reporter:
     def transfer(self, action: str, source: str, dest: str, result: TransferResult) -> None:
         """One finished transfer: a JSON object, or the one-line human summary."""
         if self.as_json:
+            if self.quiet:
+                return
             fields = dataclasses.asdict(result)
-            record = {"action": action, "source": source, "destination": dest, **fields}
-            self.record(record | {"throughput": result.throughput})
+            record = {"operation": action, "action": action, "source": source, "destination": dest}
+            self.record(record | fields | {"throughput": result.throughput, "status": "ok"})
             return
         extra = f", {result.resumed_parts} resumed" if result.resumed_parts else ""
         parts = "1 part" if result.parts == 1 else f"{result.parts} parts"
@@ -151,14 +192,37 @@ class Reporter:
     def event(self, action: str, text: str, **fields: object) -> None:
         """A non-transfer outcome (``make_bucket: s3://b``), or its JSON object."""
         if self.as_json:
-            self.record({"action": action, **fields})
+            if self.quiet:
+                return
+            status = "skipped" if action == "skip" else "ok"
+            operation = action.removeprefix("(dryrun) ")  # as bulk lines: a dry_run field
+            dry = {"dry_run": True} if operation != action else {}
+            record = {"operation": operation, "action": action, **fields, "status": status}
+            self.record(record | dry)
         else:
             self.say(f"{action}: {text}")
 
+    def outcome(self, record: Mapping[str, object], text: str) -> None:
+        """One object of a bulk verb done: its JSON line, or its human line; neither with
+        --quiet / --only-show-errors."""
+        if self.quiet:
+            return
+        if self.as_json:
+            self.record(dict(record))
+        else:
+            self.say(text)
+
+    def failure(self, record: Mapping[str, object], text: str) -> None:
+        """One object that failed, on stderr whatever the options: ``failed: KEY: why``,
+        or under --json ``record`` with ``"status":"failed"`` (its ``error`` is the why)."""
+        if self.as_json:
+            click.echo(_json_line({**record, "status": "failed"}), err=True)
+        else:
+            self._stderr(text)
+
     def record(self, obj: dict[str, object]) -> None:
         """One JSON line on stdout."""
-        line = json.dumps({k: _jsonable(v) for k, v in obj.items()}, separators=(",", ":"))
-        click.echo(line)
+        click.echo(_json_line(obj))
 
     def say(self, text: str) -> None:
         """A human line on stdout, unless --quiet; above the bar when both share a terminal."""
@@ -175,5 +239,16 @@ class Reporter:
         click.echo(printable(text))
 
     def warn(self, text: str) -> None:
-        """A notice on stderr; shown even with --quiet because it needs attention."""
-        click.echo(printable(text), err=True)
+        """A notice on stderr; shown even with --quiet because it needs attention
+        (under --json, as ``{"warning": text}``, so stderr stays JSON lines)."""
+        if self.as_json:
+            click.echo(_json_line({"warning": text}), err=True)
+        else:
+            self._stderr(text)
+
+    def _stderr(self, text: str) -> None:
+        text = printable(text)
+        if self._live is not None:  # the bar is on stderr: print above it, not through it
+            self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text, err=True)

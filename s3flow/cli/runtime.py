@@ -8,6 +8,7 @@ verb's own ``interrupted`` line, and exit code 130.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -17,14 +18,16 @@ import anyio
 import click
 
 from s3flow.cli.commands import Options
-from s3flow.cli.render import printable
+from s3flow.cli.render import CommandFailed, printable
 from s3flow.errors import ConfigError, S3FlowError
 from s3flow.models import S3Location
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["cli_message", "location", "options_of", "run"]
+__all__ = ["JSON_KEY", "cli_message", "json_mode", "location", "options_of", "run"]
+
+JSON_KEY = "s3flow.json"  # ctx.meta: set by the group while parsing, read by every error path
 
 
 # Library errors name the API's arguments; on the command line the flags are what to type.
@@ -59,14 +62,24 @@ def run(
     try:
         anyio.run(fn, *args)
     except S3FlowError as exc:
-        raise click.ClickException(printable(cli_message(str(exc)))) from None  # exit 1
+        raise CommandFailed(cli_message(str(exc)), exc) from None  # exit 1
     except KeyboardInterrupt:
-        click.echo(printable(interrupted), err=True)
+        if json_mode():
+            record = {"error": interrupted, "type": "KeyboardInterrupt", "exit_code": 130}
+            click.echo(json.dumps(record, separators=(",", ":")), err=True)
+        else:
+            click.echo(printable(interrupted), err=True)
         raise SystemExit(130) from None
     except BrokenPipeError:  # `s3flow cat … | head`: the reader left, nothing to report
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(141) from None
+
+
+def json_mode() -> bool:
+    """Whether this invocation asked for --json (before or after the verb)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and bool(ctx.meta.get(JSON_KEY))
 
 
 def options_of(ctx: click.Context) -> Options:

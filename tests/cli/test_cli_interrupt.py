@@ -3,6 +3,7 @@ transfer: exit 130 and a line that says what actually happened to this transfer.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -89,3 +90,19 @@ def test_ctrl_c_during_an_upload_aborts_it_and_says_so(tmp_path, isolate_aws_env
     assert code == 130, err
     assert "interrupted; the upload was stopped (a multipart upload it began is aborted)" in err
     assert ("DELETE", "/b/k?uploadId=up-1") in raw.requests  # the abort really went out
+
+
+def test_ctrl_c_under_json_is_a_json_error(tmp_path, isolate_aws_env) -> None:
+    release = threading.Event()
+    raw = stalling_server(release)
+    with raw:
+        try:
+            code, err = interrupt(
+                raw, isolate_aws_env, tmp_path, "cp", "s3://b/k", "out", "--json", stalled="GET"
+            )
+        finally:
+            release.set()
+    assert code == 130, err
+    record = json.loads(err)  # one JSON object, nothing else
+    assert record["exit_code"] == 130 and record["type"] == "KeyboardInterrupt", record
+    assert record["error"].startswith("interrupted; the download was stopped"), record

@@ -243,9 +243,7 @@ async def test_old_objects_that_failed_are_not_under_a_watermark(tmp_path: Path)
     for key, obj in source.buckets["s"].items():
         source.buckets["s"][key] = replace(obj, modified=long_ago)
     dest = Dying(alive=150)
-    opts = SyncOptions(
-        compare="always", concurrency=8, manifest=tmp_path / "job.jsonl", order="s3"
-    )
+    opts = SyncOptions(compare="always", concurrency=8, manifest=tmp_path / "job.jsonl", order="s3")
     kw: dict[str, Any] = {"source_backend": source, "dest_backend": dest, "options": opts}
     first = await copy_tree(S3Location("s"), S3Location("b", "dst/"), **kw)
     assert (first.copied, first.failed) == (150, 550)
