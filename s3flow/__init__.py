@@ -27,7 +27,7 @@ from __future__ import annotations
 from s3flow.bulk.filters import Filters
 from s3flow.bulk.options import SyncOptions, SyncSummary
 from s3flow.client import S3Client, connect
-from s3flow.config import ConnectConfig, RetryPolicy, TransferConfig
+from s3flow.config import ConnectConfig, RetryPolicy, SseCustomerKey, TransferConfig
 from s3flow.errors import (
     AccessDenied,
     BucketAlreadyExists,
@@ -105,6 +105,7 @@ __all__ = [
     "ProgressEvent",
     "RetryPolicy",
     "RetryableError",
+    "SseCustomerKey",
     "S3Client",
     "S3FlowError",
     "S3Location",

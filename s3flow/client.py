@@ -18,7 +18,7 @@ import anyio
 
 from s3flow.bulk import runner as bulk
 from s3flow.bulk.options import copy_all
-from s3flow.config import ConnectConfig, TransferConfig
+from s3flow.config import ConnectConfig, SseCustomerKey, TransferConfig
 from s3flow.errors import ClientClosed
 from s3flow.models import ClientStatistics, S3Location
 from s3flow.ops import buckets, listing, objects
@@ -397,6 +397,8 @@ async def connect(
     ca_bundle: str | None = None,
     addressing_style: Literal["auto", "path", "virtual"] | None = None,
     fast_path: bool = True,
+    sse_customer_key: SseCustomerKey | None = None,
+    copy_source_sse_customer_key: SseCustomerKey | None = None,
 ) -> AsyncIterator[S3Client]:
     """Open a client over one long-lived connection pool. Example::
 
@@ -412,7 +414,9 @@ async def connect(
     (else the profile's ``s3.addressing_style``, else ``auto``: path-style
     for custom endpoints, virtual-hosted for AWS). ``fast_path=False`` (or
     ``S3FLOW_FAST_PATH=0`` in the environment) sends every call through botocore; the README's decision table says which
-    configurations take the fast path. With a custom endpoint and static keys
+    configurations take the fast path. ``sse_customer_key`` (SSE-C) goes with every
+    object read and write of this client, ``copy_source_sse_customer_key`` with the
+    source of its server-side copies. With a custom endpoint and static keys
     (given, or in the environment), botocore is not even imported until a
     call needs it: transfers and listings never do.
     """
@@ -431,6 +435,8 @@ async def connect(
         addressing_style=addressing_style or settings.addressing_style or "auto",
         max_pool_connections=max(64, transfer.max_concurrency * 4),
         fast_path=fast_path and os.environ.get("S3FLOW_FAST_PATH", "1") != "0",
+        sse_customer_key=sse_customer_key,
+        copy_source_sse_customer_key=copy_source_sse_customer_key,
     )
     async with compose(
         connect_config,
@@ -460,6 +466,14 @@ async def compose(
     Example: ``async with compose(ConnectConfig(endpoint_url=url, read_timeout=5)) as backend:``.
     """
     keys = _Keys(access_key, secret_key, session_token, profile)
+    from s3flow import redact
+
+    for customer in (config.sse_customer_key, config.copy_source_sse_customer_key):
+        if customer is not None:  # botocore's DEBUG log prints request headers
+            redact.install()
+            redact.register_secret(customer.encoded)
+            redact.register_secret(repr(customer.key)[2:-1])  # as bytes print: b'…'
+            redact.register_secret(customer.key.decode("latin-1"))
     async with AsyncExitStack() as stack:
         yield await _compose(stack, config, keys)
 
@@ -590,7 +604,15 @@ async def _fast_backend(
     blocking = new_blocking(config)
     if blocking is not None:
         stack.callback(blocking.close)
-    signed = SignedSession(http, credentials, route.base_url, region, route.path_style)
+    signed = SignedSession(
+        http,
+        credentials,
+        route.base_url,
+        region,
+        route.path_style,
+        sse_c=config.sse_customer_key,
+        sse_c_source=config.copy_source_sse_customer_key,
+    )
     style = "path-style" if route.path_style else "virtual-hosted"
     _log.debug("fast path: %s, %s, credentials %r", route.base_url, style, credentials)
     return FastBackend(signed, open_slow, blocking)

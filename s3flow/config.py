@@ -7,6 +7,8 @@ Derive variants with :func:`dataclasses.replace`::
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
@@ -23,8 +25,53 @@ __all__ = [
     "ChecksumAlgorithm",
     "ConnectConfig",
     "RetryPolicy",
+    "SseCustomerKey",
     "TransferConfig",
 ]
+
+_SSE_C = "x-amz-server-side-encryption-customer-"
+_SSE_C_SOURCE = "x-amz-copy-source-server-side-encryption-customer-"
+
+
+@dataclass(frozen=True, slots=True)
+class SseCustomerKey:
+    """A customer-provided encryption key (SSE-C): 32 bytes, AES256. Example::
+
+        SseCustomerKey(key=os.urandom(32))
+
+    S3 keeps only its MD5: the same key must come with every read of the object
+    (GET, HEAD) and with every part of its upload. The key never appears in a
+    repr, a log line or an error.
+    """
+
+    key: bytes = field(repr=False)
+    algorithm: str = "AES256"
+
+    def __post_init__(self) -> None:
+        if self.algorithm != "AES256":
+            raise ConfigError(f"the SSE-C algorithm must be AES256, got {self.algorithm!r}")
+        if not isinstance(self.key, bytes) or len(self.key) != 32:
+            size = len(self.key) if isinstance(self.key, bytes) else type(self.key).__name__
+            raise ConfigError(f"an SSE-C key must be 32 bytes (AES-256), got {size}")
+
+    def __repr__(self) -> str:
+        return f"SseCustomerKey(algorithm={self.algorithm!r}, key=****)"
+
+    @property
+    def encoded(self) -> str:
+        """The key in base64, as the request header carries it (a secret too)."""
+        return base64.b64encode(self.key).decode()
+
+    def headers(self, *, copy_source: bool = False) -> dict[str, str]:
+        """The three request headers (the copy source's with ``copy_source``)."""
+        prefix = _SSE_C_SOURCE if copy_source else _SSE_C
+        digest = base64.b64encode(hashlib.md5(self.key).digest()).decode()
+        return {
+            prefix + "algorithm": self.algorithm,
+            prefix + "key": self.encoded,
+            prefix + "key-md5": digest,
+        }
+
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -130,6 +177,9 @@ class ConnectConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     fast_path: bool = True  # hot object calls over our own HTTP/1.1 client (backend/fast.py)
+    # SSE-C: sent with every object read and write (and a copy's source) on this connection
+    sse_customer_key: SseCustomerKey | None = None
+    copy_source_sse_customer_key: SseCustomerKey | None = None
 
     def __post_init__(self) -> None:
         if self.endpoint_url is not None:

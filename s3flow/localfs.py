@@ -39,6 +39,7 @@ __all__ = [
     "TempFile",
     "describe",
     "file_entry",
+    "file_kind",
     "identify",
     "is_temp_name",
     "make_durable",
@@ -99,6 +100,11 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+def file_kind(mode: int) -> str:
+    """``a named pipe (FIFO)``, ``a socket``, ... for what is not a regular file."""
+    return next((text for test, text in _KINDS[1:] if test(mode)), "a special file")
 
 
 def not_regular(mode: int, path: str | os.PathLike[str]) -> LocalFileError | None:

@@ -60,6 +60,7 @@ class ObjectDone:
     nbytes: int
     reason: str = ""
     dry_run: bool = False
+    warning: bool = False  # a skip the user must hear about (a special file, a dangling link)
 
 
 @dataclass(frozen=True, slots=True)

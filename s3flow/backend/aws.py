@@ -455,6 +455,37 @@ def _region(config: ConnectConfig, session: AioSession) -> str:
     return config.region or session.get_config_variable("region") or "us-east-1"
 
 
+# SSE-C: the calls that read or write an object's data carry the customer key.
+_SSE_C_CALLS = ("PutObject", "GetObject", "HeadObject", "CreateMultipartUpload", "UploadPart")
+_SSE_C_COPIES = ("CopyObject", "UploadPartCopy")
+_COPY_SOURCE_HEAD = "S3flowCopySource"  # ours, taken out before botocore checks the params
+
+
+def _send_customer_keys(client: BotoS3Client, config: ConnectConfig) -> None:
+    """Give every data call the connection's SSE-C key (botocore adds the base64 and MD5)."""
+    dest, source = config.sse_customer_key, config.copy_source_sse_customer_key
+
+    def add(params: dict[str, Any], **_: Any) -> None:
+        key = source if params.pop(_COPY_SOURCE_HEAD, False) else dest
+        if key is not None:
+            params.setdefault("SSECustomerAlgorithm", key.algorithm)
+            params.setdefault("SSECustomerKey", key.key)
+
+    def add_source(params: dict[str, Any], **_: Any) -> None:
+        add(params)
+        if source is not None:
+            params.setdefault("CopySourceSSECustomerAlgorithm", source.algorithm)
+            params.setdefault("CopySourceSSECustomerKey", source.key)
+
+    events = client.meta.events
+    if dest is not None or source is not None:
+        for name in _SSE_C_CALLS:
+            events.register(f"provide-client-params.s3.{name}", add)
+    if dest is not None or source is not None:
+        for name in _SSE_C_COPIES:
+            events.register(f"provide-client-params.s3.{name}", add_source)
+
+
 class AioBotocoreBackend:
     """S3Backend over one long-lived aiobotocore client. Open with :meth:`open`."""
 
@@ -519,6 +550,7 @@ class AioBotocoreBackend:
             verify=(config.ca_bundle or True) if config.verify_tls else False,
             config=boto_config,
         ) as client:
+            _send_customer_keys(client, config)
             yield cls(client, config, setup.credentials, setup.region)
 
     @property
@@ -707,11 +739,14 @@ class AioBotocoreBackend:
                     yield chunk
 
     async def head_object(
-        self, bucket: str, key: str, *, part_number: int | None = None
+        self, bucket: str, key: str, *, part_number: int | None = None, copy_source: bool = False
     ) -> ObjectInfo:
         args: dict[str, Any] = {"ChecksumMode": "ENABLED"}
         if part_number:
             args["PartNumber"] = part_number
+        config = self._config
+        if copy_source and (config.sse_customer_key or config.copy_source_sse_customer_key):
+            args[_COPY_SOURCE_HEAD] = True  # _send_customer_keys picks the source's key
         try:
             with translate_errors(bucket, key):
                 r = await self._client.head_object(Bucket=bucket, Key=key, **args)

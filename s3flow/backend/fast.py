@@ -332,8 +332,10 @@ class FastBackend:
 
     @_or_slow
     async def head_object(
-        self, bucket: str, key: str, *, part_number: int | None = None
+        self, bucket: str, key: str, *, part_number: int | None = None, copy_source: bool = False
     ) -> ObjectInfo:
+        if copy_source:  # once per copy, which botocore sends anyway: its keys are set there
+            return await (await self.slow()).head_object(bucket, key, copy_source=True)
         query = [("partNumber", str(part_number))] if part_number else []
         headers = {"x-amz-checksum-mode": "ENABLED"}
         try:

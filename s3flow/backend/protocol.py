@@ -147,8 +147,12 @@ class S3Backend(Protocol):
         chunk_size: int = 1024 * 1024,
     ) -> AsyncIterator[bytes]: ...
     async def head_object(
-        self, bucket: str, key: str, *, part_number: int | None = None
-    ) -> ObjectInfo: ...
+        self, bucket: str, key: str, *, part_number: int | None = None, copy_source: bool = False
+    ) -> ObjectInfo:
+        """``copy_source``: the object is the source of a copy; with SSE-C, the
+        connection's copy-source customer key goes with the request, not its own."""
+        ...
+
     async def delete_object(
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> None: ...

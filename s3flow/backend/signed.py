@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
     from s3flow.backend.credentials import Credentials, CredentialSource
-    from s3flow.config import ConnectConfig
+    from s3flow.config import ConnectConfig, SseCustomerKey
     from s3flow.errors import S3FlowError
 
 __all__ = [
@@ -135,7 +135,10 @@ class SignedSession:
         endpoint: str,
         region: str,
         path_style: bool,
+        sse_c: SseCustomerKey | None = None,
+        sse_c_source: SseCustomerKey | None = None,
     ) -> None:
+        self._sse_c, self._sse_c_source = sse_c, sse_c_source
         self._session = session
         self._credentials = credentials
         self.region = region
@@ -164,6 +167,30 @@ class SignedSession:
         if dns_compatible(bucket):
             return True
         raise Delegate(sticky=True)  # botocore falls back to path-style for such names
+
+    def _customer_key(
+        self, method: str, key: str | None, query: list[tuple[str, str]], headers: dict[str, str]
+    ) -> None:
+        """SSE-C: the key goes with every read and write of an object's data (GET, HEAD,
+        PutObject, CreateMultipartUpload, UploadPart, a copy), never with other calls."""
+        if key is None or (self._sse_c is None and self._sse_c_source is None):
+            return
+        if self._sse_c is not None and _object_data(method, query):
+            headers.update(self._sse_c.headers())
+        if "x-amz-copy-source" in headers and self._sse_c_source is not None:
+            headers.update(self._sse_c_source.headers(copy_source=True))
+
+    def _explain(self, error: S3FlowError, status: int, method: str, key: str | None) -> None:
+        """A refused read of an object may be about its SSE-C key: say so in the message."""
+        if key is None or method not in ("GET", "HEAD"):
+            return
+        if status == 403 and self._sse_c is not None:
+            hint = "or the SSE-C key given is not the one the object was written with"
+        elif status == 400 and self._sse_c is None:
+            hint = "if the object is encrypted with a customer key (SSE-C), give that key"
+        else:
+            return
+        error.args = (f"{error.message}; {hint}",)
 
     def _address(self, bucket: str, key: str | None) -> tuple[str, str, str]:
         """The Host header, the name to connect to, and the quoted path for ``bucket``/``key``."""
@@ -242,6 +269,7 @@ class SignedSession:
         """
         host, hostname, path = self._address(bucket, key)
         headers["host"] = host
+        self._customer_key(method, key, query, headers)
         qs = canonical_query(query)
         target = f"{path}?{qs}" if qs else path
         for attempt in (1, 2):
@@ -254,6 +282,7 @@ class SignedSession:
                         self._log(method, host, target, response.status, creds)
                     if response.status >= 300:
                         error = await self._error(response, bucket, key)
+                        self._explain(error, response.status, method, key)
                         if await self._refreshed(error, attempt, creds):
                             continue
                         raise error
@@ -291,6 +320,7 @@ class SignedSession:
         """
         host, hostname, path = self._address(bucket, key)
         headers["host"] = host
+        self._customer_key("GET", key, [], headers)
         for attempt in (1, 2):
             creds, signed = await self._sign("GET", path, [], headers, UNSIGNED_PAYLOAD)
             lines = [f"GET {path} HTTP/1.1", *(f"{n}: {v}" for n, v in signed.items())]
@@ -313,6 +343,7 @@ class SignedSession:
                 return got
             self._delegate_redirects(answer.status, got)
             error = wire.error_for_response(answer.status, answer.reason, answer.body, bucket, key)
+            self._explain(error, answer.status, "GET", key)
             if await self._refreshed(error, attempt, creds):
                 continue
             raise error
@@ -340,3 +371,14 @@ async def _error_body(response: Response) -> bytes:
         return await response.read(ERROR_BODY_LIMIT)
     except BodyTooLarge:
         return b""
+
+
+def _object_data(method: str, query: list[tuple[str, str]]) -> bool:
+    """Whether the request reads or writes an object's data: GET, HEAD, PutObject,
+    UploadPart, CreateMultipartUpload (what S3 wants the SSE-C key with)."""
+    names = {name for name, _ in query}
+    return (
+        (method in ("GET", "HEAD") and names <= {"partNumber", "versionId"})
+        or (method == "PUT" and names in (set(), {"partNumber", "uploadId"}))
+        or (method == "POST" and names == {"uploads"})
+    )

@@ -72,6 +72,7 @@ class Tally:
     skipped: Count = field(default_factory=Count)
     deleted: Count = field(default_factory=Count)
     failed: Count = field(default_factory=Count)
+    warned: int = 0  # of the skipped: local files skipped with a warning
     failed_keys: list[str] = field(default_factory=list)  # the first ``max_failed_keys``
 
     def summary(self, *, elapsed: float, dry_run: bool) -> SyncSummary:
@@ -84,6 +85,7 @@ class Tally:
             deleted_bytes=self.deleted.bytes,
             failed=self.failed.objects,
             failed_bytes=self.failed.bytes,
+            warned=self.warned,
             elapsed=elapsed,
             failed_keys=tuple(self.failed_keys),
             dry_run=dry_run,
@@ -106,6 +108,10 @@ class Job:
     renamed: list[Path] = field(default_factory=list)  # local files written since the last flush
     written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
     listing_failed: set[str] = field(default_factory=set)  # failures found while listing
+    # Source keys and subtrees (directories, with a trailing "/") found but not read:
+    # never deleted. Subtrees are few (unreadable or looping directories); keys may be many.
+    held_keys: set[str] = field(default_factory=set)
+    held_trees: list[str] = field(default_factory=list)
 
     async def open(self, src: str, dst: str) -> None:
         opts = self.options
@@ -193,10 +199,21 @@ class Job:
             if shard is not None:
                 self.fail_listed(shard, Entry(key, 0), reason, subtree=subtree)
 
+        def odd(key: str, reason: str, subtree: bool) -> None:
+            if shard is not None:
+                self.warn_listed(shard, key, reason, subtree=subtree)
+
         if self.keys is not None:
             return self._by_keys(end, span, shard)
         if isinstance(end.root, Path):
-            return walk_local(end.root, span, order=order, on_error=unreadable)
+            return walk_local(
+                end.root,
+                span,
+                order=order,
+                follow_symlinks=self.options.follow_symlinks,
+                on_error=unreadable,
+                on_warning=odd,
+            )
         assert end.backend is not None
         return list_s3(end.backend, end.location.bucket, end.location.key, span)
 
@@ -329,8 +346,33 @@ class Job:
             return
         self.listing_failed.add(entry.key)
         self.fail(entry, reason)
+        self._hold_back(shard, entry.key, subtree)
+
+    def warn_listed(self, shard: Shard, key: str, reason: str, *, subtree: bool = False) -> None:
+        """A local source skipped with a warning (a dangling or looping link, a FIFO,
+        socket or device): counted as skipped, reported, never deleted at the destination."""
+        if key in self.listing_failed:
+            return
+        self.listing_failed.add(key)
+        self.tally.skipped.add(0)
+        self.tally.warned += 1
+        self.options.progress(ObjectDone(key, "skip", 0, reason, warning=True))
+        self._hold_back(shard, key, subtree)
+
+    def _hold_back(self, shard: Shard, key: str, subtree: bool) -> None:
+        """The watermark must not pass ``key`` (nor, for a directory, anything under it),
+        so a rerun looks again; and --delete must not remove what the source has but
+        could not be read."""
+        if subtree:
+            self.held_trees.append(key + "/")
+        else:
+            self.held_keys.add(key)
         if self.marks:
-            shard.mark.gap(subtree_end(entry.key) if subtree else entry.key)
+            shard.mark.gap(subtree_end(key) if subtree else key)
+
+    def held(self, key: str) -> bool:
+        """Whether a destination key stands for a source found but not read."""
+        return key in self.held_keys or any(key.startswith(tree) for tree in self.held_trees)
 
     def _copied(self, entry: Entry, size: int, reason: str) -> None:
         self.tally.copied.add(size)

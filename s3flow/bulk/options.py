@@ -55,6 +55,8 @@ class SyncOptions:
     - ``object_options``: attributes (content type, metadata, SSE, …) for
       every object written to S3; ``guess_content_type``: uploads without a
       content type get one from the file name (``.html`` -> ``text/html``).
+    - ``follow_symlinks``: a local source's symbolic links are followed (as
+      aws s3 does; a loop is skipped with a warning), or with False skipped.
     - ``order``: how the S3 side lists keys: ``auto`` (default: assume
       ``s3`` and switch to ``path`` at the first inversion that only a
       file-tree listing explains), ``s3`` (AWS, MinIO) or ``path`` (servers
@@ -76,6 +78,7 @@ class SyncOptions:
     order: ListingOrder = "auto"
     object_options: ObjectOptions | None = None
     guess_content_type: bool = True
+    follow_symlinks: bool = True
     max_failed_keys: int = 1000
     delete_batch: int = 1000
     progress: ProgressSink = ignore
@@ -115,6 +118,7 @@ class SyncSummary:
     deleted_bytes: int = 0
     failed: int = 0
     failed_bytes: int = 0
+    warned: int = 0  # of the skipped: local sources skipped with a warning
     elapsed: float = 0.0
     failed_keys: tuple[str, ...] = ()
     dry_run: bool = False

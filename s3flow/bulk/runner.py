@@ -251,6 +251,8 @@ async def _flush(
     if spool is not None:  # the listings were in order to the end: deleting is safe
         async for batch in spool.drain():
             for entry in batch:
+                if job.held(entry.key):  # the source has it; it could not be read
+                    continue
                 await _queue(job, send, (shard, job.track(shard, entry.key), Delete(entry)))
 
 

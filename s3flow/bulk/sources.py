@@ -10,10 +10,14 @@ shards that are listed (and synced) concurrently.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
+import logging
 import os
-from dataclasses import dataclass
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import anyio
@@ -21,11 +25,11 @@ import anyio.to_thread
 
 from s3flow.bulk.diff import Entry, Order
 from s3flow.errors import LocalFileError
-from s3flow.localfs import is_temp_name, run_io
+from s3flow.localfs import file_kind, is_temp_name, run_io
 from s3flow.ops.listing import PageGuard
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterator, Iterable, Iterator
     from pathlib import Path
 
     from s3flow.backend.protocol import S3Backend
@@ -39,6 +43,8 @@ __all__ = [
     "walk_local",
     "write_key_line",
 ]
+
+_log = logging.getLogger("s3flow.bulk")
 
 DEFAULT_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 
@@ -89,41 +95,79 @@ def order_children(
     return sorted(children, key=lambda c: c[0] + "/" if c[1] else c[0])
 
 
-Scanned = tuple[str, bool, int, float, float]  # name, is_dir, size, mtime, ctime
+Scanned = tuple[str, bool, int, float, float, tuple[int, int] | None]
+"""name, is_dir, size, mtime, ctime, and for a directory its (st_dev, st_ino)."""
+
+Bad = tuple[str, str, bool]  # shown name, reason, is_dir
 
 
-def _scan(path: str) -> tuple[list[Scanned], list[tuple[str, str, bool]]]:
-    """A directory's files and subdirectories, and what in it cannot be a source."""
-    found: list[Scanned] = []
-    bad: list[tuple[str, str, bool]] = []
+@dataclass(slots=True)
+class _Scan:
+    """One directory's sources, and what in it cannot be one: ``bad`` entries fail
+    (a name that is not UTF-8, an unreadable entry); ``odd`` ones are skipped with a
+    warning, as aws s3 does (a dangling or looping link, a FIFO, socket or device)."""
+
+    follow: bool
+    found: list[Scanned] = field(default_factory=list)
+    bad: list[Bad] = field(default_factory=list)
+    odd: list[Bad] = field(default_factory=list)
+
+    def add(self, item: os.DirEntry[str]) -> None:
+        name = item.name
+        if not _utf8(name):
+            self.bad.append((_shown(name), "file name is not valid UTF-8; rename it", False))
+            return
+        link = item.is_symlink()
+        if link and not self.follow:
+            return  # --no-follow-symlinks: links are not sources (aws s3 skips them silently)
+        if not link and item.is_file(follow_symlinks=False):  # d_type: no stat for the kind
+            self._file(name, item.stat(follow_symlinks=False))
+        else:
+            self._other(item, name, link)
+
+    def _other(self, item: os.DirEntry[str], name: str, link: bool) -> None:
+        """A directory, a link (followed), or a special file."""
+        try:
+            st = item.stat()  # through the link
+        except FileNotFoundError:
+            if not link:
+                raise  # removed while we looked
+            self.odd.append((name, "symbolic link leads nowhere (dangling); skipped", False))
+            return
+        except OSError as error:
+            if not link or error.errno != errno.ELOOP:
+                raise
+            self.odd.append((name, "symbolic link loops back to itself; skipped", False))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            self.found.append((name, True, 0, 0.0, 0.0, (st.st_dev, st.st_ino)))
+        elif stat.S_ISREG(st.st_mode):
+            self._file(name, st)
+        else:
+            kind = file_kind(st.st_mode)
+            self.odd.append((name, f"is {kind}, not a regular file; skipped", False))
+
+    def _file(self, name: str, st: os.stat_result) -> None:
+        self.found.append(
+            (name, False, st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9, None)
+        )
+
+
+def _scan(path: str, follow: bool) -> _Scan:
+    """A directory's entries, sorted into sources and what cannot be one."""
+    scan = _Scan(follow)
     with os.scandir(path) as it:
         for item in it:
             if is_temp_name(item.name):
                 continue  # a download in progress (ours), never a source
             try:
-                _classify(item, found, bad)
+                scan.add(item)
             except FileNotFoundError:  # removed while we looked
                 continue
-            except OSError as error:  # a symlink loop (ELOOP), an unreadable entry
+            except OSError as error:  # an unreadable entry
                 reason = error.strerror or str(error)
-                bad.append((_shown(item.name), f"cannot be read: {reason}", False))
-    return found, bad
-
-
-def _classify(
-    item: os.DirEntry[str], found: list[Scanned], bad: list[tuple[str, str, bool]]
-) -> None:
-    name = item.name
-    is_dir = item.is_dir(follow_symlinks=False)
-    if not _utf8(name):
-        bad.append((_shown(name), "file name is not valid UTF-8; rename it", is_dir))
-    elif is_dir:
-        found.append((name, True, 0, 0.0, 0.0))
-    elif item.is_file():
-        st = item.stat()
-        found.append((name, False, st.st_size, st.st_mtime_ns / 1e9, st.st_ctime_ns / 1e9))
-    elif item.is_symlink() and not os.path.exists(item.path):
-        bad.append((name, "symbolic link leads nowhere (dangling); fix or remove it", False))
+                scan.bad.append((_shown(item.name), f"cannot be read: {reason}", False))
+    return scan
 
 
 def _utf8(name: str) -> bool:
@@ -139,80 +183,141 @@ def _shown(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+Report = Callable[[str, str, bool], None]  # key, reason, is_dir
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """How one tree is read: what to follow, and where what cannot be a source goes."""
+
+    root: Path
+    order: Order
+    follow: bool
+    on_error: Report | None
+    on_warning: Report
+
+    def fail(self, key: str, reason: str, is_dir: bool) -> None:
+        if self.on_error is None:
+            raise LocalFileError(reason, path=os.path.join(self.root, key))
+        self.on_error(key, reason, is_dir)
+
+    async def children(self, prefix: str) -> list[Scanned]:
+        directory = os.path.join(self.root, prefix)
+        scan = await run_io(directory, _scan, directory, self.follow)
+        for name, reason, is_dir in scan.bad:
+            self.fail(prefix + name, reason, is_dir)
+        for name, reason, is_dir in scan.odd:
+            self.on_warning(prefix + name, reason, is_dir)
+        by_name = {item[0]: item for item in scan.found}
+        ordered = order_children(((n, item[1]) for n, item in by_name.items()), self.order)
+        return [(prefix + name, *by_name[name][1:]) for name, _ in ordered]
+
+    async def enter(
+        self, key: str, ident: tuple[int, int] | None, path: list[_Frame]
+    ) -> list[Scanned] | None:
+        """The children of directory ``key``, or None when it is not walked: a link back
+        to a directory on the current path (a loop), or a directory that cannot be read."""
+        above = next((frame.key for frame in path if frame.ident == ident), None)
+        if above is not None:
+            shown = os.path.join(self.root, above) if above else str(self.root)
+            self.on_warning(key, f"symbolic link loop: leads back to {shown}; not followed", True)
+            return None
+        try:
+            return await self.children(key + "/")
+        except LocalFileError as error:
+            if self.on_error is None:
+                raise
+            self.on_error(key, f"directory cannot be read: {error.message}", True)
+            return None
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A directory on the current path of the walk, and its children still to visit."""
+
+    key: str
+    ident: tuple[int, int] | None
+    rest: Iterator[Scanned]
+
+
+def _subtree_vs(span: KeyRange, key: str) -> int:
+    """Where directory ``key``'s subtree lies against ``span``: -1 before, 1 after, 0 in."""
+    # Every key under key/ is < key + "0" ('0' follows '/').
+    if span.after is not None and key + "0" <= span.after:
+        return -1
+    if span.upto is not None and key + "/" > span.upto:
+        return 1
+    return 0
+
+
+def _log_warning(key: str, reason: str, is_dir: bool) -> None:
+    _log.warning("skipped %s: %s", key, reason)
+
+
 async def walk_local(
     root: Path,
     span: KeyRange = KeyRange(),
     *,
     page: int = 1000,
     order: Order = "s3",
-    on_error: Callable[[str, str, bool], None] | None = None,
+    follow_symlinks: bool = True,
+    on_error: Report | None = None,
+    on_warning: Report | None = None,
 ) -> AsyncIterator[list[Entry]]:
     """Yield the files under ``root`` in S3 key order, in lists of up to ``page`` entries.
 
-    Symlinked directories are not followed; directories entirely outside
-    ``span`` are not read (``span`` needs ``order="s3"``). What cannot be a
-    source (a name that is not UTF-8, a symlink loop or dangling link, a
-    directory that cannot be read) goes to ``on_error(key, reason, is_dir)``
-    and the walk goes on; without ``on_error`` it raises LocalFileError. The
-    root itself must be readable. Example::
+    Symbolic links are followed (as aws s3 does) unless ``follow_symlinks`` is
+    False, when they are skipped; a link back to a directory on the current
+    path is a loop and is not followed. Directories entirely outside ``span``
+    are not read (``span`` needs ``order="s3"``). What cannot be a source goes
+    to ``on_error(key, reason, is_dir)`` (a name that is not UTF-8, an
+    unreadable directory; without ``on_error`` it raises LocalFileError) or to
+    ``on_warning`` (a dangling or looping link, a FIFO, socket or device:
+    skipped; without ``on_warning`` it is logged). The root must be readable.
+    Example::
 
         async for batch in walk_local(Path("photos")):
             print([entry.key for entry in batch])
     """
     if not await anyio.Path(root).is_dir():
         return
-
-    def report(key: str, reason: str, is_dir: bool) -> None:
-        if on_error is None:
-            raise LocalFileError(reason, path=os.path.join(root, key))
-        on_error(key, reason, is_dir)
-
+    walk = _Walk(root, order, follow_symlinks, on_error, on_warning or _log_warning)
+    top = await run_io(root, _identity, str(root))
+    path = [_Frame("", top, iter(await walk.children("")))]
     batch: list[Entry] = []
-    stack = [iter(await _children(root, "", order, report))]
-    while stack:
-        item = next(stack[-1], None)
+    while path:
+        item = next(path[-1].rest, None)
         if item is None:
-            stack.pop()
+            path.pop()
             continue
-        key, is_dir, size, mtime, ctime = item
-        if is_dir:
-            # Every key under key/ is < key + "0" ('0' follows '/').
-            if span.after is not None and key + "0" <= span.after:
-                continue
-            if span.upto is not None and key + "/" > span.upto:
+        key, is_dir, size, mtime, ctime, ident = item
+        if not is_dir:
+            if key in span:
+                batch.append(Entry(key, size, mtime, "", ctime))
+            elif span.upto is not None and key > span.upto:
                 break
-            if batch:
-                yield batch
-                batch = []
-            try:
-                children = await _children(root, key + "/", order, report)
-            except LocalFileError as error:
-                if on_error is None:
-                    raise
-                on_error(key, f"directory cannot be read: {error.message}", True)
-                continue
-            stack.append(iter(children))
-        elif key in span:
-            batch.append(Entry(key, size, mtime, "", ctime))
             if len(batch) >= page:
                 yield batch
                 batch = []
-        elif span.upto is not None and key > span.upto:
+            continue
+        where = _subtree_vs(span, key)
+        if where > 0:
             break
+        if where < 0:
+            continue
+        if batch:
+            yield batch
+            batch = []
+        children = await walk.enter(key, ident, path)
+        if children is not None:
+            path.append(_Frame(key, ident, iter(children)))
     if batch:
         yield batch
-
-
-async def _children(
-    root: Path, prefix: str, order: Order, report: Callable[[str, str, bool], None]
-) -> list[Scanned]:
-    directory = os.path.join(root, prefix)
-    scanned, bad = await run_io(directory, _scan, directory)
-    for name, reason, is_dir in bad:
-        report(prefix + name, reason, is_dir)
-    by_name = {name: rest for name, *rest in scanned}
-    ordered = order_children(((n, bool(r[0])) for n, r in by_name.items()), order)
-    return [(prefix + name, d, *by_name[name][1:]) for name, d in ordered]  # type: ignore[misc]
 
 
 # --- S3 --------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import anyio
 from s3flow.cli.bulk_view import BulkView, Side, report
 from s3flow.cli.commands import open_client
 from s3flow.client import connect
-from s3flow.errors import ConfigError, LocalFileError
+from s3flow.errors import ConfigError, LocalFileError, ObjectNotFound
 from s3flow.models import S3Location
 from s3flow.progress import ObjectDone
 
@@ -51,6 +51,7 @@ class BulkJob:
     dest_profile: str | None = None
     dask_scheduler: str | None = None
     cluster_shards: int = 64
+    pattern: S3Location | None = None  # a wildcard source (cp/mv): matching nothing fails
 
     @property
     def two_clients(self) -> bool:
@@ -95,6 +96,10 @@ async def run_job(
                 summary = await run(job.src, job.dst, options=sync_options, dest=dest)
                 if moved is not None and copied:
                     await moved(source, copied)
+    if job.pattern is not None and summary.copied + summary.skipped + summary.failed == 0:
+        raise ObjectNotFound(
+            "no object matches the wildcard", bucket=job.pattern.bucket, key=job.pattern.key
+        )
     report(options.out, summary, view, job.options.failures_file)
 
 
@@ -121,6 +126,8 @@ async def _clients(
         "config": options.config,
         "verify_tls": options.verify_tls,
         "ca_bundle": options.ca_bundle,
+        "sse_customer_key": options.sse_c,
+        "copy_source_sse_customer_key": options.sse_c_source,
     }
     async with (
         connect(
@@ -166,6 +173,8 @@ def _connection(options: Options, endpoint: str | None, profile: str | None) -> 
 
 def _on_cluster(options: Options, job: BulkJob) -> SyncSummary:
     """Blocking: connect to the scheduler and run the job as shards on its workers."""
+    if options.sse_c is not None or options.sse_c_source is not None:
+        raise ConfigError("--sse-c cannot be used with --dask-scheduler yet")
     try:
         import distributed
     except ImportError:

@@ -141,6 +141,7 @@ class BulkView:
             self._bar.update(self._task, total=self._total)
 
     def _object(self, event: ObjectDone) -> None:
+        self._warn(event)
         self.counts[event.action] = self.counts.get(event.action, 0) + 1
         seen = self._running.pop(self._moving.prefix + event.key, 0)
         planned = self._planned.pop(event.key, None)
@@ -201,6 +202,10 @@ class BulkView:
         reason = f": {event.reason}" if event.reason else ""
         self.out.failure(record, f"failed: {src}{reason}")
 
+    def _warn(self, event: ObjectDone) -> None:
+        if event.warning:  # aws s3: "warning: Skipping file …"
+            self.out.warn(f"warning: skipped {self.src.show(event.key)}: {event.reason}")
+
     def _label(self) -> str:
         c = self.counts
         more = "+" if self.listing else ""  # the ETA column says "listing…" meanwhile
@@ -227,6 +232,14 @@ def summary_line(summary: SyncSummary) -> str:
     return f"(dryrun) {text}" if s.dry_run else text
 
 
+def _warned(out: Reporter, n: int) -> None:
+    """As aws s3: exit code 2 when files were skipped with a warning and none failed."""
+    if n:
+        files = "1 local file" if n == 1 else f"{n} local files"
+        out.warn(f"{files} skipped with a warning (see above); exit code 2")
+        raise click.exceptions.Exit(2)
+
+
 def report(
     out: Reporter,
     summary: SyncSummary,
@@ -243,6 +256,7 @@ def report(
     else:
         out.outcome({}, summary_line(summary))
     if not summary.failed:
+        _warned(out, summary.warned)
         return
     if not view.failures_shown:
         for key in summary.failed_keys:

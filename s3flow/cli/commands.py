@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import sys
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -18,6 +19,7 @@ from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.cli.render import format_size
 from s3flow.client import connect
 from s3flow.errors import ObjectNotFound, S3FlowError, ServiceError
+from s3flow.models import S3Location
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,10 +27,42 @@ if TYPE_CHECKING:
 
     from s3flow.cli.render import Reporter
     from s3flow.client import S3Client
-    from s3flow.config import TransferConfig
-    from s3flow.models import DeleteResult, ObjectInfo, S3Location
+    from s3flow.config import SseCustomerKey, TransferConfig
+    from s3flow.models import DeleteResult, ObjectInfo
 
-__all__ = ["Options", "acl_get", "acl_set", "cat", "ls", "mb", "open_client", "presign", "rb", "rm"]
+__all__ = [
+    "Options",
+    "RawLocation",
+    "acl_get",
+    "acl_set",
+    "cat",
+    "is_pattern",
+    "ls",
+    "mb",
+    "open_client",
+    "presign",
+    "rb",
+    "rm",
+]
+
+
+class RawLocation(S3Location):
+    """An s3:// URL given with ``--raw`` (s5cmd): ``*`` and ``?`` are part of the key."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, S3Location):
+            return NotImplemented
+        return (self.bucket, self.key) == (other.bucket, other.key)
+
+    def __hash__(self) -> int:
+        return hash((self.bucket, self.key))
+
+
+def is_pattern(url: S3Location) -> bool:
+    """Whether ``url``'s key is a wildcard pattern (not with --raw)."""
+    return not isinstance(url, RawLocation) and Wildcard.has(url.key)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,11 +76,21 @@ class Options:
     ca_bundle: str | None = None
     config: TransferConfig
     out: Reporter
+    sse_c: SseCustomerKey | None = None  # --sse-c-key: with every object read and write
+    sse_c_source: SseCustomerKey | None = None  # --sse-c-copy-source-key
+
+
+# ``s3flow run``: every line's verb uses the batch's one client (its pools, its credentials).
+shared_client: ContextVar[S3Client | None] = ContextVar("s3flow_shared_client", default=None)
 
 
 @asynccontextmanager
 async def open_client(options: Options) -> AsyncIterator[S3Client]:
     """``connect()`` with the global options (the endpoint falls back to the environment)."""
+    shared = shared_client.get()
+    if shared is not None and options.sse_c is None and options.sse_c_source is None:
+        yield shared
+        return
     async with connect(
         endpoint_url=options.endpoint_url,
         region=options.region,
@@ -54,6 +98,8 @@ async def open_client(options: Options) -> AsyncIterator[S3Client]:
         config=options.config,
         verify_tls=options.verify_tls,
         ca_bundle=options.ca_bundle,
+        sse_customer_key=options.sse_c,
+        copy_source_sse_customer_key=options.sse_c_source,
     ) as s3:
         yield s3
 
@@ -92,7 +138,7 @@ async def _ls_objects(
     s3: S3Client, out: Reporter, url: S3Location, recursive: bool, human: bool
 ) -> _Total:
     total = _Total()
-    if Wildcard.has(url.key):  # like s5cmd: every matching key, at any depth
+    if is_pattern(url):  # like s5cmd: every matching key, at any depth
         async for obj in _matching(s3, url):
             total.add(obj)
             _print_object(out, obj, obj.key, human)
@@ -179,7 +225,7 @@ async def rm(
     """Delete one key, or every key under the prefix in batches of 1,000."""
     out = options.out
     async with open_client(options) as s3:
-        if not recursive and not Wildcard.has(url.key):
+        if not recursive and not is_pattern(url):
             await s3.delete_object(url.bucket, url.key)
             out.event("delete", str(url), source=str(url), bucket=url.bucket, key=url.key)
             return
@@ -216,7 +262,7 @@ def _report_deletes(out: Reporter, url: S3Location, result: DeleteResult) -> Non
 
 async def _keys_to_delete(s3: S3Client, url: S3Location, rules: Filters | None) -> list[str]:
     """The keys a recursive or wildcard rm deletes, filtered relative to the listed root."""
-    if Wildcard.has(url.key):
+    if is_pattern(url):
         base, keys = await _matching_keys(s3, url)
     else:
         # s3://b/tmp means the "directory" tmp/, as in sync and cp -r: never tmp.log.

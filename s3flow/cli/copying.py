@@ -26,7 +26,7 @@ from s3flow.bulk.filters import Filters, Wildcard
 from s3flow.bulk.options import SyncOptions
 from s3flow.cli.attributes import Attributes
 from s3flow.cli.bulk import BulkJob, run_job
-from s3flow.cli.commands import open_client, write_stdout
+from s3flow.cli.commands import RawLocation, is_pattern, open_client, write_stdout
 from s3flow.cli.moving import remove_one, remover
 from s3flow.cli.render import printable
 from s3flow.config import MiB
@@ -67,6 +67,8 @@ class CopyRequest:
     guess_type: bool = True  # Content-Type from the file extension when not given
     dry_run: bool = False  # print what would be copied; change nothing
     move: bool = False  # mv: remove each source once its copy is complete
+    follow_symlinks: bool = True  # a local tree's links are followed (aws s3's default)
+    pattern: S3Location | None = None  # the wildcard source as given: matching nothing fails
 
 
 def plan(
@@ -80,11 +82,13 @@ def plan(
     rules: Filters | None = None,
     dry_run: bool = False,
     move: bool = False,
+    follow_symlinks: bool = True,
+    raw: bool = False,
 ) -> CopyRequest:
     """Check SRC and DST before any I/O; mistakes raise click.BadParameter (exit 2)."""
-    source, dest = _sides(src, dst)
-    filters = Filters()
-    if isinstance(source, S3Location) and Wildcard.has(source.key):
+    source, dest = _sides(src, dst, raw)
+    filters, given = Filters(), source
+    if isinstance(source, S3Location) and is_pattern(source):
         # s5cmd: a wildcard source copies every matching object, named relative to
         # the prefix before the first wildcard (cp 's3://b/logs/*.gz' d/ -> d/x/a.gz).
         pattern = Wildcard.parse(source.key)
@@ -109,13 +113,16 @@ def plan(
         attributes.guess,
         dry_run,
         move,
+        follow_symlinks,
+        given if filters.rules and isinstance(given, S3Location) else None,
     )
 
 
-def _sides(src: str, dst: str) -> tuple[S3Location | str, S3Location | str]:
+def _sides(src: str, dst: str, raw: bool) -> tuple[S3Location | str, S3Location | str]:
+    kind = RawLocation if raw else S3Location
     try:
-        source = S3Location.parse(src) if S3Location.is_s3_url(src) else src
-        dest = S3Location.parse(dst) if S3Location.is_s3_url(dst) else dst
+        source = kind.parse(src) if S3Location.is_s3_url(src) else src
+        dest = kind.parse(dst) if S3Location.is_s3_url(dst) else dst
     except ConfigError as exc:
         raise click.BadParameter(printable(str(exc))) from None
     # Local to local is cp(1)'s job: every path below has S3 on one side at least.
@@ -206,7 +213,7 @@ def _refuse_overlap(src: S3Location, dst: S3Location, recursive: bool) -> None:
 
 def refuse_wildcard(side: S3Location | str, what: str) -> None:
     """A * or ? in an s3:// URL is a pattern, never part of a literal prefix."""
-    if isinstance(side, S3Location) and Wildcard.has(side.key):
+    if isinstance(side, S3Location) and is_pattern(side):
         raise click.BadParameter(printable(f"{side}: wildcards (* ?) cannot be used in {what}"))
 
 
@@ -261,10 +268,17 @@ async def copy(options: Options, request: CopyRequest) -> None:
             object_options=request.options,
             guess_content_type=request.guess_type,
             dry_run=request.dry_run,
+            follow_symlinks=request.follow_symlinks,
         )
         if request.objects is not None:
             bulk = dataclasses.replace(bulk, concurrency=request.objects)
-        job = BulkJob(src=str(request.src), dst=str(request.dst), options=bulk, copy_only=True)
+        job = BulkJob(
+            src=str(request.src),
+            dst=str(request.dst),
+            options=bulk,
+            copy_only=True,
+            pattern=request.pattern,
+        )
         await run_job(options, job, moved=remover(options, request.src) if request.move else None)
         return
     await _copy_single(options, request)

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from s3flow.bulk.filters import Wildcard
 from s3flow.cli import commands, info
 from s3flow.cli.attributes import Attributes, attribute_options
-from s3flow.cli.commands import Options
+from s3flow.cli.batch import run_file
+from s3flow.cli.commands import Options, RawLocation, is_pattern
 from s3flow.cli.copying import copy, interrupted, plan
+from s3flow.cli.customer_keys import customer_key_options
 from s3flow.cli.render import JsonError, Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import JSON_KEY, location, options_of, run
 from s3flow.cli.sync import RuleOrder, rule_filters, sync
@@ -236,24 +237,39 @@ def main(
     )
 
 
+_raw = click.option(
+    "--raw", is_flag=True, help="Take * and ? in s3:// keys literally, not as wildcards (s5cmd)."
+)
+
+
 @main.command()
 @click.argument("url", required=False, callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="List every key under the prefix.")
 @click.option("-H", "--human-readable", "human", is_flag=True, help="Sizes as 1.5 KiB, 3 MiB.")
 @click.option("--summarize", is_flag=True, help="End with the object count and total size.")
+@_raw
 @click.pass_context
 def ls(
-    ctx: click.Context, url: S3Location | None, recursive: bool, human: bool, summarize: bool
+    ctx: click.Context,
+    url: S3Location | None,
+    recursive: bool,
+    human: bool,
+    summarize: bool,
+    raw: bool,
 ) -> None:
     """List buckets, or the objects and prefixes under s3://bucket[/prefix].
 
-    A key with * or ? is a pattern (s5cmd): every matching key, at any depth.
+    A key with * or ? is a pattern (s5cmd): every matching key, at any depth
+    (with --raw, a literal prefix).
     """
+    if raw and url is not None:
+        url = RawLocation(url.bucket, url.key)
     run(commands.ls, options_of(ctx), url, recursive, human, summarize)
 
 
 @main.command("head")
 @click.argument("url", callback=location)
+@customer_key_options
 @click.pass_context
 def head(ctx: click.Context, url: S3Location) -> None:
     """Show one object's attributes (size, ETag, type, metadata, …); --json for JSON."""
@@ -313,6 +329,12 @@ _FILTER_FLAGS = (
     ),
 )
 
+_follow_symlinks = click.option(
+    "--follow-symlinks/--no-follow-symlinks",
+    default=True,
+    help="With -r from a local directory: follow symbolic links [default: follow].",
+)
+
 
 def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     for flag in reversed(_FILTER_FLAGS):
@@ -332,7 +354,10 @@ def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     help="With --recursive: objects in flight at once [default: 32].",
 )
 @_filter_flags
+@_follow_symlinks
+@_raw
 @attribute_options
+@customer_key_options
 @click.pass_context
 def cp(
     ctx: click.Context,
@@ -344,6 +369,8 @@ def cp(
     exclude: tuple[str, ...],
     include: tuple[str, ...],
     dry_run: bool,
+    follow_symlinks: bool,
+    raw: bool,
     attributes: Attributes,
 ) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
@@ -362,6 +389,8 @@ def cp(
         attributes=attributes,
         rules=rule_filters(ctx, exclude, include),
         dry_run=dry_run,
+        follow_symlinks=follow_symlinks,
+        raw=raw,
     )
     run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
@@ -380,7 +409,10 @@ def cp(
     help="With --recursive: objects in flight at once [default: 32].",
 )
 @_filter_flags
+@_follow_symlinks
+@_raw
 @attribute_options
+@customer_key_options
 @click.pass_context
 def mv(
     ctx: click.Context,
@@ -392,6 +424,8 @@ def mv(
     exclude: tuple[str, ...],
     include: tuple[str, ...],
     dry_run: bool,
+    follow_symlinks: bool,
+    raw: bool,
     attributes: Attributes,
 ) -> None:
     """Move: copy like cp, then remove each source once its copy is complete.
@@ -409,6 +443,8 @@ def mv(
         rules=rule_filters(ctx, exclude, include),
         dry_run=dry_run,
         move=True,
+        follow_symlinks=follow_symlinks,
+        raw=raw,
     )
     run(copy, options_of(ctx), request)
 
@@ -417,6 +453,7 @@ def mv(
 @click.argument("url", callback=location)
 @click.option("-r", "--recursive", is_flag=True, help="Delete every key under the prefix.")
 @_filter_flags
+@_raw
 @click.pass_context
 def rm(
     ctx: click.Context,
@@ -425,16 +462,19 @@ def rm(
     exclude: tuple[str, ...],
     include: tuple[str, ...],
     dry_run: bool,
+    raw: bool,
 ) -> None:
     """Delete an object, or with --recursive every object under s3://bucket/dir/.
 
     s3://b/tmp with --recursive means the directory tmp/ (never tmp.log); a key
-    with * or ? deletes the objects matching it (s5cmd).
+    with * or ? deletes the objects matching it (s5cmd; with --raw, the key itself).
     """
+    if raw:
+        url = RawLocation(url.bucket, url.key)
     if not recursive and not url.key:
         raise click.BadParameter("give s3://bucket/key, or use --recursive", param_hint="URL")
     rules = rule_filters(ctx, exclude, include)
-    if rules and not recursive and not Wildcard.has(url.key):
+    if rules and not recursive and not is_pattern(url):
         raise click.UsageError("--include/--exclude need --recursive (or a wildcard)")
     some = "interrupted; some of the keys may already be deleted"
     run(
@@ -444,12 +484,13 @@ def rm(
         recursive,
         rules,
         dry_run,
-        interrupted=some if recursive or Wildcard.has(url.key) else "interrupted",
+        interrupted=some if recursive or is_pattern(url) else "interrupted",
     )
 
 
 @main.command()
 @click.argument("url", callback=location)
+@customer_key_options
 @click.pass_context
 def cat(ctx: click.Context, url: S3Location) -> None:
     """Write an object to stdout."""
@@ -518,3 +559,4 @@ def _key_required(url: S3Location) -> S3Location:
 
 main.add_command(sync)
 main.add_command(uploads)
+main.add_command(run_file)

@@ -8,10 +8,12 @@ verb's own ``interrupted`` line, and exit code 130.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import sys
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -25,9 +27,14 @@ from s3flow.models import S3Location
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["JSON_KEY", "cli_message", "json_mode", "location", "options_of", "run"]
+__all__ = ["JSON_KEY", "cli_message", "collecting", "json_mode", "location", "options_of", "run"]
 
 JSON_KEY = "s3flow.json"  # ctx.meta: set by the group while parsing, read by every error path
+
+# Set while ``s3flow run`` parses its lines: a verb's body is collected, not run.
+collecting: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "s3flow_collecting", default=None
+)
 
 
 # Library errors name the API's arguments; on the command line the flags are what to type.
@@ -57,8 +64,13 @@ def run(
     """Run one command on a fresh event loop; map its failures to messages and exit codes.
 
     ``interrupted``: what to say on Ctrl-C, true for this verb (what was cleaned up, what is
-    left); by then the cancellation has run every cleanup.
+    left); by then the cancellation has run every cleanup. Inside ``s3flow run`` the body
+    is collected instead, to run with the file's other lines on one event loop.
     """
+    bodies = collecting.get()
+    if bodies is not None:
+        bodies.append(functools.partial(fn, *args))
+        return
     try:
         anyio.run(fn, *args)
     except S3FlowError as exc:

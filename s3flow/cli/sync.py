@@ -15,6 +15,7 @@ import click
 from s3flow.bulk.filters import Filters, RuleKind, Wildcard
 from s3flow.bulk.options import SyncOptions
 from s3flow.cli.bulk import BulkJob, run_job
+from s3flow.cli.customer_keys import customer_key_options
 from s3flow.cli.runtime import cli_message, options_of, run
 from s3flow.errors import ConfigError
 from s3flow.models import S3Location
@@ -75,6 +76,11 @@ _path = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--include", multiple=True, metavar="GLOB", help="Keep keys matching GLOB (last rule wins)."
 )
+@click.option(
+    "--follow-symlinks/--no-follow-symlinks",
+    default=True,
+    help="From a local directory: follow symbolic links [default: follow].",
+)
 @click.option("--size-only", is_flag=True, help="Compare sizes only, not modification times.")
 @click.option("--checksum", is_flag=True, help="Compare content (ETag/checksum), not mtimes.")
 @click.option(
@@ -112,6 +118,7 @@ _path = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--dask-scheduler", metavar="ADDRESS", help="Run on a Dask cluster, e.g. tcp://host:8786."
 )
+@customer_key_options
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -121,6 +128,7 @@ def sync(
     dry_run: bool,
     exclude: tuple[str, ...],
     include: tuple[str, ...],
+    follow_symlinks: bool,
     size_only: bool,
     checksum: bool,
     concurrency_objects: int,
@@ -161,6 +169,7 @@ def sync(
             manifest=manifest,
             failures_file=failures_file,
             from_list=from_list,
+            follow_symlinks=follow_symlinks,
         )
     except ConfigError as exc:
         raise click.UsageError(cli_message(str(exc))) from None

@@ -286,7 +286,7 @@ class MemoryBackend:
             yield data[offset : offset + chunk_size]
 
     async def head_object(
-        self, bucket: str, key: str, *, part_number: int | None = None
+        self, bucket: str, key: str, *, part_number: int | None = None, copy_source: bool = False
     ) -> ObjectInfo:
         await self._enter("head_object")
         stored = self._object(bucket, key)

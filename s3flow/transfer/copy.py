@@ -28,7 +28,9 @@ async def copy_object(
 
     CopyObject up to ``single_limit`` (S3's 5 GiB), parallel UploadPartCopy above.
     """
-    info = await t.retrying("HeadObject", lambda: t.backend.head_object(source_bucket, source_key))
+    info = await t.retrying(
+        "HeadObject", lambda: t.backend.head_object(source_bucket, source_key, copy_source=True)
+    )
     if info.size <= single_limit:
         done = await t.retrying(
             "CopyObject",

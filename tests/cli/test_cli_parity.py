@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.cli.helpers import get, put
 
 if TYPE_CHECKING:
@@ -74,3 +76,15 @@ def test_sync_refuses_wildcards_and_leaves_the_destination(
     assert (tmp_path / "dst" / "precious").read_text() == "keep me"
     up = cli("cp", "dst/precious", f"s3://{bucket}/a*b")
     assert up.code == 2 and "wildcards" in up.err, up
+
+
+@pytest.mark.parametrize("verb", ["cp", "mv"])
+@pytest.mark.parametrize("pattern", ["*.nothing", "t*/", "t/?.log"])
+def test_cp_and_mv_wildcard_matching_nothing_fail(
+    cli, moto_server, bucket, tmp_path, verb: str, pattern: str
+) -> None:
+    _seed(moto_server, bucket)
+    run = cli(verb, f"s3://{bucket}/{pattern}", str(tmp_path / "out") + "/")
+    assert "no object matches the wildcard" in run.assert_one_line_error()
+    assert run.code == 1 and not (tmp_path / "out").exists()
+    assert _left(moto_server, bucket) == set(KEYS)

@@ -1,5 +1,6 @@
 """Odd local trees: what cannot be a source or a destination is one failed, named entry
-while the rest of the tree is copied; s3flow's own temp files, and only those, are skipped
+(a dangling or looping link: one skipped entry with a warning) while the rest of the tree
+is copied; s3flow's own temp files, and only those, are skipped
 and cleaned up; a download never writes through a symlinked directory."""
 
 from __future__ import annotations
@@ -33,12 +34,19 @@ class Failed(list[tuple[str, str]]):
     def __call__(self, event: ProgressEvent) -> None:
         if isinstance(event, ObjectDone) and event.action == "fail":
             self.append((event.key, event.reason))
+        if isinstance(event, ObjectDone) and event.warning:
+            self.warned.append((event.key, event.reason))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warned: list[tuple[str, str]] = []
 
 
 @pytest.fixture
 def backend() -> MemoryBackend:
     backend = MemoryBackend()
     backend.buckets["b"] = {}
+    backend.buckets["c"] = {}
     return backend
 
 
@@ -70,12 +78,15 @@ async def test_unreadable_entries_fail_named_and_the_rest_is_uploaded(
     )
     assert stored(backend, "b") == good
     names = sorted(key for key, _ in failed)
-    assert names == ["bad\\xffname.txt", "d/dangling", "locked", "loop"]
+    assert names == ["bad\\xffname.txt", "locked"]
     reasons = dict(failed)
     assert "UTF-8" in reasons["bad\\xffname.txt"]
     assert "permission denied" in reasons["locked"]
-    assert "symbolic links" in reasons["loop"]
-    assert (summary.copied, summary.failed) == (3, 4)
+    warned = dict(failed.warned)
+    assert sorted(warned) == ["d/dangling", "loop"]
+    assert "loops back to itself" in warned["loop"]
+    assert "leads nowhere" in warned["d/dangling"]
+    assert (summary.copied, summary.failed, summary.skipped, summary.warned) == (3, 2, 2, 2)
     assert sorted(failures.read_text().splitlines()) == names
 
 
@@ -156,3 +167,66 @@ async def test_a_download_never_writes_through_a_symlinked_directory(
     assert "symbolic link" in failed[0][1]
     assert os.listdir(outside) == []
     assert (out / "ok" / "fine.txt").read_bytes() == b"fine"
+
+
+async def test_links_are_followed_and_a_loop_is_cut_where_it_closes(
+    tmp_path: Path, backend: MemoryBackend
+) -> None:
+    """Two links to one directory elsewhere are both followed (not a loop: it is not on
+    the walk's path); a link deep inside back to an ancestor is named once and cut."""
+    shared = tmp_path / "shared"
+    make_tree(shared, {"s.txt": b"s"})
+    src = tmp_path / "src"
+    make_tree(src, {"a/b/c.txt": b"c"})
+    os.symlink(shared, src / "one")
+    os.symlink(shared, src / "a" / "two")
+    os.symlink("../..", src / "a" / "b" / "back")  # back to src
+    failed = Failed()
+    summary = await sync(
+        src, S3Location("b"), dest_backend=backend, options=SyncOptions(progress=failed)
+    )
+    assert sorted(stored(backend, "b")) == ["a/b/c.txt", "a/two/s.txt", "one/s.txt"]
+    assert [key for key, _ in failed.warned] == ["a/b/back"]
+    assert f"leads back to {src};" in failed.warned[0][1]
+    assert (summary.copied, summary.failed, summary.warned) == (3, 0, 1)
+
+    plain = await sync(
+        src,
+        S3Location("c"),
+        dest_backend=backend,
+        options=SyncOptions(follow_symlinks=False),
+    )
+    assert (plain.copied, plain.warned) == (1, 0)
+
+
+async def test_delete_keeps_what_the_source_has_but_could_not_read(
+    tmp_path: Path, backend: MemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--delete removes keys the source lacks, never those under a directory it could not
+    read, behind a link loop, or named by a file it skipped (a dangling link)."""
+    src = tmp_path / "src"
+    make_tree(src, {"a.txt": b"a", "locked/inside.txt": b"x", "d/b.txt": b"b"})
+    os.symlink("..", src / "d" / "up")
+    os.symlink("nowhere", src / "dangling")
+    for key in ("locked/inside.txt", "locked/more/deep.txt", "d/up/a.txt", "dangling", "gone"):
+        await backend.put_object("b", key, b"kept?")
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if str(path).rstrip("/").endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(sources.os, "scandir", scandir)
+    summary = await sync(
+        src, S3Location("b"), dest_backend=backend, options=SyncOptions(delete=True)
+    )
+    assert sorted(stored(backend, "b")) == [
+        "a.txt",
+        "d/b.txt",
+        "d/up/a.txt",
+        "dangling",
+        "locked/inside.txt",
+        "locked/more/deep.txt",
+    ]
+    assert (summary.deleted, summary.failed, summary.warned) == (1, 1, 2)
