@@ -12,7 +12,7 @@ import random
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 import anyio
 
@@ -30,6 +30,7 @@ from s3flow.transfer.common import Transfer
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 
+    from s3flow.backend.aws import BotocoreSetup
     from s3flow.backend.credentials import CredentialSource
     from s3flow.backend.protocol import S3Backend
     from s3flow.backend.route import Route
@@ -49,6 +50,13 @@ __all__ = ["S3Client", "compose", "connect", "open_backend"]
 
 PathLike = str | os.PathLike[str]
 _log = logging.getLogger("s3flow.client")
+
+
+class _JobArgs(TypedDict, total=False):
+    """What :meth:`S3Client.copy_tree` passes on to :meth:`S3Client.sync` as given."""
+
+    dest: S3Client | None
+    config: TransferConfig | None
 
 
 class S3Client:
@@ -275,14 +283,14 @@ class S3Client:
         dst: PathLike | S3Location,
         *,
         options: SyncOptions | None = None,
-        dest: S3Client | None = None,
-        config: TransferConfig | None = None,
+        **job: Unpack[_JobArgs],
     ) -> SyncSummary:
-        """Copy every object under ``src`` to ``dst`` (``cp --recursive``); see :meth:`sync`.
+        """Copy every object under ``src`` to ``dst`` (``cp --recursive``); takes
+        :meth:`sync`'s arguments (``dest``, ``config``).
 
         Example: ``await s3.copy_tree("s3://logs/2024/", "/data/logs/")``.
         """
-        return await self.sync(src, dst, options=copy_all(options), dest=dest, config=config)
+        return await self.sync(src, dst, options=copy_all(options), **job)
 
     # Transfers
     async def upload_file(
@@ -502,13 +510,7 @@ async def _compose(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) ->
 
     from s3flow.backend import aws
 
-    setup = await aws.resolve(
-        config,
-        access_key=keys.access_key,
-        secret_key=keys.secret_key,
-        session_token=keys.session_token,
-        profile=keys.profile,
-    )
+    setup = await _resolve(config, keys)
     anonymous = setup.credentials is None
     if config.endpoint_url is None:  # AWS: botocore's own endpoint resolution has a say
         slow = await stack.enter_async_context(aws.AioBotocoreBackend.open(config, setup))
@@ -571,14 +573,20 @@ async def _quick_start(config: ConnectConfig, keys: _Keys) -> tuple[CredentialSo
 async def _open_botocore(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) -> S3Backend:
     from s3flow.backend import aws
 
-    setup = await aws.resolve(
+    setup = await _resolve(config, keys)
+    return await stack.enter_async_context(aws.AioBotocoreBackend.open(config, setup))
+
+
+async def _resolve(config: ConnectConfig, keys: _Keys) -> BotocoreSetup:
+    from s3flow.backend import aws  # botocore is imported only when it serves
+
+    return await aws.resolve(
         config,
         access_key=keys.access_key,
         secret_key=keys.secret_key,
         session_token=keys.session_token,
         profile=keys.profile,
     )
-    return await stack.enter_async_context(aws.AioBotocoreBackend.open(config, setup))
 
 
 async def _fast_backend(

@@ -153,22 +153,13 @@ def crc_combine(algorithm: str, crc1: int, crc2: int, len2: int) -> int:
     """CRC of ``a || b`` from ``crc(a)``, ``crc(b)`` and ``len(b)`` (zlib's crc32_combine)."""
     if len2 <= 0:
         return crc1
-    odd = [_POLY[algorithm]] + [1 << n for n in range(31)]  # operator for one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:
-        even = _gf2_square(odd)
+    one_bit = [_POLY[algorithm]] + [1 << n for n in range(31)]  # operator for one zero bit
+    zeros = _gf2_square(_gf2_square(one_bit))  # four zero bits
+    while len2:
+        zeros = _gf2_square(zeros)  # one zero byte, then 2, 4, 8... (len2's next bit)
         if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(zeros, crc1)
         len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
     return crc1 ^ crc2
 
 

@@ -161,6 +161,9 @@ CANNED_ACLS = (
 )
 """The canned ACLs S3 accepts on objects (buckets also take ``log-delivery-write``)."""
 
+BUCKET_ACLS = (*CANNED_ACLS, "log-delivery-write")
+"""The canned ACLs S3 accepts on buckets."""
+
 STORAGE_CLASSES = (
     "STANDARD",
     "REDUCED_REDUNDANCY",
@@ -181,7 +184,7 @@ _METADATA_LIMIT = 2048  # S3: user metadata, names and values, at most 2 KB in a
 
 def check_acl(acl: str, *, bucket: bool = False) -> str:
     """``acl`` if it is a canned ACL S3 accepts, else ConfigError naming the choices."""
-    allowed = (*CANNED_ACLS, "log-delivery-write") if bucket else CANNED_ACLS
+    allowed = BUCKET_ACLS if bucket else CANNED_ACLS
     if acl not in allowed:
         raise ConfigError(f"{acl!r} is not a canned ACL; use one of {', '.join(allowed)}")
     return acl
@@ -223,18 +226,31 @@ class FrozenMap(Mapping[str, str]):
 
 def _pairs(value: object, what: str) -> tuple[tuple[str, str], ...]:
     """Mapping (or pairs) -> checked pairs; anything else is a clear ConfigError."""
-    if isinstance(value, Mapping):
-        items = list(value.items())
-    elif isinstance(value, (list, tuple)) and all(
-        isinstance(p, (list, tuple)) and len(p) == 2 for p in value
-    ):
-        items = [tuple(p) for p in value]
-    else:
+    items = _items(value)
+    if items is None:
         raise ConfigError(f"{what} must be a mapping of str to str, e.g. {{'owner': 'ada'}}")
     for name, val in items:
         if not isinstance(name, str) or not isinstance(val, str):
             raise ConfigError(f"{what} names and values must be str, got {name!r}: {val!r}")
     return tuple((str(n), str(v)) for n, v in items)
+
+
+def _items(value: object) -> list[tuple[object, ...]] | None:
+    """A mapping's items, or a list/tuple of pairs as given; None for anything else."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 for p in value
+    ):
+        return [tuple(p) for p in value]
+    return None
+
+
+def _check_sse(sse: str | None, kms_key_id: str | None) -> None:
+    if sse is not None and sse not in SSE_ALGORITHMS:
+        raise ConfigError(f"sse must be one of {', '.join(SSE_ALGORITHMS)}, got {sse!r}")
+    if kms_key_id is not None and sse not in ("aws:kms", "aws:kms:dsse"):
+        raise ConfigError("sse_kms_key_id needs sse='aws:kms' (or 'aws:kms:dsse')")
 
 
 def _check_metadata(pairs: tuple[tuple[str, str], ...]) -> None:
@@ -257,6 +273,17 @@ def _check_tags(pairs: tuple[tuple[str, str], ...]) -> None:
     for name, value in pairs:
         if not 1 <= len(name) <= 128 or len(value) > 256:
             raise ConfigError(f"tag {name!r}: keys are 1-128 characters, values up to 256")
+
+
+_HEADER_FIELDS = (
+    "content_type",
+    "cache_control",
+    "content_encoding",
+    "content_disposition",
+    "content_language",
+    "sse_kms_key_id",
+)
+"""The ObjectOptions fields sent as HTTP header values exactly as given."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -292,30 +319,10 @@ class ObjectOptions:
         tags = _pairs(self.tagging, "tagging")
         _check_tags(tags)
         object.__setattr__(self, "tagging", FrozenMap(tags))
-        if self.acl is not None:
-            check_acl(self.acl)
-        if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
-            raise ConfigError(
-                f"{self.storage_class!r} is not a storage class; use one of "
-                + ", ".join(STORAGE_CLASSES)
-            )
-        if self.sse is not None and self.sse not in SSE_ALGORITHMS:
-            raise ConfigError(f"sse must be one of {', '.join(SSE_ALGORITHMS)}, got {self.sse!r}")
-        if self.sse_kms_key_id is not None and self.sse not in ("aws:kms", "aws:kms:dsse"):
-            raise ConfigError("sse_kms_key_id needs sse='aws:kms' (or 'aws:kms:dsse')")
-        if self.expires is not None and self.expires.utcoffset() is None:
-            raise ConfigError("expires must be a timezone-aware datetime (e.g. with tzinfo=UTC)")
+        self._check_choices()
         # These travel as HTTP header values, sent exactly as given: a CR or LF
         # would end the header (or smuggle another), so refuse them up front.
-        names = (
-            "content_type",
-            "cache_control",
-            "content_encoding",
-            "content_disposition",
-            "content_language",
-            "sse_kms_key_id",
-        )
-        fields = [(name, getattr(self, name)) for name in names]
+        fields = [(name, getattr(self, name)) for name in _HEADER_FIELDS]
         fields += [(f"metadata {name!r}", value) for name, value in metadata]
         fields += [(f"tag {name!r}", value) for name, value in tags]
         for what, value in fields:
@@ -324,6 +331,19 @@ class ObjectOptions:
                     f"{what}: value contains the control character {bad.group()!r}; "
                     "S3 header values cannot carry CR, LF or other control characters"
                 )
+
+    def _check_choices(self) -> None:
+        """The fields that take one of S3's names, and ``expires``."""
+        if self.acl is not None:
+            check_acl(self.acl)
+        if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
+            raise ConfigError(
+                f"{self.storage_class!r} is not a storage class; use one of "
+                + ", ".join(STORAGE_CLASSES)
+            )
+        _check_sse(self.sse, self.sse_kms_key_id)
+        if self.expires is not None and self.expires.utcoffset() is None:
+            raise ConfigError("expires must be a timezone-aware datetime (e.g. with tzinfo=UTC)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,18 +7,18 @@ rather than a conftest.py (which pytest imports by itself).
 from __future__ import annotations
 
 import uuid
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import s3flow
 from s3flow.config import MiB, RetryPolicy, TransferConfig
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from s3flow.testing.servers import S3Server
 
-__all__ = ["TEST_CONFIG", "open_client", "read_range", "temp_bucket"]
+__all__ = ["TEST_CONFIG", "open_client", "process_cluster", "read_range", "temp_bucket"]
 
 # Small parts and a fast retry policy, so multipart paths run on small files and
 # retries never wait long.
@@ -63,3 +63,22 @@ async def read_range(backend: Any, bucket: str, key: str, **kwargs: Any) -> tupl
 
     await backend.stream_range(bucket, key, sink=sink, **kwargs)
     return b"".join(c for b in batches for c in b), [sum(map(len, b)) for b in batches]
+
+
+@contextmanager
+def process_cluster(workers: int, *, timeout: float = 30) -> Iterator[Any]:
+    """A Dask LocalCluster of single-threaded worker processes on 127.0.0.1.
+
+    ``distributed`` is optional: callers ``pytest.importorskip`` it first.
+    """
+    import distributed
+
+    with distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        timeout=timeout,
+    ) as cluster:
+        yield cluster

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -108,12 +108,7 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
     except S3FlowError:
         raise
     except bex.ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        message = str(error.get("Message") or code or "request failed")
-        cls = error_for_code(code, status)
-        raise cls(hint(cls, message), bucket=bucket, key=key, code=code) from exc
+        raise _service_error(exc, bucket, key) from exc
     except bex.NoCredentialsError:
         raise CredentialsError(
             "no credentials found; pass access_key/secret_key, set AWS_ACCESS_KEY_ID and "
@@ -122,35 +117,68 @@ def translate_errors(bucket: str | None = None, key: str | None = None) -> Itera
             key=key,
         ) from None
     except bex.ParamValidationError as exc:
-        text = str(exc).splitlines()[-1]
-        cls = InvalidBucketName if "bucket name" in text.lower() else ConfigError
-        raise cls(text, bucket=bucket, key=key) from None
+        raise _invalid_parameter(exc, bucket, key) from None
     except bex.SSLError as exc:
-        cause = exc.kwargs.get("error")
-        if isinstance(cause, aiohttp.ClientConnectorCertificateError):
-            url = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
-            endpoint = f"{url.scheme}://{url.netloc}" if url.netloc else "the endpoint"
-            raise certificate_error(endpoint, str(cause.certificate_error)) from None
-        raise RetryableError(f"SSLError: {exc}".split("\n")[0], bucket=bucket, key=key) from exc
+        _raise_tls(exc, bucket, key)
     except _RETRYABLE_IO as exc:
-        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or _connector(exc)
-        text = network_text(exc, endpoint) if endpoint else f"{type(exc).__name__}: {exc}"
-        raise RetryableError(text.split("\n")[0], bucket=bucket, key=key) from exc
-    except bex.HTTPClientError as exc:
-        cause = exc.kwargs.get("error")
-        if type(exc) is not bex.HTTPClientError or not isinstance(
-            cause, (aiohttp.ClientResponseError, UnicodeDecodeError)
-        ):
+        raise _network_error(exc, bucket, key) from exc
+    except (bex.HTTPClientError, ValueError) as exc:
+        error = _malformed_answer(exc, bucket, key)
+        if error is None:
             raise
-        # aiohttp refused the answer's head ("Content-Length: 12abc", bytes not UTF-8).
-        said = cause.message if isinstance(cause, aiohttp.ClientResponseError) else str(cause)
-        what = said.split("\n")[0].rstrip(":")
-        raise malformed(what, bucket=bucket, key=key) from None
-    except ValueError as exc:
+        raise error from None
+
+
+def _service_error(exc: bex.ClientError, bucket: str | None, key: str | None) -> S3FlowError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    message = str(error.get("Message") or code or "request failed")
+    cls = error_for_code(code, status)
+    return cls(hint(cls, message), bucket=bucket, key=key, code=code)
+
+
+def _invalid_parameter(
+    exc: bex.ParamValidationError, bucket: str | None, key: str | None
+) -> S3FlowError:
+    text = str(exc).splitlines()[-1]
+    cls = InvalidBucketName if "bucket name" in text.lower() else ConfigError
+    return cls(text, bucket=bucket, key=key)
+
+
+def _raise_tls(exc: bex.SSLError, bucket: str | None, key: str | None) -> NoReturn:
+    # An untrusted certificate is the user's to fix (no retry); any other TLS failure may pass.
+    cause = exc.kwargs.get("error")
+    if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        url = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+        endpoint = f"{url.scheme}://{url.netloc}" if url.netloc else "the endpoint"
+        raise certificate_error(endpoint, str(cause.certificate_error)) from None
+    raise RetryableError(f"SSLError: {exc}".split("\n")[0], bucket=bucket, key=key) from exc
+
+
+def _network_error(exc: BaseException, bucket: str | None, key: str | None) -> S3FlowError:
+    endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or _connector(exc)
+    text = network_text(exc, endpoint) if endpoint else f"{type(exc).__name__}: {exc}"
+    return RetryableError(text.split("\n")[0], bucket=bucket, key=key)
+
+
+def _malformed_answer(
+    exc: bex.HTTPClientError | ValueError, bucket: str | None, key: str | None
+) -> S3FlowError | None:
+    """An answer botocore or aiohttp could not read, else None (not ours to map)."""
+    if isinstance(exc, ValueError):
         if not _raised_by_botocore_parser(exc):
-            raise
+            return None
         # A header or field that should be a number is not ("x-amz-mp-parts-count: two").
-        raise malformed(str(exc).split("\n")[0], bucket=bucket, key=key) from None
+        return malformed(str(exc).split("\n")[0], bucket=bucket, key=key)
+    cause = exc.kwargs.get("error")
+    if type(exc) is not bex.HTTPClientError or not isinstance(
+        cause, (aiohttp.ClientResponseError, UnicodeDecodeError)
+    ):
+        return None
+    # aiohttp refused the answer's head ("Content-Length: 12abc", bytes not UTF-8).
+    said = cause.message if isinstance(cause, aiohttp.ClientResponseError) else str(cause)
+    return malformed(said.split("\n")[0].rstrip(":"), bucket=bucket, key=key)
 
 
 def _raised_by_botocore_parser(exc: BaseException) -> bool:
@@ -394,32 +422,37 @@ async def resolve(
     if profile:
         session.set_config_variable("profile", profile)
     redact.install()
-    credentials: CredentialSource | None = None
-    keys: Credentials | None = None
     if access_key or secret_key:
         if not (access_key and secret_key):
             raise CredentialsError("give both access_key and secret_key, or neither")
-        keys = Credentials(access_key, secret_key, session_token)
+        keys: Credentials | None = Credentials(access_key, secret_key, session_token)
     else:
-        try:
-            found = await session.get_credentials()
-        except bex.ProfileNotFound as exc:
-            raise CredentialsError(f"{exc}; check --profile and ~/.aws/config") from None
-        except bex.BotoCoreError as exc:
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CredentialsError(f"could not get credentials: {text}") from None
+        found = await _session_credentials(session)
         if found is not None:
             chain = ChainCredentials(found)
             await chain.current()
-            credentials = chain
-        else:
-            keys = await anyio.to_thread.run_sync(read_boto_credentials)
-    if keys is not None:
-        redact.register_secret(keys.secret_key)
-        redact.register_secret(keys.session_token)
-        credentials = StaticCredentials(keys)
-    region = config.region or session.get_config_variable("region") or "us-east-1"
-    return BotocoreSetup(session, credentials, region, keys)
+            return BotocoreSetup(session, chain, _region(config, session), None)
+        keys = await anyio.to_thread.run_sync(read_boto_credentials)
+    if keys is None:
+        return BotocoreSetup(session, None, _region(config, session), None)
+    redact.register_secret(keys.secret_key)
+    redact.register_secret(keys.session_token)
+    return BotocoreSetup(session, StaticCredentials(keys), _region(config, session), keys)
+
+
+async def _session_credentials(session: AioSession) -> Any:
+    """The AWS chain's credentials (env, profile, IMDS...), None when it finds none."""
+    try:
+        return await session.get_credentials()
+    except bex.ProfileNotFound as exc:
+        raise CredentialsError(f"{exc}; check --profile and ~/.aws/config") from None
+    except bex.BotoCoreError as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CredentialsError(f"could not get credentials: {text}") from None
+
+
+def _region(config: ConnectConfig, session: AioSession) -> str:
+    return config.region or session.get_config_variable("region") or "us-east-1"
 
 
 # SSE-C: the calls that read or write an object's data carry the customer key.

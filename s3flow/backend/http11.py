@@ -598,32 +598,47 @@ class HttpClient:
         head = _request_head(method, target, headers, body)
         key = (scheme, host, port)
         async with self._limit:
-            while True:
-                conn = self._reuse(key)
-                reused = conn is not None
-                if conn is None:
-                    conn = await self._connect(scheme, host, port)
-                response = Response(conn, method)
-                try:
-                    await _exchange(conn, response, head, body)
-                except (HttpError, OSError) as error:
-                    conn.close()
-                    if reused and _stale(conn, error, method, headers):
-                        continue  # stale keep-alive connection: once more, on a new one
-                    if isinstance(error, HttpError):
-                        raise
-                    raise HttpError(f"{type(error).__name__}: {error}") from error
-                except BaseException:
-                    conn.close()
-                    raise
-                break
+            conn, response = await self._send(key, method, headers, head, body)
             try:
                 yield response
             except BaseException:
                 conn.close()
                 raise
-            if response.complete and response.keep_alive and conn.reusable:
-                conn.idle_since = time.monotonic()
-                self._idle.setdefault(key, []).append(conn)
-            else:
+            self._release(key, conn, response)
+
+    async def _send(
+        self,
+        key: tuple[str, str, int],
+        method: str,
+        headers: Mapping[str, str],
+        head: bytes,
+        body: bytes | bytearray | memoryview | None,
+    ) -> tuple[Connection, Response]:
+        """Send the request and read the answer's head, on a pooled or a new connection."""
+        while True:
+            conn = self._reuse(key)
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect(*key)
+            response = Response(conn, method)
+            try:
+                await _exchange(conn, response, head, body)
+            except (HttpError, OSError) as error:
                 conn.close()
+                if reused and _stale(conn, error, method, headers):
+                    continue  # stale keep-alive connection: once more, on a new one
+                if isinstance(error, HttpError):
+                    raise
+                raise HttpError(f"{type(error).__name__}: {error}") from error
+            except BaseException:
+                conn.close()
+                raise
+            return conn, response
+
+    def _release(self, key: tuple[str, str, int], conn: Connection, response: Response) -> None:
+        """Back to the pool if the body was read to its end on a reusable connection."""
+        if response.complete and response.keep_alive and conn.reusable:
+            conn.idle_since = time.monotonic()
+            self._idle.setdefault(key, []).append(conn)
+        else:
+            conn.close()

@@ -84,13 +84,18 @@ def _chunked(headers: dict[str, str]) -> bool:
     return True
 
 
+def _status_line(line: str) -> tuple[str, int, str]:
+    """(HTTP minor version, status, reason) of a status line."""
+    status_line = _STATUS_LINE.fullmatch(line)
+    if status_line is None:
+        raise HttpError(f"not an HTTP/1.x answer: {line[:80]!r}")
+    return status_line[1], int(status_line[2]), status_line[3] or ""
+
+
 def parse_head(head: bytes, method: str) -> Head:
     """Parse ``head`` (up to and including the blank line) of an answer to ``method``."""
     lines = head[:-4].decode("latin-1").split("\r\n")
-    status_line = _STATUS_LINE.fullmatch(lines[0])
-    if status_line is None:
-        raise HttpError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
-    minor, status, reason = status_line[1], int(status_line[2]), status_line[3] or ""
+    minor, status, reason = _status_line(lines[0])
     headers = _fields(lines[1:])
     length, chunked = _length(headers), _chunked(headers)
     tokens = {t.strip() for t in headers.get("connection", "").lower().split(",")}
@@ -102,15 +107,19 @@ def parse_head(head: bytes, method: str) -> Head:
     if status > 599:
         raise HttpError(f"status {status} is not an HTTP status")
     if method == "HEAD" or status in (204, 304):
-        length, chunked = 0, False
-    elif chunked:
+        return Head(status, reason, headers, keep, 0, False)
+    return Head(status, reason, headers, *_framing(keep, length, chunked))
+
+
+def _framing(keep: bool, length: int | None, chunked: bool) -> tuple[bool, int | None, bool]:
+    """(keep-alive, length, chunked) of an answer that has a body."""
+    if chunked:
         # Both framings given: chunked wins, and the connection may not be
         # trusted for another answer (RFC 9112, section 6.3).
-        keep = keep and length is None
-        length = None
-    elif length is None:
-        keep = False  # the body ends when the server closes
-    return Head(status, reason, headers, keep, length, chunked)
+        return keep and length is None, None, True
+    if length is None:
+        return False, None, False  # the body ends when the server closes
+    return keep, length, False
 
 
 def chunk_size(line: bytes) -> int:

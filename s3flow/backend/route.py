@@ -65,22 +65,32 @@ def choose_route(
         return Fallback("fast_path=False")
     if anonymous:
         return Fallback("no credentials: unsigned requests")
-    if config.endpoint_url is not None:
-        base = config.endpoint_url.rstrip("/")
-        if urlsplit(base).path:
-            return Fallback("an endpoint URL with a path")
-    else:
-        base = f"https://s3.{region}.amazonaws.com"
-        aws = (base, "https://s3.amazonaws.com")
-        if accelerate:
-            return Fallback("S3 Transfer Acceleration")
-        if resolved_endpoint is None or resolved_endpoint.rstrip("/") not in aws:
-            return Fallback("an AWS endpoint variant (FIPS, dual-stack, China, or configured)")
+    base = _base_url(config, region, resolved_endpoint, accelerate=accelerate)
+    if isinstance(base, Fallback):
+        return base
     parts = urlsplit(base)
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
         return Fallback(f"a proxy ({parts.scheme}_proxy): botocore sends through it")
     return Route(base, config.use_path_style)
+
+
+def _base_url(
+    config: ConnectConfig, region: str, resolved_endpoint: str | None, *, accelerate: bool
+) -> str | Fallback:
+    """The custom endpoint, or the plain regional AWS one botocore resolved too."""
+    if config.endpoint_url is not None:
+        base = config.endpoint_url.rstrip("/")
+        return Fallback("an endpoint URL with a path") if urlsplit(base).path else base
+    base = f"https://s3.{region}.amazonaws.com"
+    if accelerate:
+        return Fallback("S3 Transfer Acceleration")
+    if resolved_endpoint is None or resolved_endpoint.rstrip("/") not in (
+        base,
+        "https://s3.amazonaws.com",
+    ):
+        return Fallback("an AWS endpoint variant (FIPS, dual-stack, China, or configured)")
+    return base
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import importlib.util
 import logging
 import os
 import ssl
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD, canonical_query, quote_path, 
 from s3flow.errors import RetryableError, ServiceError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
     from s3flow.backend.credentials import Credentials, CredentialSource
     from s3flow.config import ConnectConfig, SseCustomerKey
@@ -175,13 +175,7 @@ class SignedSession:
         PutObject, CreateMultipartUpload, UploadPart, a copy), never with other calls."""
         if key is None or (self._sse_c is None and self._sse_c_source is None):
             return
-        names = {name for name, _ in query}
-        data = (
-            (method in ("GET", "HEAD") and names <= {"partNumber", "versionId"})
-            or (method == "PUT" and names in (set(), {"partNumber", "uploadId"}))
-            or (method == "POST" and names == {"uploads"})
-        )
-        if data and self._sse_c is not None:
+        if self._sse_c is not None and _object_data(method, query):
             headers.update(self._sse_c.headers())
         if "x-amz-copy-source" in headers and self._sse_c_source is not None:
             headers.update(self._sse_c_source.headers(copy_source=True))
@@ -243,6 +237,18 @@ class SignedSession:
             return True
         return False
 
+    def _log(self, method: str, host: str, target: str, status: int, creds: Credentials) -> None:
+        scheme, key_tail = self._scheme, creds.access_key[-4:]
+        _log.debug("%s %s://%s%s -> %s (key …%s)", method, scheme, host, target, status, key_tail)
+
+    async def _error(self, response: Response, bucket: str, key: str | None) -> S3FlowError:
+        """The error a non-2xx answer means (a region redirect is botocore's to follow)."""
+        self._delegate_redirects(response.status, response.headers)
+        answer = await _error_body(response)
+        return wire.error_for_response(
+            response.status, response.reason, answer, bucket or None, key
+        )
+
     @asynccontextmanager
     async def send(
         self,
@@ -268,41 +274,35 @@ class SignedSession:
         target = f"{path}?{qs}" if qs else path
         for attempt in (1, 2):
             creds, signed = await self._sign(method, path, query, headers, payload_hash)
-            try:
+            with self._transport_errors(bucket, key):
                 async with self._session.request(
                     self._scheme, hostname, self._port, method, target, signed, body
                 ) as response:
                     if _log.isEnabledFor(logging.DEBUG):  # --debug: each request, as botocore logs
-                        _log.debug(
-                            "%s %s://%s%s -> %s (key …%s)",
-                            method,
-                            self._scheme,
-                            host,
-                            target,
-                            response.status,
-                            creds.access_key[-4:],
-                        )
+                        self._log(method, host, target, response.status, creds)
                     if response.status >= 300:
-                        self._delegate_redirects(response.status, response.headers)
-                        answer = await _error_body(response)
-                        error = wire.error_for_response(
-                            response.status, response.reason, answer, bucket or None, key
-                        )
+                        error = await self._error(response, bucket, key)
                         self._explain(error, response.status, method, key)
                         if await self._refreshed(error, attempt, creds):
                             continue
                         raise error
                     yield response
                     return
-            except BodyTooLarge as exc:
-                raise ServiceError(
-                    f"{exc}; not an S3 answer (check the endpoint)", bucket=bucket or None, key=key
-                ) from None
-            except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
-                raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
-            except _NETWORK_ERRORS as exc:
-                text = network_text(exc, f"{self._scheme}://{self.host}")
-                raise RetryableError(text, bucket=bucket or None, key=key) from exc
+
+    @contextmanager
+    def _transport_errors(self, bucket: str, key: str | None) -> Iterator[None]:
+        """What went wrong below the answer (connection, TLS, size), as S3FlowError."""
+        try:
+            yield
+        except BodyTooLarge as exc:
+            raise ServiceError(
+                f"{exc}; not an S3 answer (check the endpoint)", bucket=bucket or None, key=key
+            ) from None
+        except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
+            raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
+        except _NETWORK_ERRORS as exc:
+            text = network_text(exc, f"{self._scheme}://{self.host}")
+            raise RetryableError(text, bucket=bucket or None, key=key) from exc
 
     async def get_into(
         self,
@@ -325,15 +325,10 @@ class SignedSession:
             creds, signed = await self._sign("GET", path, [], headers, UNSIGNED_PAYLOAD)
             lines = [f"GET {path} HTTP/1.1", *(f"{n}: {v}" for n, v in signed.items())]
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-            try:
+            with self._transport_errors(bucket, key):
                 answer = await client.get_into(
                     (self._scheme, hostname, self._port), head, accept, write
                 )
-            except ssl.SSLCertVerificationError as exc:  # never retried: it cannot get better
-                raise certificate_error(f"{self._scheme}://{self.host}", str(exc)) from None
-            except _NETWORK_ERRORS as exc:
-                text = network_text(exc, f"{self._scheme}://{self.host}")
-                raise RetryableError(text, bucket=bucket, key=key) from exc
             got = Headers(answer.headers)
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug(
@@ -376,3 +371,14 @@ async def _error_body(response: Response) -> bytes:
         return await response.read(ERROR_BODY_LIMIT)
     except BodyTooLarge:
         return b""
+
+
+def _object_data(method: str, query: list[tuple[str, str]]) -> bool:
+    """Whether the request reads or writes an object's data: GET, HEAD, PutObject,
+    UploadPart, CreateMultipartUpload (what S3 wants the SSE-C key with)."""
+    names = {name for name, _ in query}
+    return (
+        (method in ("GET", "HEAD") and names <= {"partNumber", "versionId"})
+        or (method == "PUT" and names in (set(), {"partNumber", "uploadId"}))
+        or (method == "POST" and names == {"uploads"})
+    )

@@ -168,7 +168,11 @@ def head_info(
     )
 
 
-def parse_xml(body: bytes) -> tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]]:
+Records = list[tuple[str, dict[str, str]]]
+"""Each non-leaf child of an XML answer's root: its name and its leaf fields."""
+
+
+def parse_xml(body: bytes) -> tuple[str, dict[str, str], Records]:
     """Root name, the root's leaf children as text, and each non-leaf child's leaves.
 
     Namespaces are dropped. Raises ``ET.ParseError`` on a malformed body.
@@ -208,15 +212,22 @@ def error_for_response(
 
 def result_fields(body: bytes, status: int, bucket: str, key: str | None) -> dict[str, str]:
     """Leaf fields of a 2xx XML answer; a 200 carrying ``<Error>`` raises it."""
+    return _result(body, status, bucket, key)[0]
+
+
+def _result(
+    body: bytes, status: int, bucket: str, key: str | None
+) -> tuple[dict[str, str], Records]:
+    """Fields and records of a 2xx XML answer; a 200 carrying ``<Error>`` raises it."""
     try:
-        root, fields, _ = parse_xml(body)
+        root, fields, records = parse_xml(body)
     except ET.ParseError:
         raise RetryableError(
             f"malformed XML answer ({len(body)} bytes)", bucket=bucket, key=key
         ) from None
     if root == "Error":
         raise error_for_response(status, None, body, bucket, key)
-    return fields
+    return fields, records
 
 
 def list_page(body: bytes, status: int, bucket: str) -> ListPage:
@@ -229,12 +240,7 @@ def list_page(body: bytes, status: int, bucket: str) -> ListPage:
     >>> page.objects[0].key, page.objects[0].size, page.objects[0].etag, page.prefixes
     ('a b%', 3, 'e', ('d/',))
     """
-    try:
-        root, fields, records = parse_xml(body)
-    except ET.ParseError:
-        raise RetryableError(f"malformed XML answer ({len(body)} bytes)", bucket=bucket) from None
-    if root == "Error":
-        raise error_for_response(status, None, body, bucket, None)
+    fields, records = _result(body, status, bucket, None)
     if "Contents" in fields or "CommonPrefixes" in fields:  # an empty element: no Key
         raise ServiceError("malformed listing answer: an entry without a key", bucket=bucket)
     decode = unquote_plus if fields.get("EncodingType") == "url" else str
@@ -252,6 +258,10 @@ def list_page(body: bytes, status: int, bucket: str) -> ListPage:
     prefixes = tuple(
         decode(_required(r, "Prefix", bucket)) for name, r in records if name == "CommonPrefixes"
     )
+    return ListPage(objects=objects, prefixes=prefixes, next_token=_next_token(fields, bucket))
+
+
+def _next_token(fields: Mapping[str, str], bucket: str) -> str | None:
     truncated = fields.get("IsTruncated", "false")
     if truncated not in ("true", "false"):
         raise ServiceError(
@@ -260,11 +270,7 @@ def list_page(body: bytes, status: int, bucket: str) -> ListPage:
             bucket=bucket,
         )
     token = fields.get("NextContinuationToken") if truncated == "true" else None
-    return ListPage(
-        objects=objects,
-        prefixes=prefixes,
-        next_token=continuation(truncated == "true", token, bucket),
-    )
+    return continuation(truncated == "true", token, bucket)
 
 
 def continuation(truncated: bool, token: str | None, bucket: str) -> str | None:

@@ -175,17 +175,22 @@ class Mover:
         local, remote = (self.src, self.dst) if self.src.is_local else (self.dst, self.src)
         assert isinstance(local.root, Path)
         assert remote.backend is not None
-        bucket, key = remote.location.bucket, remote.s3_key(source.key)
-        info = await remote.backend.head_object(bucket, key)
-        part_size = None
-        if (info.parts or 0) > 1 or "-" in info.etag or "-" in (info.checksum or ""):
-            part_size = (await remote.backend.head_object(bucket, key, part_number=1)).size
-        plan = plan_digest(info.etag, info.checksum, parts=info.parts, part_size=part_size)
+        plan = await _remote_plan(remote.backend, remote.location.bucket, remote.s3_key(source.key))
         if plan is None:
             return False
         path = local_path(local.root, source.key)
         digests, whole = await run_io(path, hash_file, path, plan)
         return digest_matches(plan, digests, whole_md5=whole)
+
+
+async def _remote_plan(backend: S3Backend, bucket: str, key: str) -> DigestPlan | None:
+    """How to hash a local file to compare it with the object (None: it cannot be)."""
+    info = await backend.head_object(bucket, key)
+    part_size = None
+    # A multipart object's digest depends on its part size, which only part 1's head tells.
+    if (info.parts or 0) > 1 or "-" in info.etag or "-" in (info.checksum or ""):
+        part_size = (await backend.head_object(bucket, key, part_number=1)).size
+    return plan_digest(info.etag, info.checksum, parts=info.parts, part_size=part_size)
 
 
 def hash_file(path: Path, plan: DigestPlan) -> tuple[list[PartDigest], str | None]:

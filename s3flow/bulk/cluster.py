@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -126,17 +127,12 @@ def run_shard(task: ShardTask, opener: Opener) -> SyncSummary:
 
 
 async def _run_shard(task: ShardTask, opener: Opener) -> SyncSummary:
-    if task.source is not None and task.source == task.dest:
-        async with opener(task.source) as backend:
-            return await sync(
-                task.src,
-                task.dst,
-                source_backend=backend,
-                dest_backend=backend,
-                config=task.config,
-                options=task.options,
-            )
-    async with _maybe(opener, task.source) as source, _maybe(opener, task.dest) as dest:
+    async with AsyncExitStack() as stack:
+        source = await stack.enter_async_context(_maybe(opener, task.source))
+        if task.source is not None and task.source == task.dest:
+            dest = source  # one connection for one endpoint (and its server-side copies)
+        else:
+            dest = await stack.enter_async_context(_maybe(opener, task.dest))
         return await sync(
             task.src,
             task.dst,

@@ -170,12 +170,11 @@ def step(
     Returns the action (if any) and whether to advance the source and the
     destination. Shared by :func:`diff` and the runner's async merge.
     """
-    if src is not None and (dst is None or before(src.key, dst.key, order)):
-        return Copy(src, "new"), True, False
-    if dst is not None and (src is None or before(dst.key, src.key, order)):
+    if src is None or (dst is not None and before(dst.key, src.key, order)):
+        assert dst is not None  # the merge stops when both sides are exhausted
         return (Delete(dst) if delete else None), False, True
-    assert src is not None
-    assert dst is not None
+    if dst is None or before(src.key, dst.key, order):
+        return Copy(src, "new"), True, False
     return decide(src, dst, mode), True, True
 
 

@@ -181,6 +181,19 @@ class Job:
         for_local_dest: bool = False,
     ) -> AsyncIterator[list[Entry]]:
         """``shard`` is given for the source: what cannot be read there is failed, named."""
+        filters = self.options.filters
+        async for page in self._raw(end, span, order, shard):
+            if filters:
+                page = [e for e in page if filters.allows(e.key)]
+            if for_local_dest:
+                page = self._without_folders(page, shard)
+            if page:
+                yield page
+
+    def _raw(
+        self, end: Endpoint, span: KeyRange, order: Order, shard: Shard | None
+    ) -> AsyncIterator[list[Entry]]:
+        """One side's pages as listed (or stat-ed, for a key list), before any filter."""
 
         def unreadable(key: str, reason: str, subtree: bool) -> None:
             if shard is not None:
@@ -191,9 +204,9 @@ class Job:
                 self.warn_listed(shard, key, reason, subtree=subtree)
 
         if self.keys is not None:
-            raw = self._by_keys(end, span, shard)
-        elif isinstance(end.root, Path):
-            raw = walk_local(
+            return self._by_keys(end, span, shard)
+        if isinstance(end.root, Path):
+            return walk_local(
                 end.root,
                 span,
                 order=order,
@@ -201,17 +214,8 @@ class Job:
                 on_error=unreadable,
                 on_warning=odd,
             )
-        else:
-            assert end.backend is not None
-            raw = list_s3(end.backend, end.location.bucket, end.location.key, span)
-        filters = self.options.filters
-        async for page in raw:
-            if filters:
-                page = [e for e in page if filters.allows(e.key)]
-            if for_local_dest:
-                page = self._without_folders(page, shard)
-            if page:
-                yield page
+        assert end.backend is not None
+        return list_s3(end.backend, end.location.bucket, end.location.key, span)
 
     def _without_folders(self, page: list[Entry], shard: Shard | None) -> list[Entry]:
         """Keys ending in "/" cannot be files. Empty ones are folder markers (directories
@@ -251,35 +255,48 @@ class Job:
     async def run(self, item: tuple[Shard, int, Action]) -> None:
         """Worker: carry out one action; per-object failures are recorded, not raised."""
         shard, seq, action = item
-        entry, dry = action.entry, self.options.dry_run
         try:
-            if isinstance(action, Check):
-                if await self.mover.same_content(action.entry, action.dest):
-                    self.skip(entry, "same content")
-                    await self.finished(shard, seq)
-                    return
-                action = Copy(entry, "checksum")
-            if isinstance(action, Copy):
-                if isinstance(self.mover.dst.root, Path) and not dry:
-                    self.written_dirs.add(self.mover.dst.root.joinpath(*entry.key.split("/")[:-1]))
-                size = entry.size if dry else await self.mover.copy(entry)
-                if self.manifest is not None and isinstance(self.mover.dst.root, Path):
-                    self.renamed.append(self.mover.dst.root.joinpath(*entry.key.split("/")))
-                self._copied(entry, size, action.reason)
-            elif isinstance(action, Delete):
-                if not dry and not self.mover.dst.is_local:
-                    self.deletes.append((shard, seq, entry))
-                    if len(self.deletes) >= self.options.delete_batch:
-                        await self.flush_deletes()
-                    return
-                if not dry:
-                    await self.mover.delete_local(entry.key)
-                self._deleted(entry)
+            settled = await self._act(shard, seq, action)
         except S3FlowError as error:
-            self.fail(entry, str(error))
-            await self.finished(shard, seq, failed=entry.key)  # never under a watermark
+            self.fail(action.entry, str(error))
+            await self.finished(shard, seq, failed=action.entry.key)  # never under a watermark
             return
-        await self.finished(shard, seq)
+        if settled:
+            await self.finished(shard, seq)
+
+    async def _act(self, shard: Shard, seq: int, action: Action) -> bool:
+        """Carry out ``action``; False when it waits in the delete batch (settled there)."""
+        if isinstance(action, Check):
+            if await self.mover.same_content(action.entry, action.dest):
+                self.skip(action.entry, "same content")
+                return True
+            action = Copy(action.entry, "checksum")
+        if isinstance(action, Copy):
+            await self._copy(action.entry, action.reason)
+        elif isinstance(action, Delete):
+            return await self._delete(shard, seq, action.entry)
+        return True
+
+    async def _copy(self, entry: Entry, reason: str) -> None:
+        dry, root = self.options.dry_run, self.mover.dst.root
+        if isinstance(root, Path) and not dry:
+            self.written_dirs.add(root.joinpath(*entry.key.split("/")[:-1]))
+        size = entry.size if dry else await self.mover.copy(entry)
+        if self.manifest is not None and isinstance(root, Path):
+            self.renamed.append(root.joinpath(*entry.key.split("/")))
+        self._copied(entry, size, reason)
+
+    async def _delete(self, shard: Shard, seq: int, entry: Entry) -> bool:
+        dry = self.options.dry_run
+        if not dry and not self.mover.dst.is_local:
+            self.deletes.append((shard, seq, entry))
+            if len(self.deletes) >= self.options.delete_batch:
+                await self.flush_deletes()
+            return False
+        if not dry:
+            await self.mover.delete_local(entry.key)
+        self._deleted(entry)
+        return True
 
     async def flush_deletes(self) -> None:
         batch, self.deletes = self.deletes, []

@@ -121,26 +121,35 @@ def _load(path: Path, job: dict[str, str], order: Order) -> Done:
             except json.JSONDecodeError:
                 continue  # a torn last line from a killed run
             if n == 0:
-                if record != {"manifest": 1, **job}:
-                    raise ConfigError(
-                        f"manifest {path} belongs to another job ({record}); "
-                        "give a new manifest path or remove it"
-                    )
-            elif not isinstance(record, dict):
-                continue
-            elif "w" in record:
-                # Lines of older versions carry no time: they never cover anything.
-                slot = (record.get("after"), float(record.get("t", float("-inf"))))
-                if record["w"] is not None and (
-                    slot not in done.intervals or before(done.intervals[slot], record["w"], order)
-                ):
-                    done.intervals[slot] = record["w"]
-            elif "k" in record and isinstance(record.get("s"), list):
-                done.keys[record["k"]] = record["s"]
-                if len(done.keys) % _PRUNE_EVERY == 0:
-                    done.prune()
+                _check_header(path, record, job)
+            elif isinstance(record, dict):
+                _apply(done, record)
     done.prune()
     return done
+
+
+def _check_header(path: Path, record: object, job: dict[str, str]) -> None:
+    if record != {"manifest": 1, **job}:
+        raise ConfigError(
+            f"manifest {path} belongs to another job ({record}); "
+            "give a new manifest path or remove it"
+        )
+
+
+def _apply(done: Done, record: dict[str, Any]) -> None:
+    """One manifest line: a watermark (``w``) or a key record (``k``); others are ignored."""
+    if "w" in record:
+        # Lines of older versions carry no time: they never cover anything.
+        slot = (record.get("after"), float(record.get("t", float("-inf"))))
+        mark = record["w"]
+        if mark is not None and (
+            slot not in done.intervals or before(done.intervals[slot], mark, done.order)
+        ):
+            done.intervals[slot] = mark
+    elif "k" in record and isinstance(record.get("s"), list):
+        done.keys[record["k"]] = record["s"]
+        if len(done.keys) % _PRUNE_EVERY == 0:
+            done.prune()
 
 
 async def load_manifest(path: Path, job: dict[str, str], *, order: Order = "s3") -> Done:

@@ -6,7 +6,7 @@ them without importing each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Literal
 
 from s3flow.bulk.diff import MODES, CompareMode
@@ -92,6 +92,9 @@ class SyncOptions:
             raise ConfigError(f"delete_batch must be 1..1000, got {self.delete_batch}")
         if self.delete and self.compare == "always":
             raise ConfigError("delete needs a comparison; it cannot be used with compare='always'")
+        self._check_order()
+
+    def _check_order(self) -> None:
         if self.order not in ("auto", "s3", "path"):
             raise ConfigError(f"order must be auto, s3 or path, got {self.order!r}")
         if self.order == "path" and not order_free(self.spans):
@@ -126,16 +129,13 @@ class SyncSummary:
 
     def merge(self, other: SyncSummary, *, max_failed_keys: int = 1000) -> SyncSummary:
         """Add two summaries (shards of one job); elapsed is the longer one."""
+        counts = {
+            f.name: getattr(self, f.name) + getattr(other, f.name)
+            for f in fields(self)
+            if f.type == "int"  # a string: this module's annotations are postponed
+        }
         return SyncSummary(
-            copied=self.copied + other.copied,
-            copied_bytes=self.copied_bytes + other.copied_bytes,
-            skipped=self.skipped + other.skipped,
-            skipped_bytes=self.skipped_bytes + other.skipped_bytes,
-            deleted=self.deleted + other.deleted,
-            deleted_bytes=self.deleted_bytes + other.deleted_bytes,
-            failed=self.failed + other.failed,
-            failed_bytes=self.failed_bytes + other.failed_bytes,
-            warned=self.warned + other.warned,
+            **counts,
             elapsed=max(self.elapsed, other.elapsed),
             failed_keys=(self.failed_keys + other.failed_keys)[:max_failed_keys],
             dry_run=self.dry_run and other.dry_run,

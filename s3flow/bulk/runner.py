@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import anyio
 
@@ -81,15 +81,7 @@ async def sync(
     options = options or SyncOptions()
     config = config or TransferConfig()
     started = time.monotonic()
-    source, dest = _endpoint(src, source_backend, "source"), _endpoint(dst, dest_backend, "dest")
-    if source.is_local and dest.is_local:
-        raise ConfigError("both sides are local; one of them must be an s3:// location")
-    if isinstance(src, Path) and not await anyio.Path(src).is_dir():
-        # An empty listing here would make --delete wipe the destination.
-        raise LocalFileError(
-            "source directory does not exist or is not a directory; nothing was changed",
-            path=str(src),
-        )
+    source, dest = await _endpoints(src, dst, source_backend, dest_backend)
     server_side = options.server_side_copy
     if server_side is None:
         server_side = source_backend is not None and source_backend is dest_backend
@@ -129,29 +121,41 @@ async def sync(
     return await job.close()
 
 
+class JobArgs(TypedDict, total=False):
+    """What :func:`copy_tree` passes on to :func:`sync` as given."""
+
+    source_backend: S3Backend | None
+    dest_backend: S3Backend | None
+    config: TransferConfig | None
+    budget: ByteBudget | None
+    limit: AdaptiveLimit | None
+
+
 async def copy_tree(
-    src: Side,
-    dst: Side,
-    *,
-    source_backend: S3Backend | None = None,
-    dest_backend: S3Backend | None = None,
-    config: TransferConfig | None = None,
-    options: SyncOptions | None = None,
-    budget: ByteBudget | None = None,
+    src: Side, dst: Side, *, options: SyncOptions | None = None, **job: Unpack[JobArgs]
 ) -> SyncSummary:
     """``cp --recursive``: copy every source object, without listing the destination.
 
-    Example: ``await copy_tree(S3Location("a", "x/"), Path("out"), source_backend=b)``.
+    Takes :func:`sync`'s arguments. Example:
+    ``await copy_tree(S3Location("a", "x/"), Path("out"), source_backend=b)``.
     """
-    return await sync(
-        src,
-        dst,
-        source_backend=source_backend,
-        dest_backend=dest_backend,
-        config=config,
-        options=copy_all(options),
-        budget=budget,
-    )
+    return await sync(src, dst, options=copy_all(options), **job)
+
+
+async def _endpoints(
+    src: Side, dst: Side, source_backend: S3Backend | None, dest_backend: S3Backend | None
+) -> tuple[Endpoint, Endpoint]:
+    """Both sides of a job, checked: one of them remote, a local source a directory."""
+    source, dest = _endpoint(src, source_backend, "source"), _endpoint(dst, dest_backend, "dest")
+    if source.is_local and dest.is_local:
+        raise ConfigError("both sides are local; one of them must be an s3:// location")
+    if isinstance(src, Path) and not await anyio.Path(src).is_dir():
+        # An empty listing here would make --delete wipe the destination.
+        raise LocalFileError(
+            "source directory does not exist or is not a directory; nothing was changed",
+            path=str(src),
+        )
+    return source, dest
 
 
 def _endpoint(side: Side, backend: S3Backend | None, name: str) -> Endpoint:
@@ -176,8 +180,6 @@ async def _produce(
     """
     shard = job.shard(span)
     options = job.options
-    # cp -r lists no destination and deletes nothing: the source's order is irrelevant.
-    unordered = options.compare == "always" and options.manifest is None and not options.delete
     order: Order = "path" if options.order == "path" else "s3"
     adaptive = options.order == "auto" and order_free((span,))
     # A path-order source read as s3 acts in s3 order but has not listed every smaller
@@ -185,40 +187,73 @@ async def _produce(
     # records until its order is known. A local source is walked in s3 order; the keys
     # it holds back are numbered when held, so no watermark passes them.
     shard.ordered = order == "s3" and not (adaptive and not job.mover.src.is_local)
-    seen: _Seen | None = None
-    while True:
-        held: list[tuple[Entry, int]] | None = [] if adaptive else None
-        spool = await DeleteSpool.open() if options.delete else None
-        src_pages, dst_pages = job.listings(shard, span, order)
-        src = _Cursor(src_pages, "source", order, check=not unordered, adaptive=adaptive)
-        dst = _Cursor(dst_pages, "destination", order, check=not unordered, adaptive=adaptive)
-        try:
-            await src.fill()
-            await dst.fill()
-            await _merge(job, shard, src, dst, send, spool, seen, held)
-            for entry, seq in held or ():  # s3 order held to the end: these keys are new
-                await _queue(job, send, (shard, seq, Copy(entry, "new")))  # never the manifest's
-            if spool is not None:  # the listings were in order to the end: deleting is safe
-                async for batch in spool.drain():
-                    for entry in batch:
-                        if job.held(entry.key):  # the source has it; it could not be read
-                            continue
-                        await _queue(job, send, (shard, job.track(shard, entry.key), Delete(entry)))
-            break
-        except _PathOrderSeen:
-            # Every source key before the head was acted on (copies are never wrong,
-            # at worst repeated; deletes were only spooled). The head is the first
-            # key not reached, in the order the source was read in.
-            seen = _Seen(
-                src.head, "s3" if job.mover.src.is_local else "path", {e.key for e, _ in held or ()}
-            )
-            order, adaptive, shard.ordered = "path", False, False
-        finally:
-            if spool is not None:
-                spool.close()
-            await src.close()
-            await dst.close()
+    seen = await _pass(job, shard, span, send, order, adaptive=adaptive)
+    if seen is not None:  # a file-tree listing: again in path order, past what was acted on
+        order, adaptive, shard.ordered = "path", False, False
+        await _pass(job, shard, span, send, order, adaptive=adaptive, seen=seen)
     shard.listed = True
+
+
+async def _pass(
+    job: Job,
+    shard: Shard,
+    span: KeyRange,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    order: Order,
+    *,
+    adaptive: bool,
+    seen: _Seen | None = None,
+) -> _Seen | None:
+    """List and merge the shard once in ``order``; returns what it acted on when an
+    adaptive pass finds a path-order source (to be listed again), else None."""
+    options = job.options
+    check = _checks_order(options)
+    held: list[tuple[Entry, int]] | None = [] if adaptive else None
+    spool = await DeleteSpool.open() if options.delete else None
+    src_pages, dst_pages = job.listings(shard, span, order)
+    src = _Cursor(src_pages, "source", order, check=check, adaptive=adaptive)
+    dst = _Cursor(dst_pages, "destination", order, check=check, adaptive=adaptive)
+    try:
+        await src.fill()
+        await dst.fill()
+        await _merge(job, shard, src, dst, send, spool, seen, held)
+        await _flush(job, shard, send, held, spool)
+    except _PathOrderSeen:
+        # Every source key before the head was acted on (copies are never wrong,
+        # at worst repeated; deletes were only spooled). The head is the first
+        # key not reached, in the order the source was read in.
+        return _Seen(
+            src.head, "s3" if job.mover.src.is_local else "path", {e.key for e, _ in held or ()}
+        )
+    finally:
+        if spool is not None:
+            spool.close()
+        await src.close()
+        await dst.close()
+    return None
+
+
+def _checks_order(options: SyncOptions) -> bool:
+    # cp -r lists no destination and deletes nothing: the source's order is irrelevant.
+    return not (options.compare == "always" and options.manifest is None and not options.delete)
+
+
+async def _flush(
+    job: Job,
+    shard: Shard,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    held: list[tuple[Entry, int]] | None,
+    spool: DeleteSpool | None,
+) -> None:
+    """Queue what the merge kept back until the listings ended."""
+    for entry, seq in held or ():  # s3 order held to the end: these keys are new
+        await _queue(job, send, (shard, seq, Copy(entry, "new")))  # never the manifest's
+    if spool is not None:  # the listings were in order to the end: deleting is safe
+        async for batch in spool.drain():
+            for entry in batch:
+                if job.held(entry.key):  # the source has it; it could not be read
+                    continue
+                await _queue(job, send, (shard, job.track(shard, entry.key), Delete(entry)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +263,10 @@ class _Seen:
     head: Entry | None
     order: Order
     held: set[str]
+
+    def acted_on(self, action: Action) -> bool:
+        """Whether the first pass did ``action`` already (it only spooled deletes)."""
+        return not isinstance(action, Delete) and self.covers(action.entry.key)
 
     def covers(self, key: str) -> bool:
         if key in self.held:
@@ -252,35 +291,61 @@ async def _merge(
     """``held``: while the order is unknown, a source key that is new only in s3 order
     (the destination's head sorts after it in s3 order, before it in path order) is
     held back instead of copied: a file-tree listing may still bring it."""
-    mode, delete, order, done = job.options.compare, job.options.delete, src.order, job.done
+    mode, delete, order = job.options.compare, job.options.delete, src.order
     while src.head is not None or dst.head is not None:
         action, take_src, take_dst = step(src.head, dst.head, mode=mode, delete=delete, order=order)
-        if action is None:
-            pass
-        elif seen is not None and not isinstance(action, Delete) and seen.covers(action.entry.key):
-            pass  # the first pass acted on it already
-        elif (
-            held is not None
-            and isinstance(action, Copy)
-            and dst.head is not None
-            and before(dst.head.key, action.entry.key, "path")
-        ):
-            held.append((action.entry, job.track(shard, action.entry.key)))
-        elif done is not None and _unsettled(action, mode) and done.covers(action.entry):
-            # The manifest only spares work the listings cannot settle: a copy with
-            # nothing to compare with, a content check.
-            job.skip(action.entry, "manifest")
-        elif isinstance(action, Skip):  # inline: the commonest action of a resync
-            job.skip(action.entry, "unchanged")
-            await job.finished(shard, job.track(shard, action.entry.key))
-        elif isinstance(action, Delete) and spool is not None:
-            await spool.add(action.entry)
-        else:
-            await _queue(job, send, (shard, job.track(shard, action.entry.key), action))
+        if action is not None:
+            await _settle(job, shard, action, dst.head, send, spool, seen, held)
         if take_src and not src.advance():
             await src.fill()
         if take_dst and not dst.advance():
             await dst.fill()
+
+
+async def _settle(
+    job: Job,
+    shard: Shard,
+    action: Action,
+    dst_head: Entry | None,
+    send: MemoryObjectSendStream[tuple[Shard, int, Action]],
+    spool: DeleteSpool | None,
+    seen: _Seen | None,
+    held: list[tuple[Entry, int]] | None,
+) -> None:
+    """Act on one merge step: drop it, hold it back, skip it, spool it or queue it."""
+    key = action.entry.key
+    if seen is not None and seen.acted_on(action):
+        return
+    if held is not None and _new_only_in_s3_order(action, dst_head):
+        held.append((action.entry, job.track(shard, key)))
+    elif _manifest_settles(job, action):
+        job.skip(action.entry, "manifest")
+    elif isinstance(action, Skip):  # inline: the commonest action of a resync
+        job.skip(action.entry, "unchanged")
+        await job.finished(shard, job.track(shard, key))
+    elif isinstance(action, Delete) and spool is not None:
+        await spool.add(action.entry)
+    else:
+        await _queue(job, send, (shard, job.track(shard, key), action))
+
+
+def _new_only_in_s3_order(action: Action, dst_head: Entry | None) -> bool:
+    """A copy whose destination head sorts after it in s3 order but before it in path
+    order: a file-tree listing may still bring the key."""
+    return (
+        isinstance(action, Copy)
+        and dst_head is not None
+        and before(dst_head.key, action.entry.key, "path")
+    )
+
+
+def _manifest_settles(job: Job, action: Action) -> bool:
+    # The manifest only spares work the listings cannot settle: a copy with
+    # nothing to compare with, a content check.
+    done = job.done
+    return (
+        done is not None and _unsettled(action, job.options.compare) and done.covers(action.entry)
+    )
 
 
 async def _queue(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from s3flow.backend.protocol import S3Backend, Version
 from s3flow.errors import ConfigError, InvalidKey
-from s3flow.models import DeleteFailure, DeleteResult
+from s3flow.models import BUCKET_ACLS, DeleteFailure, DeleteResult
 from s3flow.scheduler import run_bounded
 
 if TYPE_CHECKING:
@@ -14,16 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CANNED_ACLS", "delete_objects", "delete_versions", "presign", "set_acl", "validate_key"]
 
-CANNED_ACLS = (
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-    "log-delivery-write",
-)
+CANNED_ACLS = BUCKET_ACLS  # set_acl serves buckets and objects alike
 
 
 def validate_key(bucket: str, key: str) -> None:

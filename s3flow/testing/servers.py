@@ -45,6 +45,7 @@ from s3flow.backend.sigv4 import UNSIGNED_PAYLOAD
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from email.message import Message
 
 MOTO_ACCESS_KEY = "moto-access-key"
 MOTO_SECRET_KEY = "moto-secret-key-do-not-print"
@@ -174,19 +175,25 @@ def s3_request(
         payload_hash=hashlib.sha256(body).hexdigest(),
     )
     req = urllib.request.Request(url, data=data, headers=signed, method=method)
-    opener = _OPENER
-    if url.startswith("https:") and server.ca_file:
-        tls = ssl.create_default_context(cafile=server.ca_file)
-        handlers = (urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls))
-        opener = urllib.request.build_opener(*handlers)
     try:
-        with opener.open(req, timeout=timeout) as resp:
-            return S3Response(
-                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-            )
+        with _opener(server, url).open(req, timeout=timeout) as resp:
+            return S3Response(resp.status, _lowered(resp.headers), resp.read())
     except urllib.error.HTTPError as err:
         with err:
-            return S3Response(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            return S3Response(err.code, _lowered(err.headers), err.read())
+
+
+def _lowered(headers: Message) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _opener(server: S3Server, url: str) -> urllib.request.OpenerDirector:
+    """Never via a proxy; over https trusting ``server.ca_file`` when it has one."""
+    if not (url.startswith("https:") and server.ca_file):
+        return _OPENER
+    tls = ssl.create_default_context(cafile=server.ca_file)
+    handlers = (urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls))
+    return urllib.request.build_opener(*handlers)
 
 
 def find_weed() -> str:
@@ -330,43 +337,69 @@ class SeaweedFS:
         if self._server is not None:
             return self._server
         weed = find_weed()
+        conf, data = self._make_dirs()
+        (access, secret), *alternates = self._write_identities(conf)
+        free = _free_ports(5 if self._https else 4)
+        ports = dict(zip(("master", "volume", "filer", "s3"), free[:4], strict=True))
+        self._master_port = ports["master"]
+        cmd = [weed, "server", f"-dir={data}", f"-s3.config={conf / 'identities.json'}"]
+        cmd += [f"-{name}.port={port}" for name, port in ports.items()]
+        cmd += [f"-{name}.port.grpc={port + _GRPC_OFFSET}" for name, port in ports.items()]
+        cmd += [*_WEED_FLAGS, *self._extra_args]
+        https_endpoint = ca_file = None
+        if self._https:
+            https_endpoint, ca_file = self._serve_tls(cmd, conf, free[4])
+        if self._domain_name:
+            cmd.append(f"-s3.domainName={self._domain_name}")
+        self._spawn(cmd, conf, data)
+        server = S3Server(
+            f"http://127.0.0.1:{ports['s3']}",
+            access,
+            secret,
+            https_endpoint=https_endpoint,
+            ca_file=ca_file,
+            domain_name=self._domain_name,
+            alternate_keys=tuple(alternates),
+        )
+        self._wait_ready(server)
+        self._server = server
+        return server
+
+    def _make_dirs(self) -> tuple[Path, Path]:
+        """A fresh config dir, and the data dir (made here unless given)."""
         conf = Path(tempfile.mkdtemp(prefix="s3flow-weed-conf-"))
         self._owned.append(conf)
         if self._data_dir is None:
             self._data_dir = Path(tempfile.mkdtemp(prefix="s3flow-weed-data-"))
             self._owned.append(self._data_dir)
         self._data_dir.mkdir(parents=True, exist_ok=True)
+        return conf, self._data_dir
+
+    def _write_identities(self, conf: Path) -> list[tuple[str, str]]:
+        """Fresh key pairs for the one identity: the main pair first, then the alternates."""
         pairs = [
             ("AK" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
             for _ in range(1 + self._alternate_keys)
         ]
-        (access, secret), alternates = pairs[0], tuple(pairs[1:])
         creds = [{"accessKey": a, "secretKey": s} for a, s in pairs]
         ident = {"identities": [{"name": "test", "credentials": creds, "actions": _ACTIONS}]}
         (conf / "identities.json").write_text(json.dumps(ident))
-        names = ("master", "volume", "filer", "s3")
-        free = _free_ports(5 if self._https else 4)
-        ports = dict(zip(names, free[:4], strict=True))
-        self._master_port = ports["master"]
-        cmd = [weed, "server", f"-dir={self._data_dir}", f"-s3.config={conf / 'identities.json'}"]
-        cmd += [f"-{name}.port={port}" for name, port in ports.items()]
-        cmd += [f"-{name}.port.grpc={port + _GRPC_OFFSET}" for name, port in ports.items()]
-        cmd += [*_WEED_FLAGS, *self._extra_args]
-        https_endpoint = ca_file = None
-        if self._https:
-            https_port = free[4]
-            tls_names = ["127.0.0.1", "localhost"]
-            if self._domain_name:
-                tls_names += [self._domain_name, f"*.{self._domain_name}"]
-            cert, key = make_certificate(conf, tuple(tls_names))
-            cmd += [f"-s3.port.https={https_port}", f"-s3.cert.file={cert}"]
-            cmd += [f"-s3.key.file={key}"]
-            https_endpoint, ca_file = f"https://127.0.0.1:{https_port}", str(cert)
+        return pairs
+
+    def _serve_tls(self, cmd: list[str], conf: Path, https_port: int) -> tuple[str, str]:
+        """Add the TLS port and a fresh certificate to ``cmd``; the endpoint and CA file."""
+        tls_names = ["127.0.0.1", "localhost"]
         if self._domain_name:
-            cmd.append(f"-s3.domainName={self._domain_name}")
+            tls_names += [self._domain_name, f"*.{self._domain_name}"]
+        cert, key = make_certificate(conf, tuple(tls_names))
+        cmd += [f"-s3.port.https={https_port}", f"-s3.cert.file={cert}"]
+        cmd += [f"-s3.key.file={key}"]
+        return f"https://127.0.0.1:{https_port}", str(cert)
+
+    def _spawn(self, cmd: list[str], conf: Path, data: Path) -> None:
         # TMPDIR: weed's per-port Unix sockets go to our own dir, not the shared /tmp.
         env = {**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1", "TMPDIR": str(conf)}
-        self.log_path = self._data_dir / "weed.log"
+        self.log_path = data / "weed.log"
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 cmd,
@@ -377,19 +410,13 @@ class SeaweedFS:
                 process_group=0,
             )
         _RUNNING.add(self)
-        server = S3Server(
-            f"http://127.0.0.1:{ports['s3']}",
-            access,
-            secret,
-            https_endpoint=https_endpoint,
-            ca_file=ca_file,
-            domain_name=self._domain_name,
-            alternate_keys=alternates,
-        )
+
+    def _wait_ready(self, server: S3Server) -> None:
+        """Probe until a signed create-bucket + put works; stop ``weed`` on any failure."""
         deadline = time.monotonic() + self._startup_timeout
         try:
             while not _probe(server):
-                code = self._proc.poll()
+                code = self._proc.poll() if self._proc is not None else None
                 if code is not None or time.monotonic() > deadline:
                     why = f"exited with code {code}" if code is not None else "timed out"
                     raise ServerStartError(
@@ -400,8 +427,6 @@ class SeaweedFS:
         except BaseException:
             self.stop(timeout=5.0)
             raise
-        self._server = server
-        return server
 
     def vacuum(self, timeout: float = 300.0) -> None:
         """Reclaim the disk space of deleted objects now.

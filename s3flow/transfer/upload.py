@@ -249,21 +249,26 @@ async def _resumable(
     if old is None:
         return None, {}
     if resume and replace(old, upload_id="") == header:
-        try:
-            listed = await t.retrying(
-                "ListParts", lambda: t.backend.list_parts(t.bucket, t.key, old.upload_id)
-            )
-        except UploadNotFound:
-            pass
-        else:
-            on_server = {p.number: p for p in listed}
-            done = {
-                n: p for n, p in recorded.items() if n in on_server and on_server[n].etag == p.etag
-            }
+        done = await _still_on_server(t, old.upload_id, recorded)
+        if done is not None:
             return old.upload_id, done
     # The file changed (or resume is off, or the upload is gone): it can never complete.
     await abort_upload(t, old.upload_id)
     return None, {}
+
+
+async def _still_on_server(
+    t: Transfer, upload_id: str, recorded: dict[int, CompletedPart]
+) -> dict[int, CompletedPart] | None:
+    """The recorded parts the server still holds as sent; None when the upload is gone."""
+    try:
+        listed = await t.retrying(
+            "ListParts", lambda: t.backend.list_parts(t.bucket, t.key, upload_id)
+        )
+    except UploadNotFound:
+        return None
+    on_server = {p.number: p for p in listed}
+    return {n: p for n, p in recorded.items() if n in on_server and on_server[n].etag == p.etag}
 
 
 async def _confirm_finished(
@@ -294,10 +299,22 @@ def _is_ours(info: ObjectInfo, digests: list[PartDigest]) -> bool:
     """Whether the stored object provably has our parts (a positive match, not "no mismatch")."""
     if digests[0].algorithm == "md5":
         return info.etag == multipart_etag([d.md5 for d in digests])
+    algo, value = _stored_checksum(info)
+    return algo == digests[0].algorithm and _same_checksum(value, digests)
+
+
+def _stored_checksum(info: ObjectInfo) -> tuple[str, str]:
+    """The stored checksum's algorithm and value ("" when none), without any "-N"."""
     algo, _, value = (info.checksum or "").partition(":")
-    value = value.split("-")[0]
-    mine = (composite_checksum(digests).value.split("-")[0], full_checksum(digests).value)
-    return algo == digests[0].algorithm and value in mine
+    return algo, value.split("-")[0]  # some servers drop the "-N" of a composite
+
+
+def _same_checksum(value: str, digests: list[PartDigest]) -> bool:
+    # Servers store the composite of the parts' checksums, or a full-object CRC.
+    return (
+        value == composite_checksum(digests).value.split("-")[0]
+        or value == full_checksum(digests).value
+    )
 
 
 def _verify_result(
@@ -315,17 +332,11 @@ def _verify_result(
             )
         return f"etag:{expected}"
     composite = composite_checksum(digests)
-    if info.checksum:
-        algo, _, value = info.checksum.partition(":")
-        value = value.split("-")[0]  # some servers drop the "-N" of a composite
-        if (
-            algo == algorithm
-            and value != composite.value.split("-")[0]
-            and value != full_checksum(digests).value  # servers that store a full-object CRC
-        ):
-            raise ChecksumMismatch(
-                f"stored object's {algo} {value} does not match the local {composite.value}",
-                bucket=t.bucket,
-                key=t.key,
-            )
+    algo, value = _stored_checksum(info)
+    if algo == algorithm and not _same_checksum(value, digests):
+        raise ChecksumMismatch(
+            f"stored object's {algo} {value} does not match the local {composite.value}",
+            bucket=t.bucket,
+            key=t.key,
+        )
     return str(composite)

@@ -9,8 +9,10 @@ import pytest
 
 from s3flow.testing.servers import S3Server, s3_request
 from tests.cli.helpers import Run, finish, get, put, start
+from tests.helpers import process_cluster
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 # Kept importable from here while branches that import them from conftest are in flight.
@@ -34,3 +36,11 @@ def bucket(moto_server: S3Server) -> str:
     name = f"cli-{uuid.uuid4().hex[:12]}"
     assert s3_request(moto_server, "PUT", f"/{name}").status == 200
     return name
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """Two Dask worker processes on 127.0.0.1; the CLI (another process) connects by address."""
+    pytest.importorskip("distributed")
+    with process_cluster(2) as cluster:
+        yield cluster.scheduler_address

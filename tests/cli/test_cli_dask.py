@@ -9,24 +9,7 @@ import pytest
 from tests.cli.helpers import get, put
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
-
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    """Two worker processes on 127.0.0.1; the CLI (another process) connects by address."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        timeout=30,
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.mark.timeout(90)

@@ -93,22 +93,6 @@ def test_explicit_s3_order_error_names_the_flag(weed_cli, weed_bucket, tmp_path)
     assert "--listing-order path" in line and "order=" not in line, line
 
 
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        timeout=30,
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.mark.timeout(120)
 def test_dask_sync_on_a_file_tree_server(weed_cli, weed_bucket, tmp_path, scheduler) -> None:
     _make(tmp_path / "tree", TREE)

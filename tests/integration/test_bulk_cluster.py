@@ -16,6 +16,7 @@ from s3flow.bulk.runner import SyncOptions
 from s3flow.client import open_backend
 from s3flow.config import MiB, TransferConfig
 from s3flow.models import S3Location
+from tests.helpers import process_cluster
 
 distributed = pytest.importorskip("distributed")
 pytestmark = [pytest.mark.seaweed, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -45,14 +46,7 @@ async def test_every_object_arrives_once_when_a_worker_dies(
 
     def run() -> object:
         with (
-            distributed.LocalCluster(
-                n_workers=3,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-                timeout=60,
-            ) as cluster,
+            process_cluster(3, timeout=60) as cluster,
             distributed.Client(cluster) as dask,
         ):
             pids = dask.run(os.getpid)

@@ -15,7 +15,7 @@ import pytest
 
 import s3flow
 from s3flow.testing.servers import make_certificate
-from tests.helpers import TEST_CONFIG, temp_bucket
+from tests.helpers import TEST_CONFIG, process_cluster, temp_bucket
 from tests.production.tls_peer import CountingTLSServer
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ async def test_certificate_errors_are_not_retried(
 @pytest.mark.timeout(240)
 def test_ca_bundle_flag_reaches_dask_workers(tls_server: S3Server, tmp_path: Path) -> None:
     """Workers have neither the flag nor AWS_CA_BUNDLE: the CA must travel with the job."""
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     assert tls_server.https_endpoint and tls_server.ca_file
     env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
     env |= {
@@ -169,14 +169,7 @@ def test_ca_bundle_flag_reaches_dask_workers(tls_server: S3Server, tmp_path: Pat
         (tree / f"f{i}.txt").write_text(str(i) * 100)
     base = [sys.executable, "-m", "s3flow", "--endpoint-url", tls_server.https_endpoint]
     base += ["--ca-bundle", tls_server.ca_file]
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        timeout=30,
-    ) as cluster:
+    with process_cluster(1) as cluster:
         for args in (
             ["mb", "s3://tls-dask"],
             ["sync", str(tree), "s3://tls-dask/t/", "--dask-scheduler", cluster.scheduler_address],

@@ -21,6 +21,7 @@ from tests.helpers import TEST_CONFIG
 from tests.production.helpers import DOMAIN
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
     from pathlib import Path
 
     from s3flow.testing.servers import S3Server
@@ -65,22 +66,26 @@ async def _round_trip(s3: s3flow.S3Client, server: S3Server, bucket: str) -> Non
         await s3.delete_bucket(bucket, force=True)
 
 
+def _virtual(server: S3Server, **options: Any) -> AbstractAsyncContextManager[s3flow.S3Client]:
+    """A client of ``http://DOMAIN:port`` with the server's keys, addressing virtual-hosted."""
+    return s3flow.connect(
+        endpoint_url=f"http://{DOMAIN}:{_port(server.endpoint_url)}",
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        region="us-east-1",
+        config=TEST_CONFIG,
+        addressing_style="virtual",
+        **options,
+    )
+
+
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "botocore"])
 async def test_virtual_hosted_from_the_argument(
     tls_server: S3Server, lookups: list[str], fast_path: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="s3flow.http")
     bucket = f"vh-{uuid.uuid4().hex[:10]}"
-    endpoint = f"http://{DOMAIN}:{_port(tls_server.endpoint_url)}"
-    async with s3flow.connect(
-        endpoint_url=endpoint,
-        access_key=tls_server.access_key,
-        secret_key=tls_server.secret_key,
-        region="us-east-1",
-        config=TEST_CONFIG,
-        addressing_style="virtual",
-        fast_path=fast_path,
-    ) as s3:
+    async with _virtual(tls_server, fast_path=fast_path) as s3:
         await _round_trip(s3, tls_server, bucket)
     assert f"{bucket}.{DOMAIN}" in lookups
     fast_lines = [r.getMessage() for r in caplog.records if r.name == "s3flow.http"]
@@ -122,15 +127,7 @@ async def test_a_bucket_name_that_cannot_be_a_host_name_goes_to_botocore(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="s3flow.http")
     bucket = f"vh.dotted.{uuid.uuid4().hex[:8]}"
-    endpoint = f"http://{DOMAIN}:{_port(tls_server.endpoint_url)}"
-    async with s3flow.connect(
-        endpoint_url=endpoint,
-        access_key=tls_server.access_key,
-        secret_key=tls_server.secret_key,
-        region="us-east-1",
-        config=TEST_CONFIG,
-        addressing_style="virtual",
-    ) as s3:
+    async with _virtual(tls_server) as s3:
         await _round_trip(s3, tls_server, bucket)
     # botocore addresses it as configured; the fast path leaves such names to botocore.
     assert not [
