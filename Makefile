@@ -27,8 +27,8 @@ test-fast: $(STAMP)
 
 # The complexity limits ratchet: today's figures (issue 16 aims at max 15, under 3 %).
 # Lower them when a change splits a branchy function; never raise them.
-COMPLEXITY_MAX := 16
-COMPLEXITY_SHARE := 0.9
+COMPLEXITY_MAX := 15
+COMPLEXITY_SHARE := 0.8
 
 lint: $(STAMP)
 	$(BIN)/ruff check s3flow tests benchmarks tools

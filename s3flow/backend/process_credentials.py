@@ -56,15 +56,20 @@ def parse_process_output(out: bytes, profile: str) -> tuple[Credentials, float |
         raise CredentialsError(f"{where} did not print a JSON object") from None
     if not isinstance(answer, dict) or answer.get("Version") != 1:
         raise CredentialsError(f'{where} must print a JSON object with "Version": 1')
-    access, secret = answer.get("AccessKeyId"), answer.get("SecretAccessKey")
-    if not (isinstance(access, str) and access and isinstance(secret, str) and secret):
+    access, secret = _text(answer, "AccessKeyId"), _text(answer, "SecretAccessKey")
+    if access is None or secret is None:
         raise CredentialsError(f"{where} printed no AccessKeyId or SecretAccessKey")
-    token = answer.get("SessionToken")
-    token = token if isinstance(token, str) and token else None
+    token = _text(answer, "SessionToken")
     redact.register_secret(secret)
     redact.register_secret(token)
     credentials = Credentials(access, secret, token, source="credential_process")
     return credentials, _expiry(answer.get("Expiration"), where)
+
+
+def _text(answer: dict[str, object], name: str) -> str | None:
+    """A non-empty string field, else None."""
+    value = answer.get(name)
+    return value if isinstance(value, str) and value else None
 
 
 def _expiry(expiration: object, where: str) -> float | None:

@@ -29,10 +29,11 @@ from s3flow.localfs import file_kind, is_temp_name, run_io
 from s3flow.ops.listing import PageGuard
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Iterator
+    from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
     from pathlib import Path
 
     from s3flow.backend.protocol import S3Backend
+    from s3flow.models import ObjectInfo
 
 __all__ = [
     "KeyRange",
@@ -333,32 +334,37 @@ async def list_s3(
             print(len(page))
     """
     token: str | None = None
-    after, upto, cut = span.after, span.upto, len(prefix)
     # A file-tree server (SeaweedFS) reads StartAfter "p/a" as "after the entry a",
     # skipping the directory a/ and all of its keys; start just below the range and
     # drop what is not in it here.
-    start = prefix + _just_below(after) if after else None
+    start = prefix + _just_below(span.after) if span.after else None
     guard = PageGuard[str](bucket, prefix)
     while True:
         page = await backend.list_page(
             bucket, prefix=prefix, token=token, start_after=start if token is None else None
         )
-        entries = [
-            Entry(
-                o.key[cut:], o.size, o.last_modified.timestamp() if o.last_modified else 0.0, o.etag
-            )
-            for o in page.objects
-        ]
-        if after is not None:
-            entries = [e for e in entries if e.key > after]
-        if upto is not None and entries and entries[-1].key > upto:
-            yield [e for e in entries if e.key <= upto]
-            return
+        entries, past_end = _in_span(page.objects, len(prefix), span)
         if entries:
             yield entries
-        token = guard.next(page.next_token, len(page.objects))
+        token = None if past_end else guard.next(page.next_token, len(page.objects))
         if token is None:
             return
+
+
+def _in_span(objects: Sequence[ObjectInfo], cut: int, span: KeyRange) -> tuple[list[Entry], bool]:
+    """A page's entries (keys less ``cut`` leading characters) inside ``span``, and whether
+    the page reached past its end (then no later page can hold one)."""
+    entries = [_entry(o, cut) for o in objects]
+    if span.after is not None:
+        entries = [e for e in entries if e.key > span.after]
+    if span.upto is not None and entries and entries[-1].key > span.upto:
+        return [e for e in entries if e.key <= span.upto], True
+    return entries, False
+
+
+def _entry(info: ObjectInfo, cut: int) -> Entry:
+    mtime = info.last_modified.timestamp() if info.last_modified else 0.0
+    return Entry(info.key[cut:], info.size, mtime, info.etag)
 
 
 def _just_below(key: str) -> str:

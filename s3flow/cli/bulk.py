@@ -158,15 +158,17 @@ def _connection(options: Options, endpoint: str | None, profile: str | None) -> 
     from s3flow.bulk.cluster import Connection
 
     env = os.environ.get
-    with_keys = profile is None and env("AWS_ACCESS_KEY_ID") is not None
+    # keys travel only when they are this process's own (a profile resolves on each worker)
+    keys = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) if profile is None else None
+    access, secret = keys if keys and keys[0] is not None else (None, None)
     ca_bundle = options.ca_bundle or env("AWS_CA_BUNDLE")
     return Connection(
         endpoint_url=endpoint or env("S3FLOW_ENDPOINT_URL") or env("AWS_ENDPOINT_URL"),
-        access_key=env("AWS_ACCESS_KEY_ID") if with_keys else None,
-        secret_key=env("AWS_SECRET_ACCESS_KEY") if with_keys else None,
+        access_key=access,
+        secret_key=secret,
         region=options.region or env("AWS_REGION") or env("AWS_DEFAULT_REGION"),
         profile=profile,
-        ca_bundle=str(Path(ca_bundle).resolve()) if ca_bundle else None,
+        ca_bundle=ca_bundle and str(Path(ca_bundle).resolve()),
         verify_tls=options.verify_tls,
     )
 

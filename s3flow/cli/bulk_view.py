@@ -164,30 +164,25 @@ class BulkView:
         if not self.lines:
             return
         src, dst = self.src.show(event.key), self.dst.show(event.key)
-        dry = "(dryrun) " if event.dry_run else ""
-        record = {
-            "operation": self.verb,
-            "source": src,
-            "destination": dst,
-            "size": event.nbytes,
-            "status": "ok",
-            "dry_run": event.dry_run,
-        }
-        self.out.outcome(record, f"{dry}{self.verb}: {src} -> {dst}")
+        self._done(event, self.verb, f"{src} -> {dst}", source=src, destination=dst)
 
     def _deleted(self, event: ObjectDone) -> None:
         if not self.lines:
             return
         dst = self.dst.show(event.key)
-        dry = "(dryrun) " if event.dry_run else ""
+        self._done(event, "delete", dst, destination=dst)
+
+    def _done(self, event: ObjectDone, operation: str, what: str, **sides: str) -> None:
+        """One finished object: a JSON record under --json, else ``operation: what``."""
         record = {
-            "operation": "delete",
-            "destination": dst,
+            "operation": operation,
+            **sides,
             "size": event.nbytes,
             "status": "ok",
             "dry_run": event.dry_run,
         }
-        self.out.outcome(record, f"{dry}delete: {dst}")
+        dry = "(dryrun) " if event.dry_run else ""
+        self.out.outcome(record, f"{dry}{operation}: {what}")
 
     def _failed(self, event: ObjectDone) -> None:
         self.failures_shown += 1

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3flow.cli import commands, info
-from s3flow.cli.attributes import Attributes, attribute_options
+from s3flow.cli.attributes import attribute_options
 from s3flow.cli.batch import run_file
 from s3flow.cli.commands import Options, RawLocation, is_pattern
-from s3flow.cli.copying import copy, interrupted, plan
+from s3flow.cli.copying import CopyRequest, copy, interrupted, plan
 from s3flow.cli.customer_keys import customer_key_options
 from s3flow.cli.render import JsonError, Reporter, SafeFormatter, printable
 from s3flow.cli.runtime import JSON_KEY, location, options_of, run
@@ -342,37 +342,61 @@ def _filter_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _transfer_flags(
+    what: str, no_clobber: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The arguments and options cp and mv share; ``what`` and ``no_clobber`` word the help."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for flag in reversed(
+            (
+                click.argument("src"),
+                click.argument("dst"),
+                click.option(
+                    "-r", "--recursive", is_flag=True, help=f"{what} a directory or a whole prefix."
+                ),
+                click.option("-n", "--no-clobber", is_flag=True, help=no_clobber),
+                click.option(
+                    "--concurrency-objects",
+                    type=click.IntRange(min=1),
+                    metavar="N",
+                    help="With --recursive: objects in flight at once [default: 32].",
+                ),
+                _filter_flags,
+                _follow_symlinks,
+                _raw,
+                attribute_options,
+                customer_key_options,
+                click.pass_context,
+            )
+        ):
+            command = flag(command)
+        return command
+
+    return apply
+
+
+def _transfer_plan(
+    ctx: click.Context, src: str, dst: str, flags: dict[str, Any], *, move: bool
+) -> CopyRequest:
+    return plan(
+        src,
+        dst,
+        recursive=flags["recursive"],
+        no_clobber=flags["no_clobber"],
+        objects=flags["concurrency_objects"],
+        attributes=flags["attributes"],
+        rules=rule_filters(ctx, flags["exclude"], flags["include"]),
+        dry_run=flags["dry_run"],
+        move=move,
+        follow_symlinks=flags["follow_symlinks"],
+        raw=flags["raw"],
+    )
+
+
 @main.command(cls=RuleOrder)
-@click.argument("src")
-@click.argument("dst")
-@click.option("-r", "--recursive", is_flag=True, help="Copy a directory or a whole prefix.")
-@click.option("-n", "--no-clobber", is_flag=True, help="Skip destinations that already exist.")
-@click.option(
-    "--concurrency-objects",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With --recursive: objects in flight at once [default: 32].",
-)
-@_filter_flags
-@_follow_symlinks
-@_raw
-@attribute_options
-@customer_key_options
-@click.pass_context
-def cp(
-    ctx: click.Context,
-    src: str,
-    dst: str,
-    recursive: bool,
-    no_clobber: bool,
-    concurrency_objects: int | None,
-    exclude: tuple[str, ...],
-    include: tuple[str, ...],
-    dry_run: bool,
-    follow_symlinks: bool,
-    raw: bool,
-    attributes: Attributes,
-) -> None:
+@_transfer_flags("Copy", "Skip destinations that already exist.")
+def cp(ctx: click.Context, src: str, dst: str, **flags: Any) -> None:
     """Copy between local paths and s3:// URLs; - is stdin or stdout.
 
     A DST ending in / (or an existing local directory) receives the source
@@ -380,73 +404,19 @@ def cp(
     --recursive copies every object under SRC, many at once; `s3flow sync`
     does the same but skips unchanged objects and can resume a killed job.
     """
-    request = plan(
-        src,
-        dst,
-        recursive=recursive,
-        no_clobber=no_clobber,
-        objects=concurrency_objects,
-        attributes=attributes,
-        rules=rule_filters(ctx, exclude, include),
-        dry_run=dry_run,
-        follow_symlinks=follow_symlinks,
-        raw=raw,
-    )
+    request = _transfer_plan(ctx, src, dst, flags, move=False)
     run(copy, options_of(ctx), request, interrupted=interrupted(request))
 
 
 @main.command(cls=RuleOrder)
-@click.argument("src")
-@click.argument("dst")
-@click.option("-r", "--recursive", is_flag=True, help="Move a directory or a whole prefix.")
-@click.option(
-    "-n", "--no-clobber", is_flag=True, help="Skip (and keep) sources whose destination exists."
-)
-@click.option(
-    "--concurrency-objects",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With --recursive: objects in flight at once [default: 32].",
-)
-@_filter_flags
-@_follow_symlinks
-@_raw
-@attribute_options
-@customer_key_options
-@click.pass_context
-def mv(
-    ctx: click.Context,
-    src: str,
-    dst: str,
-    recursive: bool,
-    no_clobber: bool,
-    concurrency_objects: int | None,
-    exclude: tuple[str, ...],
-    include: tuple[str, ...],
-    dry_run: bool,
-    follow_symlinks: bool,
-    raw: bool,
-    attributes: Attributes,
-) -> None:
+@_transfer_flags("Move", "Skip (and keep) sources whose destination exists.")
+def mv(ctx: click.Context, src: str, dst: str, **flags: Any) -> None:
     """Move: copy like cp, then remove each source once its copy is complete.
 
     Local -> S3, S3 -> local and S3 -> S3, one object or --recursive. A source
     whose copy failed (or was skipped by --no-clobber) is kept.
     """
-    request = plan(
-        src,
-        dst,
-        recursive=recursive,
-        no_clobber=no_clobber,
-        objects=concurrency_objects,
-        attributes=attributes,
-        rules=rule_filters(ctx, exclude, include),
-        dry_run=dry_run,
-        move=True,
-        follow_symlinks=follow_symlinks,
-        raw=raw,
-    )
-    run(copy, options_of(ctx), request)
+    run(copy, options_of(ctx), _transfer_plan(ctx, src, dst, flags, move=True))
 
 
 @main.command(cls=RuleOrder)
