@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -58,7 +59,11 @@ def start(
     endpoint: bool = True,
     secret: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``s3flow [--endpoint-url URL] ARGS`` without waiting (for parallel error cases)."""
+    """Start ``s3flow [--endpoint-url URL] ARGS`` without waiting (for parallel error cases).
+
+    Ctrl-C is restored to its default in the child: a test run started in the background of
+    a shell inherits SIGINT ignored, and Python then never turns it into KeyboardInterrupt.
+    """
     assert SCRIPT, "the s3flow console script is not installed; run `make venv`"
     prefix = ("--endpoint-url", server.endpoint_url) if endpoint else ()
     return subprocess.Popen(
@@ -68,7 +73,12 @@ def start(
         stderr=subprocess.PIPE,
         env=cli_env(server, home) | ({"AWS_SECRET_ACCESS_KEY": secret} if secret else {}),
         cwd=cwd,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(server: S3Server, proc: subprocess.Popen[bytes], input: bytes = b"") -> Run:
