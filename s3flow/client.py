@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from s3flow.backend.aws import BotocoreSetup
     from s3flow.backend.credentials import CredentialSource
+    from s3flow.backend.profile import ProfileSettings
     from s3flow.backend.protocol import S3Backend
     from s3flow.backend.route import Route
     from s3flow.bulk.cluster import Connection
@@ -438,13 +439,8 @@ async def connect(
         sse_customer_key=sse_customer_key,
         copy_source_sse_customer_key=copy_source_sse_customer_key,
     )
-    async with compose(
-        connect_config,
-        access_key=access_key,
-        secret_key=secret_key,
-        session_token=session_token,
-        profile=profile,
-    ) as backend:
+    keys = _Keys(access_key, secret_key, session_token, profile, settings)
+    async with _composed(connect_config, keys) as backend:
         client = S3Client(backend, transfer, endpoint=endpoint or "")
         try:
             yield client
@@ -465,7 +461,12 @@ async def compose(
 
     Example: ``async with compose(ConnectConfig(endpoint_url=url, read_timeout=5)) as backend:``.
     """
-    keys = _Keys(access_key, secret_key, session_token, profile)
+    async with _composed(config, _Keys(access_key, secret_key, session_token, profile)) as backend:
+        yield backend
+
+
+@asynccontextmanager
+async def _composed(config: ConnectConfig, keys: _Keys) -> AsyncIterator[S3Backend]:
     from s3flow import redact
 
     for customer in (config.sse_customer_key, config.copy_source_sse_customer_key):
@@ -484,6 +485,7 @@ class _Keys:
     secret_key: str | None = field(repr=False)
     session_token: str | None = field(repr=False)
     profile: str | None
+    settings: ProfileSettings | None = None  # the profile, if connect() has read it already
 
 
 async def _compose(stack: AsyncExitStack, config: ConnectConfig, keys: _Keys) -> S3Backend:
@@ -546,8 +548,8 @@ async def _quick_start(config: ConnectConfig, keys: _Keys) -> tuple[CredentialSo
     from s3flow.backend.profile import read_profile
     from s3flow.backend.route import FromProcess, quick_start
 
-    settings = None
-    if not (keys.access_key or keys.secret_key):
+    settings = keys.settings
+    if settings is None and not (keys.access_key or keys.secret_key):
         settings = await anyio.to_thread.run_sync(read_profile, keys.profile)
     quick = quick_start(
         config,
