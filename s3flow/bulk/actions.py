@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from s3flow.bulk.diff import Entry, digest_matches, plan_digest
 from s3flow.errors import InvalidKey, LocalFileError
 from s3flow.integrity import PartDigest, crc_combine, digest
-from s3flow.localfs import run_io, symlink_on_the_way
+from s3flow.localfs import dirs_to_check, run_io, run_quick_io, symlink_among
 from s3flow.models import ObjectInfo, ObjectOptions, S3Location
 from s3flow.ops.objects import validate_key
 from s3flow.transfer.common import Transfer
@@ -130,13 +130,17 @@ class Mover:
             assert isinstance(self.src.root, Path)
             path = local_path(self.src.root, key)
             options = with_content_type(self.options, path.name, guess=self.guess_content_type)
-            result = await upload_file(self._transfer(self.dst, key), path, options=options)
+            result = await upload_file(
+                self._transfer(self.dst, key), path, options=options, listed_size=entry.size
+            )
             return result.size
         source = self._transfer(self.src, key)
         if self.dst.is_local:
             assert isinstance(self.dst.root, Path)
             path = local_path(self.dst.root, key)
-            link = await run_io(path, symlink_on_the_way, self.dst.root, path, self.real_dirs)
+            # Usually every directory is known by now, and no thread is needed.
+            dirs = dirs_to_check(self.dst.root, path, self.real_dirs)
+            link = await run_quick_io(path, symlink_among, dirs, self.real_dirs) if dirs else None
             if link is not None:
                 # Following it would write outside the destination tree.
                 raise LocalFileError(

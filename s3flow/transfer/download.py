@@ -38,11 +38,13 @@ from s3flow.integrity import (
 )
 from s3flow.journal import Journal, JournalHeader, journal_path
 from s3flow.localfs import (
+    QUICK_IO_MAX,
     describe,
     open_temp,
     pwrite_all,
     pwritev_all,
     run_io,
+    run_quick_io,
     start_writeback,
     write_new_file,
 )
@@ -634,8 +636,10 @@ async def _download_one_range(
     """Small objects: fetch, then verify, write, rename and stamp in ONE thread hop.
 
     Each hop to a worker thread costs about as much CPU as a small object's
-    own bytes; the general path takes six. ``check=None``: ``info`` is from a
-    listing, not a HEAD; one plain GET fetches the object and its checksum.
+    own bytes; the general path takes six. The smallest objects take the lane
+    instead (unless each file is fsynced: one fsync would hold up the others).
+    ``check=None``: ``info`` is from a listing, not a HEAD; one plain GET
+    fetches the object and its checksum.
     """
     t.progress(TransferStarted(t.key, info.size, 1))
     given = check
@@ -648,9 +652,9 @@ async def _download_one_range(
             check = given
             chunks = await _get_range(t, info, PartPlan(1, 0, info.size))
         verify = functools.partial(_verify_chunks, t, check, chunks, again)
-        await run_io(
-            dest, write_new_file, dest, chunks, verify, mtime, make_parents, t.config.fsync
-        )
+        quick = info.size <= QUICK_IO_MAX and not t.config.fsync
+        run = run_quick_io if quick else run_io
+        await run(dest, write_new_file, dest, chunks, verify, mtime, make_parents, t.config.fsync)
         return check
 
     async with t.hold(info.size):

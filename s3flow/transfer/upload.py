@@ -27,7 +27,15 @@ from s3flow.errors import (
 )
 from s3flow.integrity import PartDigest, composite_checksum, digest, full_checksum, multipart_etag
 from s3flow.journal import Journal, JournalHeader, journal_path
-from s3flow.localfs import FileIdentity, identify, open_for_read, read_small, run_io
+from s3flow.localfs import (
+    QUICK_IO_MAX,
+    FileIdentity,
+    identify,
+    open_for_read,
+    read_small,
+    run_io,
+    run_quick_io,
+)
 from s3flow.plan import PartPlan, plan_parts
 from s3flow.progress import PartDone, TransferDone, TransferStarted
 from s3flow.transfer.multipart import abort_upload, multipart_upload
@@ -114,10 +122,17 @@ async def upload_file(
     options: ObjectOptions | None = None,
     resume: bool = False,
     no_clobber: bool = False,
+    listed_size: int | None = None,
 ) -> TransferResult:
-    """Upload ``path`` to ``s3://t.bucket/t.key``; see the module docstring."""
+    """Upload ``path`` to ``s3://t.bucket/t.key``; see the module docstring.
+
+    ``listed_size``: the size a directory walk saw; small files are then read on
+    the lane (:func:`s3flow.localfs.run_quick_io`).
+    """
     limit, algorithm = t.config.multipart_threshold, t.config.checksum
-    identity, data, part = await run_io(path, _read_small_and_digest, path, limit, algorithm)
+    quick = listed_size is not None and listed_size <= QUICK_IO_MAX
+    run = run_quick_io if quick else run_io
+    identity, data, part = await run(path, _read_small_and_digest, path, limit, algorithm)
     if identity.size < 0:
         raise _changed(path, t)
     if data is not None:

@@ -14,6 +14,7 @@ from s3flow import localfs
 from s3flow.errors import LocalFileError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
 
@@ -122,7 +123,13 @@ def test_names_that_are_not_temp_files(name: str) -> None:
     assert not localfs.is_temp_name(name)
 
 
-async def test_run_io_cancelled_waits_for_its_thread_then_raises(tmp_path: Path) -> None:
+RUNNERS = pytest.mark.parametrize("run", [localfs.run_io, localfs.run_quick_io])
+
+
+@RUNNERS
+async def test_run_io_cancelled_waits_for_its_thread_then_raises(
+    tmp_path: Path, run: Callable[..., Awaitable[str]]
+) -> None:
     # A cancelled caller must not move on (e.g. unlink its temp file) while the
     # worker thread still writes into it: run_io waits, then lets the cancellation through.
     entered, release = threading.Event(), threading.Event()
@@ -140,7 +147,7 @@ async def test_run_io_cancelled_waits_for_its_thread_then_raises(tmp_path: Path)
 
             async def call() -> None:
                 nonlocal reached_after
-                await localfs.run_io(tmp_path, blocking)
+                await run(tmp_path, blocking)
                 reached_after = True
 
             tg.start_soon(call)
@@ -155,6 +162,30 @@ async def test_run_io_cancelled_waits_for_its_thread_then_raises(tmp_path: Path)
     assert not reached_after
 
 
-async def test_run_io_maps_os_errors_to_one_line(tmp_path: Path) -> None:
-    with pytest.raises(LocalFileError, match="no such file or directory"):
-        await localfs.run_io(tmp_path / "missing", os.stat, tmp_path / "missing")
+@RUNNERS
+async def test_run_io_maps_os_errors_to_one_line(
+    tmp_path: Path, run: Callable[..., Awaitable[object]]
+) -> None:
+    with pytest.raises(LocalFileError, match="no such file or directory") as caught:
+        await run(tmp_path / "missing", os.stat, tmp_path / "missing")
+    assert str(tmp_path / "missing") in str(caught.value)
+
+
+def test_dirs_to_check_skips_known_directories_and_the_file(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    assert localfs.dirs_to_check(root, root / "f", set()) == []
+    known = {str(root / "a")}
+    assert localfs.dirs_to_check(root, root / "a" / "b" / "f", known) == [str(root / "a" / "b")]
+
+
+def test_symlink_among_finds_the_link_and_remembers_real_directories(tmp_path: Path) -> None:
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    known: set[str] = set()
+    dirs = [str(tmp_path / "real"), str(tmp_path / "real" / "sub")]
+    assert localfs.symlink_among(dirs, known) is None
+    assert known == set(dirs)
+    link = str(tmp_path / "link")
+    assert localfs.symlink_among([str(tmp_path / "real"), link, link + "/x"], known) == link
+    # Not there yet: the download makes it, as a real directory.
+    assert localfs.symlink_among([str(tmp_path / "new")], known) is None
