@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
+
 from s3flow.backend.protocol import Version
 from s3flow.bulk.diff import Check, Copy, Delete, Entry, Order
 from s3flow.bulk.manifest import (
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
 __all__ = ["Job", "Shard"]
 
 WATERMARK_EVERY = 256
+# With --fsync, files are made durable in sweeps of this many (one syncfs each)
+# instead of one fsync each: the list stays small and a sweep's cost is shared.
+COMMIT_EVERY = 4096
 
 
 @dataclass(slots=True)
@@ -97,6 +102,9 @@ class Job:
     mover: Mover
     options: SyncOptions
     started: float
+    # --fsync into a local tree: the files reach the disk in group commits (every
+    # COMMIT_EVERY files, before each manifest write, and before the job ends).
+    group_commit: bool = False
     tally: Tally = field(default_factory=Tally)
     done: Done | None = None
     manifest: LineWriter | None = None
@@ -105,7 +113,8 @@ class Job:
     shards: list[Shard] = field(default_factory=list)
     deletes: list[tuple[Shard, int, Entry]] = field(default_factory=list)
     run_started: float = field(default_factory=time.time)  # wall clock: manifest intervals
-    renamed: list[Path] = field(default_factory=list)  # local files written since the last flush
+    renamed: list[Path] = field(default_factory=list)  # local files written since the last sweep
+    sweeping: anyio.Lock = field(default_factory=anyio.Lock)  # one sweep at a time
     written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
     listing_failed: set[str] = field(default_factory=set)  # failures found while listing
     # Source keys and subtrees (directories, with a trailing "/") found but not read:
@@ -149,13 +158,18 @@ class Job:
         return self.manifest is not None and self.keys is None
 
     async def _durable(self) -> None:
-        """Group commit: the files renamed into place since the last manifest flush reach
-        the disk before the lines that call them done (one sweep per flush)."""
-        paths, self.renamed = self.renamed, []
-        if paths:
-            root = self.mover.dst.root
-            assert isinstance(root, Path)
-            await run_io(root, make_durable, root, paths)
+        """Group commit: the files renamed into place since the last sweep reach the disk
+        before the manifest lines that call them done, and before the job ends.
+
+        Sweeps run one at a time, so when this returns every file renamed before
+        it was called is on disk, including those of a sweep already under way.
+        """
+        async with self.sweeping:
+            paths, self.renamed = self.renamed, []
+            if paths:
+                root = self.mover.dst.root
+                assert isinstance(root, Path)
+                await run_io(root, make_durable, root, paths)
 
     # --- listings ----------------------------------------------------------------
 
@@ -282,9 +296,18 @@ class Job:
         if isinstance(root, Path) and not dry:
             self.written_dirs.add(root.joinpath(*entry.key.split("/")[:-1]))
         size = entry.size if dry else await self.mover.copy(entry)
-        if self.manifest is not None and isinstance(root, Path):
-            self.renamed.append(root.joinpath(*entry.key.split("/")))
+        if isinstance(root, Path):
+            await self._renamed(root.joinpath(*entry.key.split("/")))
         self._copied(entry, size, reason)
+
+    async def _renamed(self, path: Path) -> None:
+        """A file renamed into place: kept for the next durability sweep, if there is one."""
+        if self.manifest is None and not self.group_commit:
+            return
+        self.renamed.append(path)
+        full = len(self.renamed) >= COMMIT_EVERY
+        if self.group_commit and full and not self.sweeping.locked():
+            await self._durable()
 
     async def _delete(self, shard: Shard, seq: int, entry: Entry) -> bool:
         dry = self.options.dry_run
@@ -422,6 +445,8 @@ class Job:
     async def close(self) -> SyncSummary:
         await self.flush_deletes()
         await self._remove_stale_temps()
+        if self.group_commit:
+            await self._durable()
         if self.manifest is not None:
             for line in self._final_marks():
                 self.manifest.add(line)

@@ -13,7 +13,7 @@ the failures file, which ``from_list`` takes back to retry just those keys.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -90,10 +90,11 @@ async def sync(
     # per window of successes.
     if limit is None:
         limit = AdaptiveLimit(options.concurrency)
+    mover_config, group_commit = _commit_plan(config, dest, options)
     mover = Mover(
         src=source,
         dst=dest,
-        config=config,
+        config=mover_config,
         budget=budget or ByteBudget(config.memory_limit),
         progress=options.progress,
         server_side=server_side,
@@ -101,7 +102,7 @@ async def sync(
         options=options.object_options,
         guess_content_type=options.guess_content_type,
     )
-    job = Job(mover=mover, options=options, started=started)
+    job = Job(mover=mover, options=options, started=started, group_commit=group_commit)
     await job.open(f"{src}", f"{dst}")
     spans = list(options.spans or split_keyspace(options.shards))
     send, receive = anyio.create_memory_object_stream[tuple[Shard, int, "Action"]](
@@ -119,6 +120,17 @@ async def sync(
 
     await run_bounded([produce_all, consume], lambda fn: fn(), limit=2)
     return await job.close()
+
+
+def _commit_plan(
+    config: TransferConfig, dest: Endpoint, options: SyncOptions
+) -> tuple[TransferConfig, bool]:
+    """The transfers' config, and whether the job makes its files durable in group
+    commits: ``fsync`` into a local tree is one syncfs per sweep of files, not an
+    fsync each (:class:`s3flow.bulk.jobs.Job`)."""
+    if config.fsync and dest.is_local and not options.dry_run:
+        return replace(config, fsync=False), True
+    return config, False
 
 
 class JobArgs(TypedDict, total=False):

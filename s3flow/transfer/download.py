@@ -5,9 +5,10 @@ Guarantees: the destination path only ever holds a complete, verified file
 ``If-Match`` on the ETag so an object replaced mid-download is detected;
 each range has its own retry budget, including torn or short bodies, which
 botocore never retries. Ranged GETs carry no server checksum, so we verify
-what we received against the object's checksum or ETag ourselves. A
-mismatch is fetched once more in full (one checksum cannot say which range
-was damaged); a second mismatch fails, and nothing is published.
+what we received against the object's checksum or ETag ourselves. After a
+mismatch the object is fetched once more, all of it unless the server states
+each part's checksum (S3 does for composite CRCs), in which case only the
+parts that differ; a second mismatch fails, and nothing is published.
 """
 
 from __future__ import annotations
@@ -568,11 +569,49 @@ class _RangesToFile:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def fetch_all(self, again: bool) -> None:
-        """Every range into the file, then the check; ``again``: after a mismatch."""
+        """Every range into the file, then the check. ``again``: after a mismatch, the
+        ranges again, over the temp file in place, except those of parts that match
+        the server's own checksum of that part."""
+        todo = self.layout.ranges
         if again:
-            self.finished = set()  # every range again, over the temp file in place
-        await self.t.map(self.layout.ranges, self.fetch)
+            self.finished = set()
+            good = await self._parts_vouched_for()
+            todo = [r for r, i in zip(todo, self.layout.owner, strict=True) if i not in good]
+        await self.t.map(todo, self.fetch)
         await self.verify(again)
+
+    async def _parts_vouched_for(self) -> set[int]:
+        """Indexes of the parts whose bytes match the server's checksum of that part.
+
+        S3 answers a HEAD with ``partNumber`` and checksum mode with that part's
+        checksum when the object has a composite one. Servers that repeat the
+        object's checksum instead, or give none (SeaweedFS 4.48), vouch for
+        nothing, and every range is fetched again.
+        """
+        check, layout = self.check, self.layout
+        if check.kind != "crc" or len(layout.parts) < 2:
+            return set()
+        first = await self._stated_checksum(layout.parts[0])
+        if first is None:
+            return set()  # a server that states none: no HEAD for every other part
+        stated = [first, *await self.t.map(layout.parts[1:], self._stated_checksum)]
+        ours = _fold(check, layout, [d for p in layout.ranges if (d := self.digests[p.number])])
+        return {
+            i for i, (d, v) in enumerate(zip(ours, stated, strict=True)) if d.checksum().value == v
+        }
+
+    async def _stated_checksum(self, part: PartPlan) -> str | None:
+        """The server's own checksum of one part (base64), or None if it states none."""
+        t = self.t
+        info = await t.retrying(
+            f"HeadObject part {part.number}",
+            lambda: t.backend.head_object(t.bucket, t.key, part_number=part.number),
+            part_number=part.number,
+        )
+        algorithm, _, value = (info.checksum or "").partition(":")
+        if algorithm != self.check.algorithm or "-" in value or value == self.check.expected:
+            return None
+        return value
 
     async def fetch(self, part: PartPlan) -> None:
         t, algorithm = self.t, self.check.range_algorithm

@@ -208,6 +208,43 @@ async def test_local_files_are_durable_before_the_manifest_names_them(
     assert 1 <= len(sweeps) < 600  # grouped, not one per file
 
 
+async def test_fsync_in_a_bulk_download_is_a_group_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--fsync`` into a local tree: no fsync per file; sweeps of at most COMMIT_EVERY files,
+    and by the time the job returns every file it wrote was in one."""
+    import dataclasses
+
+    from s3flow.config import TransferConfig
+
+    backend = MemoryBackend()
+    backend.buckets["b"] = {}
+    for i in range(250):
+        await backend.put_object("b", f"src/d{i % 3}/k{i:04d}", b"y" * (i % 9))
+    sweeps: list[set[str]] = []
+    fsyncs: list[int] = []
+
+    def sweep(root: Path, paths: list[Path]) -> None:
+        sweeps.append({p.relative_to(root).as_posix() for p in paths})
+
+    monkeypatch.setattr(jobs, "make_durable", sweep, raising=False)
+    monkeypatch.setattr(jobs, "COMMIT_EVERY", 100)
+    monkeypatch.setattr(os, "fsync", fsyncs.append)
+    out = tmp_path / "out"
+    summary = await sync(
+        S3Location("b", "src/"),
+        out,
+        source_backend=backend,
+        config=dataclasses.replace(TransferConfig(), fsync=True),
+        options=SyncOptions(concurrency=8),
+    )
+    assert summary.copied == 250 and len(read_tree(out)) == 250
+    assert fsyncs == []
+    # A file is swept once; a sweep holds about COMMIT_EVERY (more arrive while one runs).
+    assert sum(len(s) for s in sweeps) == 250 and 3 <= len(sweeps) <= 5
+    assert set().union(*sweeps) == set(read_tree(out))
+
+
 def test_make_durable_without_syncfs_fsyncs_each_file_and_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -120,6 +120,39 @@ async def test_one_corrupted_fetch_is_fetched_again(backend, tmp_path, size, che
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("server_states_parts", "refetched"),
+    [(True, 1), (False, 3)],
+    ids=["part-checksums", "object-checksum-only"],
+)
+async def test_a_corrupted_part_alone_is_fetched_again_when_the_server_vouches_for_the_rest(
+    client, backend, tmp_path, monkeypatch, server_states_parts, refetched
+) -> None:
+    """A composite-CRC object in three parts, part 2 damaged once in transit: S3 states each
+    part's CRC (HEAD with partNumber), so only part 2 is fetched again. A server that repeats
+    the object's checksum vouches for no part: all three are."""
+    import dataclasses
+
+    data = random.Random(2).randbytes(12 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")  # 5 + 5 + 2 MiB parts
+    if not server_states_parts:
+        head = backend.head_object
+
+        async def repeats_object_checksum(bucket, key, **kwargs):
+            whole = await head(bucket, key)
+            return dataclasses.replace(await head(bucket, key, **kwargs), checksum=whole.checksum)
+
+        monkeypatch.setattr(backend, "head_object", repeats_object_checksum)
+    backend.rules = [FaultRule(operation="get_object", part_number=2, kind="corrupt", times=1)]
+    calls = backend.calls.get("get_object", 0)
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data
+    assert backend.rules[0].times == 0 and result.retries == 1
+    assert backend.calls["get_object"] - calls == 3 + refetched
+    assert leftovers(tmp_path) == []
+
+
 async def test_budget_exhausted_leaves_nothing(client, backend, tmp_path) -> None:
     await put(client, 12 * MiB)
     backend.rules = [FaultRule(operation="get_object", part_number=2, times=99)]
