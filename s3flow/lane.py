@@ -73,12 +73,26 @@ class _Lane:
                 try:
                     outcome: _Outcome = (future, context.run(fn, *args), None)
                 except BaseException as error:  # handed to the caller, never lost
-                    outcome = (future, None, error)
+                    outcome = (future, None, _settleable(error))
                 settled.setdefault(loop, []).append(outcome)
             for loop, outcomes in settled.items():
                 # A closed loop raises RuntimeError: nobody waits for these any more.
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(_settle, outcomes)
+
+
+def _settleable(error: BaseException) -> BaseException:
+    """``error``, or what stands for it where an asyncio future refuses it.
+
+    ``Future.set_exception`` raises TypeError for a StopIteration: raised in
+    :func:`_settle`, it would leave that caller, and every one after it in the
+    batch, waiting for ever (and a cancelled caller waits for its call).
+    """
+    if not isinstance(error, StopIteration):
+        return error
+    wrapped = RuntimeError(f"a call on the lane raised StopIteration: {error!r}")
+    wrapped.__cause__ = error
+    return wrapped
 
 
 def _settle(outcomes: list[_Outcome]) -> None:

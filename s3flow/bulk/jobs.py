@@ -115,6 +115,7 @@ class Job:
     run_started: float = field(default_factory=time.time)  # wall clock: manifest intervals
     renamed: list[Path] = field(default_factory=list)  # local files written since the last sweep
     sweeping: anyio.Lock = field(default_factory=anyio.Lock)  # one sweep at a time
+    sweep_failed: S3FlowError | None = None  # a failed sweep fails every later one
     written_dirs: set[Path] = field(default_factory=set)  # local directories downloaded into
     listing_failed: set[str] = field(default_factory=set)  # failures found while listing
     # Source keys and subtrees (directories, with a trailing "/") found but not read:
@@ -163,13 +164,22 @@ class Job:
 
         Sweeps run one at a time, so when this returns every file renamed before
         it was called is on disk, including those of a sweep already under way.
+        After one fails, every later one raises its error: what reached the disk
+        is unknown (a second fsync after EIO may succeed with the data lost), so
+        no manifest line may follow, and the job must not end as a success.
         """
         async with self.sweeping:
+            if self.sweep_failed is not None:
+                raise self.sweep_failed
             paths, self.renamed = self.renamed, []
             if paths:
                 root = self.mover.dst.root
                 assert isinstance(root, Path)
-                await run_io(root, make_durable, root, paths)
+                try:
+                    await run_io(root, make_durable, root, paths)
+                except S3FlowError as error:
+                    self.sweep_failed = error
+                    raise
 
     # --- listings ----------------------------------------------------------------
 

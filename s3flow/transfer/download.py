@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 import anyio
 
 from s3flow.backend.protocol import STREAM_BATCH, Chunks
-from s3flow.errors import ChecksumMismatch, PreconditionFailed, RetryableError, SourceChanged
+from s3flow.errors import (
+    ChecksumMismatch,
+    PreconditionFailed,
+    RetryableError,
+    S3FlowError,
+    SourceChanged,
+)
 from s3flow.integrity import (
     Digester,
     PartDigest,
@@ -591,10 +597,15 @@ class _RangesToFile:
         check, layout = self.check, self.layout
         if check.kind != "crc" or len(layout.parts) < 2:
             return set()
-        first = await self._stated_checksum(layout.parts[0])
-        if first is None:
-            return set()  # a server that states none: no HEAD for every other part
-        stated = [first, *await self.t.map(layout.parts[1:], self._stated_checksum)]
+        try:
+            first = await self._stated_checksum(layout.parts[0])
+            if first is None:
+                return set()  # a server that states none: no HEAD for every other part
+            stated = [first, *await self.t.map(layout.parts[1:], self._stated_checksum)]
+        except S3FlowError:
+            # These HEADs only save bytes: a server that refuses them (an error, a 404
+            # for a part) must not fail a download that fetching it all would finish.
+            return set()
         ours = _fold(check, layout, [d for p in layout.ranges if (d := self.digests[p.number])])
         return {
             i for i, (d, v) in enumerate(zip(ours, stated, strict=True)) if d.checksum().value == v
@@ -608,6 +619,8 @@ class _RangesToFile:
             lambda: t.backend.head_object(t.bucket, t.key, part_number=part.number),
             part_number=part.number,
         )
+        if info.etag != self.info.etag:
+            return None  # another version of the object: it vouches for nothing of ours
         algorithm, _, value = (info.checksum or "").partition(":")
         if algorithm != self.check.algorithm or "-" in value or value == self.check.expected:
             return None

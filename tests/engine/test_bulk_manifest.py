@@ -245,6 +245,54 @@ async def test_fsync_in_a_bulk_download_is_a_group_commit(
     assert set().union(*sweeps) == set(read_tree(out))
 
 
+async def test_a_failed_sweep_is_never_followed_by_manifest_lines_for_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--fsync with a manifest: the first group commit fails (EIO from an fsync). Its
+    files used to be dropped from the next sweeps while the job went on, so later
+    manifest flushes named files no sweep had covered, and the job could end with a
+    failure count of one for files that had never been made durable."""
+    import dataclasses
+    import errno
+
+    from s3flow.config import TransferConfig
+    from s3flow.errors import LocalFileError
+
+    backend = MemoryBackend()
+    backend.buckets["b"] = {}
+    for i in range(300):
+        await backend.put_object("b", f"src/d{i % 3}/k{i:04d}", b"z" * (i % 7))
+    durable: set[str] = set()
+    named: list[str] = []
+
+    def sweep(root: Path, paths: list[Path]) -> None:
+        if not durable and not named and sweep.failed is False:  # type: ignore[attr-defined]
+            sweep.failed = True  # type: ignore[attr-defined]
+            raise OSError(errno.EIO, "Input/output error", str(root))
+        durable.update(p.relative_to(root).as_posix() for p in paths)
+
+    sweep.failed = False  # type: ignore[attr-defined]
+    real_append = manifest._append
+
+    def append(path: Path, text: str) -> None:
+        named.extend(r["k"] for line in text.splitlines() if "k" in (r := json.loads(line)))
+        real_append(path, text)
+
+    monkeypatch.setattr(jobs, "make_durable", sweep, raising=False)
+    monkeypatch.setattr(jobs, "COMMIT_EVERY", 50)
+    monkeypatch.setattr(manifest, "_append", append)
+    with pytest.raises(LocalFileError, match="Input/output error"):
+        await sync(
+            S3Location("b", "src/"),
+            tmp_path / "out",
+            source_backend=backend,
+            config=dataclasses.replace(TransferConfig(), fsync=True),
+            options=SyncOptions(manifest=tmp_path / "job.jsonl", concurrency=8),
+        )
+    assert sweep.failed  # type: ignore[attr-defined]
+    assert set(named) <= durable
+
+
 def test_make_durable_without_syncfs_fsyncs_each_file_and_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ from s3flow.errors import (
     ChecksumMismatch,
     LocalFileError,
     ObjectNotFound,
+    ServiceError,
     SourceChanged,
     TransferFailed,
 )
@@ -151,6 +152,69 @@ async def test_a_corrupted_part_alone_is_fetched_again_when_the_server_vouches_f
     assert backend.rules[0].times == 0 and result.retries == 1
     assert backend.calls["get_object"] - calls == 3 + refetched
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("hostile", ["refuses", "not-found", "other-version"])
+async def test_part_heads_that_fail_or_speak_of_another_version_mean_fetch_it_all(
+    client, backend, tmp_path, monkeypatch, hostile
+) -> None:
+    """The per-part HEADs after a mismatch only save bytes. A server that answers them
+    with an error (here for parts 2 and 3; part 1's HEAD chose the layout) used to fail
+    the download; one that answers for another ETag must vouch for nothing."""
+    import dataclasses
+
+    data = random.Random(2).randbytes(12 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")  # 5 + 5 + 2 MiB parts
+    head = backend.head_object
+
+    async def part_heads(bucket, key, **kwargs):
+        info = await head(bucket, key, **kwargs)
+        number = kwargs.get("part_number")
+        if number is None:
+            return info
+        if hostile == "other-version":
+            return dataclasses.replace(info, etag='"0123456789abcdef0123456789abcdef-3"')
+        if number > 1:
+            error = ServiceError if hostile == "refuses" else ObjectNotFound
+            raise error("400 InvalidArgument: partNumber", bucket=bucket, key=key)
+        return info
+
+    monkeypatch.setattr(backend, "head_object", part_heads)
+    backend.rules = [FaultRule(operation="get_object", part_number=2, kind="corrupt", times=1)]
+    calls = backend.calls.get("get_object", 0)
+    result = await client.download_file("b", "k", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data and backend.rules[0].times == 0
+    assert backend.calls["get_object"] - calls == 3 + 3 and result.retries >= 1
+    assert leftovers(tmp_path) == []
+
+
+async def test_an_object_replaced_between_the_two_fetches_is_never_published(
+    client, backend, tmp_path, monkeypatch
+) -> None:
+    """Part 2 damaged in transit, then the object replaced (same parts 1 and 3) before
+    the refetch: one clear line saying so, and nothing at the destination."""
+    data = random.Random(2).randbytes(12 * MiB)
+    (tmp_path / "src").write_bytes(data)
+    await client.upload_file(tmp_path / "src", "b", "k")
+    changed = bytearray(data)
+    changed[6 * MiB] ^= 1
+    (tmp_path / "src").write_bytes(changed)
+    head, part_heads = backend.head_object, []
+
+    async def replaced_before_the_refetch(bucket, key, **kwargs):
+        if kwargs.get("part_number"):
+            part_heads.append(kwargs["part_number"])
+            if len(part_heads) == 2:  # the first HEAD of the refetch
+                await client.upload_file(tmp_path / "src", "b", "k")
+        return await head(bucket, key, **kwargs)
+
+    monkeypatch.setattr(backend, "head_object", replaced_before_the_refetch)
+    backend.rules = [FaultRule(operation="get_object", part_number=2, kind="corrupt", times=1)]
+    with pytest.raises(SourceChanged) as caught:
+        await client.download_file("b", "k", tmp_path / "out")
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
 
 
 async def test_budget_exhausted_leaves_nothing(client, backend, tmp_path) -> None:

@@ -67,3 +67,28 @@ def test_each_event_loop_gets_its_own_results() -> None:
     for t in threads:
         t.join(30)
     assert sorted(got) == ["a"] * 50 + ["b"] * 50
+
+
+async def test_a_stop_iteration_reaches_its_caller_and_strands_no_one_in_its_batch() -> None:
+    # asyncio futures refuse StopIteration (TypeError in the loop's callback): before,
+    # that caller and every caller settled after it in the same batch waited for ever.
+    def stop(_: int) -> None:
+        raise StopIteration
+
+    results: dict[int, object] = {}
+    release = threading.Event()
+
+    async def call(i: int) -> None:
+        try:
+            results[i] = await lane.run_in_lane(stop if i == 1 else str, i)
+        except RuntimeError as error:
+            results[i] = error
+
+    async with anyio.create_task_group() as tg:  # pytest-timeout bounds it
+        tg.start_soon(lane.run_in_lane, release.wait, 10)  # holds the lane: one batch
+        for i in range(4):
+            tg.start_soon(call, i)
+        await anyio.wait_all_tasks_blocked()
+        release.set()
+    assert isinstance(results.pop(1), RuntimeError)
+    assert results == {0: "0", 2: "2", 3: "3"}
