@@ -26,7 +26,7 @@ import anyio
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["run_in_lane"]
+__all__ = ["run_in_lane", "wait_done"]
 
 T = TypeVar("T")
 
@@ -132,7 +132,16 @@ async def run_in_lane(fn: Callable[..., T], *args: object) -> T:
     >>> anyio.run(run_in_lane, os.path.basename, "/a/b.txt")
     'b.txt'
     """
-    future = _lane().submit(fn, args)
+    return await wait_done(_lane().submit(fn, args))
+
+
+async def wait_done(future: asyncio.Future[T]) -> T:
+    """The result of a call running on another thread.
+
+    A cancelled caller still waits for the call to finish (the thread cannot be
+    stopped, and the caller must not move on, e.g. unlink a temp file, while it
+    still touches the caller's files), then sees the cancellation.
+    """
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

@@ -29,11 +29,8 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-import anyio
-import anyio.to_thread
-
 from s3flow.errors import LocalFileError
-from s3flow.lane import run_in_lane
+from s3flow.lane import run_in_lane, wait_done
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -104,13 +101,7 @@ async def run_io(path: str | os.PathLike[str], fn: Callable[..., T], *args: obje
     """
     future = asyncio.wrap_future(_pool().submit(contextvars.copy_context().run, fn, *args))
     try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        # The thread cannot be stopped: never let the caller move on while it
-        # still touches the caller's files.
-        with anyio.CancelScope(shield=True):
-            await asyncio.wait((future,))
-        raise
+        return await wait_done(future)
     except OSError as error:
         raise describe(error, path) from error
 

@@ -56,6 +56,15 @@ class Dying(MemoryBackend):
         return await super().put_object(bucket, key, body, **kwargs)
 
 
+async def objects_under_src(count: int, dirs: int, sizes: int) -> MemoryBackend:
+    """A backend whose bucket "b" holds ``count`` small objects under ``src/`` in ``dirs`` directories."""
+    backend = MemoryBackend()
+    backend.buckets["b"] = {}
+    for i in range(count):
+        await backend.put_object("b", f"src/d{i % dirs}/k{i:04d}", b"x" * (i % sizes))
+    return backend
+
+
 def run(compare: str, src: Path, backend: MemoryBackend, **options: Any) -> Any:
     # order="s3": watermarks are written only while the listing order is known
     opts = SyncOptions(compare=compare, concurrency=8, order="s3", **options)  # type: ignore[arg-type]
@@ -172,10 +181,7 @@ async def test_local_files_are_durable_before_the_manifest_names_them(
 ) -> None:
     """Issue 14 group commit: every key line written to the manifest names a file that a
     durability sweep (syncfs, or fsyncs) covered first; one sweep per flush."""
-    backend = MemoryBackend()
-    backend.buckets["b"] = {}
-    for i in range(600):
-        await backend.put_object("b", f"src/d{i % 7}/k{i:04d}", b"x" * (i % 5))
+    backend = await objects_under_src(600, dirs=7, sizes=5)
     durable: set[str] = set()
     sweeps: list[int] = []
     written: list[str] = []
@@ -217,10 +223,7 @@ async def test_fsync_in_a_bulk_download_is_a_group_commit(
 
     from s3flow.config import TransferConfig
 
-    backend = MemoryBackend()
-    backend.buckets["b"] = {}
-    for i in range(250):
-        await backend.put_object("b", f"src/d{i % 3}/k{i:04d}", b"y" * (i % 9))
+    backend = await objects_under_src(250, dirs=3, sizes=9)
     sweeps: list[set[str]] = []
     fsyncs: list[int] = []
 
@@ -258,10 +261,7 @@ async def test_a_failed_sweep_is_never_followed_by_manifest_lines_for_its_files(
     from s3flow.config import TransferConfig
     from s3flow.errors import LocalFileError
 
-    backend = MemoryBackend()
-    backend.buckets["b"] = {}
-    for i in range(300):
-        await backend.put_object("b", f"src/d{i % 3}/k{i:04d}", b"z" * (i % 7))
+    backend = await objects_under_src(300, dirs=3, sizes=7)
     durable: set[str] = set()
     named: list[str] = []
 
