@@ -606,9 +606,10 @@ class _RangesToFile:
             # These HEADs only save bytes: a server that refuses them (an error, a 404
             # for a part) must not fail a download that fetching it all would finish.
             return set()
-        ours = _fold(check, layout, [d for p in layout.ranges if (d := self.digests[p.number])])
         return {
-            i for i, (d, v) in enumerate(zip(ours, stated, strict=True)) if d.checksum().value == v
+            i
+            for i, (d, v) in enumerate(zip(self._part_crcs(), stated, strict=True))
+            if d.checksum().value == v
         }
 
     async def _stated_checksum(self, part: PartPlan) -> str | None:
@@ -642,11 +643,15 @@ class _RangesToFile:
         await self.journal.record(CompletedPart(part.number, "", None, part.size))
         t.progress(PartDone(t.key, part.number, part.size))
 
+    def _part_crcs(self) -> list[PartDigest]:
+        """Each part's CRC, folded from its ranges' (what the check and the refetch compare)."""
+        found = [d for p in self.layout.ranges if (d := self.digests[p.number])]
+        return _fold(self.check, self.layout, found)
+
     async def verify(self, again: bool) -> None:
         check, layout = self.check, self.layout
         if check.range_algorithm:
-            found = [d for p in layout.ranges if (d := self.digests[p.number])]
-            _verify(self.t, check, _fold(check, layout, found), again=again)
+            _verify(self.t, check, self._part_crcs(), again=again)
         elif check.of_content:
             # Parts hash independently: one thread each, up to the cores we have.
             md5s = await run_bounded(
